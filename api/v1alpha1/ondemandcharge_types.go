@@ -1,0 +1,223 @@
+package v1alpha1
+
+import (
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+)
+
+// OnDemandChargeSpec asks for one amount to be charged to an on-demand Subscription. Like a
+// cert-manager CertificateRequest it is a one-shot request: immutable once created.
+// +kubebuilder:validation:XValidation:rule="self == oldSelf",message="spec is immutable: create a new OnDemandCharge (with a new name or chargeKey) to charge again"
+type OnDemandChargeSpec struct {
+	// subscriptionRef names an on-demand Subscription in the same namespace.
+	// +required
+	SubscriptionRef LocalSubscriptionReference `json:"subscriptionRef"`
+
+	// amount to charge, in the currency's minor units (2500 = 25.00 USD).
+	// +required
+	// +kubebuilder:validation:Minimum=1
+	Amount int64 `json:"amount"`
+
+	// currency is the ISO 4217 code of amount; defaults to the subscription's product currency.
+	// +optional
+	// +kubebuilder:validation:XValidation:rule="self.matches('^[A-Z]{3}$')",message="currency must be an ISO 4217 code in upper case, for example USD"
+	Currency string `json:"currency,omitempty"`
+
+	// description overrides the product description on the payment.
+	// +optional
+	// +kubebuilder:validation:MaxLength=1024
+	Description string `json:"description,omitempty"`
+
+	// adaptiveCurrencyFeesInclusive says whether adaptive-currency fees are included in
+	// amount (true) or added on top (false).
+	// +optional
+	AdaptiveCurrencyFeesInclusive *bool `json:"adaptiveCurrencyFeesInclusive,omitempty"`
+
+	// metadata is copied to the payment. Same rules as Subscription metadata; at most 45
+	// pairs (the operator stamps five keys: the k8s_ ones and retry_attempt).
+	// +optional
+	// +kubebuilder:validation:MaxProperties=45
+	// +kubebuilder:validation:XValidation:rule="self.all(k, k.matches('^[A-Za-z0-9_-]{1,40}$'))",message="metadata keys must be 1-40 letters, digits, '-' or '_'"
+	// +kubebuilder:validation:XValidation:rule="self.all(k, !k.startsWith('k8s_') && k != 'retry_attempt')",message="metadata keys starting with k8s_, and retry_attempt, are reserved for the operator"
+	// +kubebuilder:validation:XValidation:rule="self.all(k, size(self[k]) <= 500)",message="metadata values must be at most 500 characters"
+	Metadata map[string]string `json:"metadata,omitempty"`
+
+	// chargeKey identifies this charge across deletion and re-creation: a charge whose key
+	// already has a payment on the subscription is never charged again, so re-applying the
+	// same object from Git (for example Argo CD Replace) is safe. Defaults to the object's
+	// name. Use a new key (or name) to charge the same subscription again.
+	// +optional
+	// +kubebuilder:validation:MinLength=1
+	// +kubebuilder:validation:MaxLength=128
+	// +kubebuilder:validation:XValidation:rule="self.matches('^[A-Za-z0-9._:/-]+$')",message="chargeKey must use letters, digits and . _ : / - only"
+	ChargeKey string `json:"chargeKey,omitempty"`
+
+	// retryPolicy bounds retries of a declined charge. Hard declines (stolen card, fraud,
+	// do not honor, ...) are never retried, whatever the policy says.
+	// +optional
+	RetryPolicy *ChargeRetryPolicy `json:"retryPolicy,omitempty"`
+}
+
+// LocalSubscriptionReference names a Subscription in the same namespace.
+type LocalSubscriptionReference struct {
+	// name of the Subscription.
+	// +required
+	// +kubebuilder:validation:MinLength=1
+	// +kubebuilder:validation:MaxLength=253
+	Name string `json:"name"`
+}
+
+// ChargeRetryPolicy is the schedule of attempts for one charge.
+// +kubebuilder:validation:XValidation:rule="!has(self.intervals) || size(self.intervals) == (has(self.maxAttempts) ? self.maxAttempts : 4) - 1",message="retryPolicy.intervals must list one interval per retry: maxAttempts - 1 entries"
+type ChargeRetryPolicy struct {
+	// maxAttempts is the total number of attempts, 1 to 4 (card networks penalise more).
+	// Defaults to 4.
+	// +optional
+	// +kubebuilder:validation:Minimum=1
+	// +kubebuilder:validation:Maximum=4
+	MaxAttempts *int32 `json:"maxAttempts,omitempty"`
+
+	// intervals between attempts, each at least 24h, for example ["72h", "168h", "168h"]
+	// (the default: day 0, day 3, day 10, day 17). Attempts keep the time of day of the
+	// first one (or of the mandate, when known).
+	// +optional
+	// +listType=atomic
+	// +kubebuilder:validation:MaxItems=3
+	// +kubebuilder:validation:items:XValidation:rule="duration(self) >= duration('24h')",message="each retry interval must be at least 24h"
+	Intervals []metav1.Duration `json:"intervals,omitempty"`
+}
+
+// ChargePhase is where a charge is in its life.
+type ChargePhase string
+
+const (
+	// ChargePhaseWaiting means a precondition is not met yet (see the Ready condition).
+	ChargePhaseWaiting ChargePhase = "Waiting"
+	// ChargePhaseCharging means an attempt is in flight and its outcome is not known yet.
+	ChargePhaseCharging ChargePhase = "Charging"
+	// ChargePhaseRetryScheduled means an attempt was declined and another is scheduled.
+	ChargePhaseRetryScheduled ChargePhase = "RetryScheduled"
+	// ChargePhaseSucceeded means the amount was charged. Terminal.
+	ChargePhaseSucceeded ChargePhase = "Succeeded"
+	// ChargePhaseFailed means no further attempt will be made. Terminal.
+	ChargePhaseFailed ChargePhase = "Failed"
+)
+
+// AttemptOutcome is the result of one charge attempt.
+type AttemptOutcome string
+
+const (
+	// AttemptPending means the attempt is recorded and its outcome is not known yet.
+	AttemptPending AttemptOutcome = "Pending"
+	// AttemptSucceeded means the payment succeeded.
+	AttemptSucceeded AttemptOutcome = "Succeeded"
+	// AttemptFailed means the payment was declined or failed.
+	AttemptFailed AttemptOutcome = "Failed"
+	// AttemptUnknown means the operator cannot tell whether a payment was made; it needs a
+	// person (see the Stalled condition).
+	AttemptUnknown AttemptOutcome = "Unknown"
+)
+
+// ChargeAttempt records one attempt to charge.
+type ChargeAttempt struct {
+	// number of the attempt, starting at 1; sent to Dodo as retry_attempt (number - 1).
+	// +required
+	// +kubebuilder:validation:Minimum=1
+	Number int32 `json:"number"`
+	// paymentID is the Dodo payment of this attempt, once known.
+	// +optional
+	PaymentID string `json:"paymentID,omitempty"`
+	// via is Charge (a charge call) or Dues (update-payment-method on an on_hold
+	// subscription, which charges its dues).
+	// +optional
+	Via string `json:"via,omitempty"`
+	// startedAt is when the attempt was recorded, before the call.
+	// +required
+	StartedAt metav1.Time `json:"startedAt"`
+	// completedAt is when the outcome became known.
+	// +optional
+	CompletedAt *metav1.Time `json:"completedAt,omitempty"`
+	// outcome is Pending, Succeeded, Failed or Unknown.
+	// +required
+	Outcome AttemptOutcome `json:"outcome"`
+	// declineCode is Dodo's error_code for a declined attempt.
+	// +optional
+	DeclineCode string `json:"declineCode,omitempty"`
+	// message is Dodo's error_message for a declined attempt.
+	// +optional
+	Message string `json:"message,omitempty"`
+}
+
+// OnDemandChargeStatus is the history and state of the charge.
+type OnDemandChargeStatus struct {
+	// observedGeneration is the spec generation the last reconcile acted on.
+	// +optional
+	ObservedGeneration int64 `json:"observedGeneration,omitempty"`
+	// conditions: Ready, Synced, Stalled, Succeeded, Failed.
+	// +optional
+	// +listType=map
+	// +listMapKey=type
+	// +kubebuilder:validation:MaxItems=16
+	Conditions []metav1.Condition `json:"conditions,omitempty"`
+	// phase is Waiting, Charging, RetryScheduled, Succeeded or Failed.
+	// +optional
+	Phase ChargePhase `json:"phase,omitempty"`
+	// subscriptionID is the Dodo subscription charged.
+	// +optional
+	SubscriptionID string `json:"subscriptionID,omitempty"`
+	// chargeKey is the key in effect (spec.chargeKey or the object's name).
+	// +optional
+	ChargeKey string `json:"chargeKey,omitempty"`
+	// attempts made so far, oldest first.
+	// +optional
+	// +listType=atomic
+	// +kubebuilder:validation:MaxItems=4
+	Attempts []ChargeAttempt `json:"attempts,omitempty"`
+	// attemptCount is the number of attempts made (for kubectl get).
+	// +optional
+	AttemptCount int32 `json:"attemptCount,omitempty"`
+	// nextAttemptAt is when the next attempt is due, if one is scheduled.
+	// +optional
+	NextAttemptAt *metav1.Time `json:"nextAttemptAt,omitempty"`
+	// recentWebhookIDs are the webhook-id values applied most recently (newest last).
+	// +optional
+	// +listType=atomic
+	// +kubebuilder:validation:MaxItems=32
+	RecentWebhookIDs []string `json:"recentWebhookIDs,omitempty"`
+}
+
+// +kubebuilder:object:root=true
+// +kubebuilder:subresource:status
+// +kubebuilder:resource:shortName=odc;dodocharge,categories=dodo;billing
+// +kubebuilder:printcolumn:name="Subscription",type=string,JSONPath=`.spec.subscriptionRef.name`
+// +kubebuilder:printcolumn:name="Amount",type=integer,JSONPath=`.spec.amount`
+// +kubebuilder:printcolumn:name="Currency",type=string,JSONPath=`.spec.currency`
+// +kubebuilder:printcolumn:name="Phase",type=string,JSONPath=`.status.phase`
+// +kubebuilder:printcolumn:name="Attempts",type=integer,JSONPath=`.status.attemptCount`
+// +kubebuilder:printcolumn:name="Next Attempt",type=date,JSONPath=`.status.nextAttemptAt`
+// +kubebuilder:printcolumn:name="Age",type=date,JSONPath=`.metadata.creationTimestamp`
+
+// OnDemandCharge charges an on-demand Subscription once, retrying declines by a safe policy.
+type OnDemandCharge struct {
+	metav1.TypeMeta `json:",inline"`
+	// +optional
+	metav1.ObjectMeta `json:"metadata,omitempty"`
+
+	// spec is the charge to make; immutable.
+	// +required
+	Spec OnDemandChargeSpec `json:"spec"`
+
+	// status is the charge's history and state.
+	// +optional
+	Status OnDemandChargeStatus `json:"status,omitempty"`
+}
+
+// +kubebuilder:object:root=true
+
+// OnDemandChargeList is a list of OnDemandCharges.
+type OnDemandChargeList struct {
+	metav1.TypeMeta `json:",inline"`
+	// +optional
+	metav1.ListMeta `json:"metadata,omitempty"`
+	// items is the list of OnDemandCharges.
+	Items []OnDemandCharge `json:"items"`
+}
