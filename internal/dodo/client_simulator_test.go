@@ -1,0 +1,200 @@
+package dodo_test
+
+import (
+	"context"
+	"net/http/httptest"
+	"sync"
+	"testing"
+	"time"
+
+	"golang.org/x/time/rate"
+	"k8s.io/utils/clock"
+	testingclock "k8s.io/utils/clock/testing"
+
+	"github.com/dodo-operator/dodo-operator/internal/dodo"
+	"github.com/dodo-operator/dodo-operator/internal/simulator"
+)
+
+const simKey = "sk_test_simulator_e2e"
+
+// waitRecorder is the client's clock in these tests: timers fire at once and
+// the requested waits are recorded, so retries never sleep.
+type waitRecorder struct {
+	*testingclock.FakeClock
+	mu    sync.Mutex
+	waits []time.Duration
+}
+
+func (c *waitRecorder) NewTimer(d time.Duration) clock.Timer {
+	c.mu.Lock()
+	c.waits = append(c.waits, d)
+	c.mu.Unlock()
+	timer := c.FakeClock.NewTimer(d)
+	c.Step(d)
+	return timer
+}
+
+func (c *waitRecorder) Waits() []time.Duration {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return append([]time.Duration(nil), c.waits...)
+}
+
+type simEnv struct {
+	sim    *simulator.Simulator
+	url    string
+	client *dodo.Client
+	waits  *waitRecorder
+}
+
+// newSimEnv starts the simulator in-process over real HTTP, on a fake
+// business clock, with payments settling on the next processing pass.
+func newSimEnv(t *testing.T, edit func(*simulator.Config), clientEdit func(*dodo.Config)) *simEnv {
+	t.Helper()
+	start := time.Date(2026, 1, 1, 12, 0, 0, 0, time.UTC)
+	cfg := simulator.Config{
+		APIKeys: []string{simKey}, Clock: testingclock.NewFakeClock(start),
+		WallClock: testingclock.NewFakeClock(start), SettleDelay: -1, Seed: 1,
+	}
+	if edit != nil {
+		edit(&cfg)
+	}
+	sim, err := simulator.New(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	server := httptest.NewServer(sim.Handler())
+	t.Cleanup(func() { server.Close(); _ = sim.Close() })
+	client, waits := newSimClient(t, server.URL, simKey, clientEdit)
+	return &simEnv{sim: sim, url: server.URL, client: client, waits: waits}
+}
+
+func newSimClient(t *testing.T, url, key string, edit func(*dodo.Config)) (*dodo.Client, *waitRecorder) {
+	t.Helper()
+	cfg := dodo.Config{BaseURL: url, APIKey: dodo.NewSecret(key), RateLimit: rate.Inf, Timeout: 5 * time.Second}
+	if edit != nil {
+		edit(&cfg)
+	}
+	waits := &waitRecorder{FakeClock: testingclock.NewFakeClock(time.Now())}
+	client, err := dodo.New(cfg, dodo.WithClock(waits), dodo.WithRand(func() float64 { return 0 }))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return client, waits
+}
+
+func simContext(t *testing.T) context.Context {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	t.Cleanup(cancel)
+	return ctx
+}
+
+// createOnDemand creates an active on-demand subscription for a new customer.
+func createOnDemand(ctx context.Context, t *testing.T, client *dodo.Client, email string) *dodo.CreateSubscriptionResponse {
+	t.Helper()
+	resp, err := client.CreateSubscription(ctx, dodo.CreateSubscriptionRequest{
+		ProductID: "pdt_sim_on_demand", Quantity: 1, Billing: dodo.BillingAddress{Country: "US"},
+		Customer: dodo.NewCustomer(email, "E2E", ""), OnDemand: &dodo.OnDemand{MandateOnly: true},
+		Metadata: dodo.Metadata{"dodo_operator_name": "e2e"},
+	})
+	if err != nil {
+		t.Fatalf("CreateSubscription: %v", err)
+	}
+	return resp
+}
+
+func TestSimulatorSubscriptionEndpoints(t *testing.T) {
+	env := newSimEnv(t, nil, nil)
+	ctx := simContext(t)
+	created := createOnDemand(ctx, t, env.client, "alice@example.com")
+	sub, err := env.client.GetSubscription(ctx, created.SubscriptionID)
+	if err != nil || sub.Status != dodo.SubscriptionStatusActive || !sub.OnDemand || sub.Metadata["dodo_operator_name"] != "e2e" {
+		t.Fatalf("GetSubscription = %+v, %v", sub, err)
+	}
+	customerID := created.Customer.CustomerID
+	page, err := env.client.ListSubscriptions(ctx, dodo.ListSubscriptionsParams{CustomerID: customerID})
+	if err != nil || len(page) != 1 || page[0].SubscriptionID != created.SubscriptionID {
+		t.Fatalf("ListSubscriptions = %+v, %v", page, err)
+	}
+	methods, err := env.client.ListCustomerPaymentMethods(ctx, customerID)
+	if err != nil || len(methods) == 0 || methods[0].PaymentMethodID == "" {
+		t.Fatalf("ListCustomerPaymentMethods = %+v, %v", methods, err)
+	}
+	patched, err := env.client.UpdateSubscription(ctx, created.SubscriptionID, dodo.UpdateSubscriptionRequest{CancelAtNextBillingDate: dodo.Ptr(true)})
+	if err != nil || !patched.CancelAtNextBillingDate {
+		t.Fatalf("UpdateSubscription = %+v, %v", patched, err)
+	}
+	for range 3 {
+		createOnDemand(ctx, t, env.client, "alice@example.com")
+	}
+	all, err := env.client.ListAllSubscriptions(ctx, dodo.ListSubscriptionsParams{CustomerID: customerID, PageSize: 3})
+	if err != nil || len(all) != 4 {
+		t.Fatalf("ListAllSubscriptions = %d items, %v", len(all), err)
+	}
+}
+
+func TestSimulatorChargeAndPaymentEndpoints(t *testing.T) {
+	env := newSimEnv(t, nil, nil)
+	ctx := simContext(t)
+	created := createOnDemand(ctx, t, env.client, "bob@example.com")
+	charge, err := env.client.Charge(ctx, created.SubscriptionID, dodo.ChargeRequest{ProductPrice: 2500, Metadata: dodo.Metadata{"retry_attempt": "0"}})
+	if err != nil || charge.PaymentID == "" {
+		t.Fatalf("Charge = %+v, %v", charge, err)
+	}
+	env.sim.Advance(time.Second)
+	payment, err := env.client.GetPayment(ctx, charge.PaymentID)
+	if err != nil || payment.StatusOrEmpty() != dodo.PaymentStatusSucceeded || payment.TotalAmount != 2500 || payment.Metadata["retry_attempt"] != "0" {
+		t.Fatalf("GetPayment = %+v, %v", payment, err)
+	}
+	listed, err := env.client.ListPayments(ctx, dodo.ListPaymentsParams{SubscriptionID: created.SubscriptionID})
+	if err != nil || !containsPayment(listed, charge.PaymentID) {
+		t.Fatalf("ListPayments = %+v, %v", listed, err)
+	}
+	all, err := env.client.ListAllPayments(ctx, dodo.ListPaymentsParams{SubscriptionID: created.SubscriptionID, PageSize: 1})
+	if err != nil || len(all) != len(listed) {
+		t.Fatalf("ListAllPayments = %d items (page list %d), %v", len(all), len(listed), err)
+	}
+}
+
+func containsPayment(items []dodo.PaymentListItem, id string) bool {
+	for _, item := range items {
+		if item.PaymentID == id {
+			return true
+		}
+	}
+	return false
+}
+
+func TestSimulatorPlanAndPaymentMethodEndpoints(t *testing.T) {
+	env := newSimEnv(t, nil, nil)
+	ctx := simContext(t)
+	created, err := env.client.CreateSubscription(ctx, dodo.CreateSubscriptionRequest{
+		ProductID: "pdt_sim_basic", Quantity: 1, Billing: dodo.BillingAddress{Country: "US"},
+		Customer: dodo.NewCustomer("carol@example.com", "Carol", ""),
+	})
+	if err != nil {
+		t.Fatalf("CreateSubscription: %v", err)
+	}
+	_, err = env.client.ChangePlan(ctx, created.SubscriptionID, dodo.ChangePlanRequest{
+		ProductID: "pdt_sim_pro", Quantity: 2, ProrationBillingMode: dodo.ProrationDoNotBill, Addons: []dodo.Addon{},
+	})
+	if err != nil {
+		t.Fatalf("ChangePlan: %v", err)
+	}
+	sub, err := env.client.GetSubscription(ctx, created.SubscriptionID)
+	if err != nil || sub.ProductID != "pdt_sim_pro" || sub.Quantity != 2 {
+		t.Fatalf("after change-plan: %+v, %v", sub, err)
+	}
+	methods, err := env.client.ListCustomerPaymentMethods(ctx, created.Customer.CustomerID)
+	if err != nil || len(methods) == 0 {
+		t.Fatalf("ListCustomerPaymentMethods = %+v, %v", methods, err)
+	}
+	if _, err := env.client.UpdatePaymentMethod(ctx, created.SubscriptionID, dodo.UseExistingPaymentMethod(methods[0].PaymentMethodID)); err != nil {
+		t.Fatalf("UpdatePaymentMethod existing: %v", err)
+	}
+	linkResp, err := env.client.UpdatePaymentMethod(ctx, created.SubscriptionID, dodo.UseNewPaymentMethod(dodo.Ptr("https://example.com/back")))
+	if err != nil || linkResp.PaymentLink == nil || *linkResp.PaymentLink == "" {
+		t.Fatalf("UpdatePaymentMethod new = %s, %v", linkResp, err)
+	}
+}

@@ -1,0 +1,183 @@
+package dodo
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/http"
+	"net/url"
+	"strings"
+)
+
+// Route templates; also the "endpoint" metrics label.
+const (
+	RouteSubscriptions          = "/subscriptions"
+	RouteSubscription           = "/subscriptions/{id}"
+	RouteChangePlan             = "/subscriptions/{id}/change-plan"
+	RouteCharge                 = "/subscriptions/{id}/charge"
+	RouteUpdatePaymentMethod    = "/subscriptions/{id}/update-payment-method"
+	RoutePayments               = "/payments"
+	RoutePayment                = "/payments/{id}"
+	RouteCustomerPaymentMethods = "/customers/{id}/payment-methods"
+)
+
+// API is the set of calls the operator makes; *Client implements it and
+// tests can substitute fakes.
+type API interface {
+	CreateSubscription(ctx context.Context, req CreateSubscriptionRequest) (*CreateSubscriptionResponse, error)
+	GetSubscription(ctx context.Context, subscriptionID string) (*Subscription, error)
+	ListSubscriptions(ctx context.Context, params ListSubscriptionsParams) ([]SubscriptionListItem, error)
+	ListAllSubscriptions(ctx context.Context, params ListSubscriptionsParams) ([]SubscriptionListItem, error)
+	UpdateSubscription(ctx context.Context, subscriptionID string, req UpdateSubscriptionRequest) (*Subscription, error)
+	ChangePlan(ctx context.Context, subscriptionID string, req ChangePlanRequest) (*ChangePlanResponse, error)
+	Charge(ctx context.Context, subscriptionID string, req ChargeRequest) (*ChargeResponse, error)
+	UpdatePaymentMethod(ctx context.Context, subscriptionID string, req UpdatePaymentMethodRequest) (*UpdatePaymentMethodResponse, error)
+	GetPayment(ctx context.Context, paymentID string) (*Payment, error)
+	ListPayments(ctx context.Context, params ListPaymentsParams) ([]PaymentListItem, error)
+	ListAllPayments(ctx context.Context, params ListPaymentsParams) ([]PaymentListItem, error)
+	ListCustomerPaymentMethods(ctx context.Context, customerID string) ([]CustomerPaymentMethod, error)
+}
+
+var _ API = (*Client)(nil)
+
+// expandRoute substitutes an escaped ID for {id}; an empty ID is refused so
+// that a missing ID never turns into another endpoint.
+func expandRoute(route, id string) (string, error) {
+	if strings.TrimSpace(id) == "" {
+		return "", fmt.Errorf("dodo: %s: empty id: %w", route, ErrMissingRequiredField)
+	}
+	return strings.Replace(route, "{id}", url.PathEscape(id), 1), nil
+}
+
+func (c *Client) withID(ctx context.Context, method, route, id string, body, out any) error {
+	path, err := expandRoute(route, id)
+	if err != nil {
+		return err
+	}
+	return c.do(ctx, call{method: method, route: route, path: path, body: body, out: out})
+}
+
+// CreateSubscription creates a subscription (POST /subscriptions). It is
+// never retried after it may have been sent: on *OutcomeUnknownError look the
+// subscription up (by metadata) before creating again.
+func (c *Client) CreateSubscription(ctx context.Context, req CreateSubscriptionRequest) (*CreateSubscriptionResponse, error) {
+	if err := errors.Join(req.Validate(), ValidateMetadata(req.Metadata)); err != nil {
+		return nil, fmt.Errorf("dodo: create subscription: %w", err)
+	}
+	var out CreateSubscriptionResponse
+	err := c.do(ctx, call{method: http.MethodPost, route: RouteSubscriptions, path: RouteSubscriptions, body: req, out: &out})
+	if err != nil {
+		return nil, err
+	}
+	return &out, nil
+}
+
+// GetSubscription fetches a subscription.
+func (c *Client) GetSubscription(ctx context.Context, subscriptionID string) (*Subscription, error) {
+	var out Subscription
+	if err := c.withID(ctx, http.MethodGet, RouteSubscription, subscriptionID, nil, &out); err != nil {
+		return nil, err
+	}
+	return &out, nil
+}
+
+// ListSubscriptions fetches one page of subscriptions.
+func (c *Client) ListSubscriptions(ctx context.Context, params ListSubscriptionsParams) ([]SubscriptionListItem, error) {
+	var out SubscriptionList
+	err := c.do(ctx, call{method: http.MethodGet, route: RouteSubscriptions, path: RouteSubscriptions,
+		query: params.Values(), out: &out})
+	if err != nil {
+		return nil, err
+	}
+	return out.Items, nil
+}
+
+// UpdateSubscription patches a subscription (PATCH /subscriptions/{id}).
+// Not retried after it may have been sent (see OutcomeUnknownError).
+func (c *Client) UpdateSubscription(ctx context.Context, subscriptionID string, req UpdateSubscriptionRequest) (*Subscription, error) {
+	if err := ValidateMetadata(req.Metadata); err != nil {
+		return nil, fmt.Errorf("dodo: update subscription: %w", err)
+	}
+	var out Subscription
+	if err := c.withID(ctx, http.MethodPatch, RouteSubscription, subscriptionID, req, &out); err != nil {
+		return nil, err
+	}
+	return &out, nil
+}
+
+// ChangePlan changes a subscription's plan with a flat body. The response
+// body is optional; a nil error means the API accepted the change.
+func (c *Client) ChangePlan(ctx context.Context, subscriptionID string, req ChangePlanRequest) (*ChangePlanResponse, error) {
+	if err := errors.Join(req.Validate(), ValidateMetadata(req.Metadata)); err != nil {
+		return nil, fmt.Errorf("dodo: change plan: %w", err)
+	}
+	path, err := expandRoute(RouteChangePlan, subscriptionID)
+	if err != nil {
+		return nil, err
+	}
+	var out ChangePlanResponse
+	err = c.do(ctx, call{method: http.MethodPost, route: RouteChangePlan, path: path, body: req, out: &out, optionalBody: true})
+	if err != nil {
+		return nil, err
+	}
+	return &out, nil
+}
+
+// Charge creates an on-demand charge. It is never retried after it may have
+// been sent: on *OutcomeUnknownError list the subscription's payments before
+// charging again.
+func (c *Client) Charge(ctx context.Context, subscriptionID string, req ChargeRequest) (*ChargeResponse, error) {
+	if err := errors.Join(req.Validate(), ValidateMetadata(req.Metadata)); err != nil {
+		return nil, fmt.Errorf("dodo: charge: %w", err)
+	}
+	var out ChargeResponse
+	if err := c.withID(ctx, http.MethodPost, RouteCharge, subscriptionID, req, &out); err != nil {
+		return nil, err
+	}
+	return &out, nil
+}
+
+// UpdatePaymentMethod switches a subscription's payment method; on an
+// on_hold subscription it charges the dues. Never retried once maybe sent.
+func (c *Client) UpdatePaymentMethod(
+	ctx context.Context, subscriptionID string, req UpdatePaymentMethodRequest,
+) (*UpdatePaymentMethodResponse, error) {
+	if err := req.Validate(); err != nil {
+		return nil, fmt.Errorf("dodo: update payment method: %w", err)
+	}
+	var out UpdatePaymentMethodResponse
+	if err := c.withID(ctx, http.MethodPost, RouteUpdatePaymentMethod, subscriptionID, req, &out); err != nil {
+		return nil, err
+	}
+	return &out, nil
+}
+
+// GetPayment fetches a payment.
+func (c *Client) GetPayment(ctx context.Context, paymentID string) (*Payment, error) {
+	var out Payment
+	if err := c.withID(ctx, http.MethodGet, RoutePayment, paymentID, nil, &out); err != nil {
+		return nil, err
+	}
+	return &out, nil
+}
+
+// ListPayments fetches one page of payments (filter by SubscriptionID to
+// reconcile charges).
+func (c *Client) ListPayments(ctx context.Context, params ListPaymentsParams) ([]PaymentListItem, error) {
+	var out PaymentList
+	err := c.do(ctx, call{method: http.MethodGet, route: RoutePayments, path: RoutePayments,
+		query: params.Values(), out: &out})
+	if err != nil {
+		return nil, err
+	}
+	return out.Items, nil
+}
+
+// ListCustomerPaymentMethods lists a customer's saved payment methods.
+func (c *Client) ListCustomerPaymentMethods(ctx context.Context, customerID string) ([]CustomerPaymentMethod, error) {
+	var out CustomerPaymentMethodList
+	if err := c.withID(ctx, http.MethodGet, RouteCustomerPaymentMethods, customerID, nil, &out); err != nil {
+		return nil, err
+	}
+	return out.Items, nil
+}
