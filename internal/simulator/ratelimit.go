@@ -1,0 +1,56 @@
+package simulator
+
+import (
+	"math"
+	"sync"
+	"time"
+
+	"golang.org/x/time/rate"
+	"k8s.io/utils/clock"
+)
+
+// rateLimiter limits API requests per API key, like Dodo's documented
+// per-key limit. Times come from the wall clock so tests can drive it.
+type rateLimiter struct {
+	perMinute int
+	burst     int
+	wall      clock.PassiveClock
+
+	mu    sync.Mutex
+	byKey map[string]*rate.Limiter
+}
+
+func newRateLimiter(perMinute, burst int, wall clock.PassiveClock) *rateLimiter {
+	return &rateLimiter{perMinute: perMinute, burst: burst, wall: wall, byKey: map[string]*rate.Limiter{}}
+}
+
+// allow takes a token for key. When none is left it returns false and how
+// long until one is, for the Retry-After header.
+func (l *rateLimiter) allow(key string) (bool, time.Duration) {
+	if l.perMinute <= 0 {
+		return true, 0
+	}
+	l.mu.Lock()
+	lim, ok := l.byKey[key]
+	if !ok {
+		lim = rate.NewLimiter(rate.Limit(float64(l.perMinute)/60), l.burst)
+		l.byKey[key] = lim
+	}
+	l.mu.Unlock()
+	now := l.wall.Now()
+	reservation := lim.ReserveN(now, 1)
+	if !reservation.OK() {
+		return false, time.Minute
+	}
+	delay := reservation.DelayFrom(now)
+	if delay == 0 {
+		return true, 0
+	}
+	reservation.CancelAt(now)
+	return false, delay
+}
+
+// retryAfterSeconds rounds a wait up to whole seconds (at least 1).
+func retryAfterSeconds(wait time.Duration) int {
+	return max(1, int(math.Ceil(wait.Seconds())))
+}
