@@ -1,0 +1,159 @@
+// Package providerstate turns what Dodo reports about a subscription into Subscription
+// status: the mirrored fields and the Active, OnHold and Failed conditions. The controller
+// (after a read) and the webhook receiver (after an event) both write these fields through
+// this one package, so they cannot disagree on what a state means.
+//
+// Ordering: webhook events are ordered among themselves by their own timestamps (Dodo's
+// clock), see IsStaleEvent; a read is the truth at the time it was made and always applies.
+// Both writers use optimistic concurrency, so neither overwrites the other with stale data.
+package providerstate
+
+import (
+	"strings"
+	"time"
+
+	"k8s.io/apimachinery/pkg/api/meta"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+
+	billingv1alpha1 "github.com/dodo-operator/dodo-operator/api/v1alpha1"
+	"github.com/dodo-operator/dodo-operator/internal/dodo"
+)
+
+// MaxRecentWebhookIDs bounds status.recentWebhookIDs; Dodo retries an event for about a
+// day, and a subscription sees only a handful of events in that time.
+const MaxRecentWebhookIDs = 32
+
+// MirrorSubscription copies Dodo's view of the subscription into status.
+func MirrorSubscription(status *billingv1alpha1.SubscriptionStatus, sub *dodo.Subscription) {
+	status.SubscriptionID = sub.SubscriptionID
+	status.ProviderStatus = string(sub.Status)
+	status.CustomerID = sub.Customer.CustomerID
+	status.Currency = sub.Currency
+	amount := sub.RecurringPreTaxAmount
+	status.RecurringPreTaxAmount = &amount
+	status.NextBillingDate = timePtr(&sub.NextBillingDate)
+	status.PreviousBillingDate = timePtr(&sub.PreviousBillingDate)
+	status.CancelAtNextBillingDate = sub.CancelAtNextBillingDate
+	status.CancelledAt = timePtr(sub.CancelledAt)
+	status.ExpiresAt = timePtr(sub.ExpiresAt)
+	status.PaymentMethodID = deref(sub.PaymentMethodID)
+}
+
+// SetProviderConditions sets Active, OnHold and Failed from the provider status and the
+// last payment (whose decline code explains on_hold and failed).
+func SetProviderConditions(status *billingv1alpha1.SubscriptionStatus, generation int64) {
+	for _, c := range ProviderConditions(status.ProviderStatus, status.LastPayment) {
+		c.ObservedGeneration = generation
+		meta.SetStatusCondition(&status.Conditions, c)
+	}
+}
+
+// ProviderConditions computes the Active, OnHold and Failed conditions. It is pure.
+func ProviderConditions(providerStatus string, lastPayment *billingv1alpha1.PaymentSummary) []metav1.Condition {
+	if providerStatus == "" {
+		return []metav1.Condition{
+			unknown(billingv1alpha1.ConditionActive), unknown(billingv1alpha1.ConditionOnHold), unknown(billingv1alpha1.ConditionFailed),
+		}
+	}
+	stateReason := ReasonFromCode(providerStatus)
+	active := metav1.Condition{Type: billingv1alpha1.ConditionActive, Status: metav1.ConditionFalse, Reason: stateReason,
+		Message: "Dodo reports the subscription " + providerStatus + "."}
+	if providerStatus == string(dodo.SubscriptionStatusActive) {
+		active.Status = metav1.ConditionTrue
+	}
+	onHold := metav1.Condition{Type: billingv1alpha1.ConditionOnHold, Status: metav1.ConditionFalse, Reason: "NotOnHold",
+		Message: "The subscription is not on hold."}
+	if providerStatus == string(dodo.SubscriptionStatusOnHold) {
+		onHold = metav1.Condition{Type: billingv1alpha1.ConditionOnHold, Status: metav1.ConditionTrue,
+			Reason: declineReason(lastPayment, "PaymentFailed"),
+			Message: "A payment failed" + declineDetail(lastPayment) +
+				". Set spec.paymentMethod (a saved method or a new one) to charge the dues and reactivate it."}
+	}
+	failed := metav1.Condition{Type: billingv1alpha1.ConditionFailed, Status: metav1.ConditionFalse, Reason: "NotFailed",
+		Message: "The subscription has not failed."}
+	if providerStatus == string(dodo.SubscriptionStatusFailed) {
+		failed = metav1.Condition{Type: billingv1alpha1.ConditionFailed, Status: metav1.ConditionTrue,
+			Reason: declineReason(lastPayment, "MandateFailed"),
+			Message: "The first payment or mandate failed" + declineDetail(lastPayment) +
+				"; the subscription is terminal. Create a new Subscription to try again."}
+	}
+	return []metav1.Condition{active, onHold, failed}
+}
+
+// IsTerminal says whether no write can change the subscription any more.
+func IsTerminal(providerStatus string) bool {
+	switch dodo.SubscriptionStatus(providerStatus) {
+	case dodo.SubscriptionStatusCancelled, dodo.SubscriptionStatusExpired, dodo.SubscriptionStatusFailed:
+		return true
+	}
+	return false
+}
+
+// IsStaleEvent says whether a webhook event is older than the newest one already applied.
+// An event with the same timestamp is not stale: applying it again changes nothing.
+func IsStaleEvent(last *billingv1alpha1.WebhookEventRef, eventTime time.Time) bool {
+	return last != nil && eventTime.Before(last.Timestamp.Time)
+}
+
+// RememberWebhookID records a webhook-id, newest last, keeping at most MaxRecentWebhookIDs.
+// It reports false when the id was already there (a duplicate delivery).
+func RememberWebhookID(ids []string, id string) ([]string, bool) {
+	for _, seen := range ids {
+		if seen == id {
+			return ids, false
+		}
+	}
+	ids = append(ids, id)
+	if over := len(ids) - MaxRecentWebhookIDs; over > 0 {
+		ids = append([]string(nil), ids[over:]...)
+	}
+	return ids, true
+}
+
+// ReasonFromCode turns a Dodo code or status (INSUFFICIENT_FUNDS, on_hold) into a condition
+// reason (InsufficientFunds, OnHold).
+func ReasonFromCode(code string) string {
+	var b strings.Builder
+	for _, word := range strings.FieldsFunc(code, func(r rune) bool { return r == '_' || r == '-' || r == '.' || r == ' ' }) {
+		lower := strings.ToLower(word)
+		b.WriteString(strings.ToUpper(lower[:1]) + lower[1:])
+	}
+	if b.Len() == 0 {
+		return "Unknown"
+	}
+	return b.String()
+}
+
+func declineReason(p *billingv1alpha1.PaymentSummary, fallback string) string {
+	if p == nil || p.DeclineCode == "" {
+		return fallback
+	}
+	return ReasonFromCode(p.DeclineCode)
+}
+
+func declineDetail(p *billingv1alpha1.PaymentSummary) string {
+	if p == nil || p.DeclineCode == "" {
+		return ""
+	}
+	return " (payment " + p.PaymentID + " declined with " + p.DeclineCode + ")"
+}
+
+func unknown(conditionType string) metav1.Condition {
+	return metav1.Condition{Type: conditionType, Status: metav1.ConditionUnknown, Reason: "NotObservedYet",
+		Message: "Dodo's state of the subscription is not known yet."}
+}
+
+func timePtr(t *time.Time) *metav1.Time {
+	if t == nil || t.IsZero() {
+		return nil
+	}
+	mt := metav1.NewTime(t.UTC())
+	return &mt
+}
+
+func deref(s *string) string {
+	if s == nil {
+		return ""
+	}
+	return *s
+}
