@@ -72,10 +72,18 @@ type SubscriptionStatus struct {
 	// +optional
 	PaymentLinkExpiresAt *metav1.Time `json:"paymentLinkExpiresAt,omitempty"`
 
-	// paymentMethodRequestToken is the spec.paymentMethod.new.token the current paymentLink
-	// was requested for, so that a link is requested once per token.
+	// lastPaymentMethodRequest is the payment-method change last sent to Dodo
+	// ("existing:<pm_id>" or "new:<token>"). The same request is never sent twice: an
+	// update-payment-method call on an on_hold subscription charges its dues. Removing
+	// spec.paymentMethod clears it.
 	// +optional
-	PaymentMethodRequestToken string `json:"paymentMethodRequestToken,omitempty"`
+	LastPaymentMethodRequest string `json:"lastPaymentMethodRequest,omitempty"`
+
+	// lastPlanChangeRequest is the plan last sent through change-plan. The same plan is not
+	// sent again while Dodo has not applied it (for example with onPaymentFailure
+	// prevent_change and an unpaid change): change the spec to ask again.
+	// +optional
+	LastPlanChangeRequest *PlanRequest `json:"lastPlanChangeRequest,omitempty"`
 
 	// lastPayment is the latest payment of the subscription the operator saw.
 	// +optional
@@ -87,13 +95,12 @@ type SubscriptionStatus struct {
 	// +optional
 	CreatePendingSince *metav1.Time `json:"createPendingSince,omitempty"`
 
-	// providerObservedAt is the time of the Dodo state this status reflects (the event
-	// timestamp of the last webhook applied, or the time of the last read). Older webhook
-	// events never roll status back past it.
+	// lastObservedAt is when the operator last read the subscription from Dodo.
 	// +optional
-	ProviderObservedAt *metav1.Time `json:"providerObservedAt,omitempty"`
+	LastObservedAt *metav1.Time `json:"lastObservedAt,omitempty"`
 
-	// lastWebhookEvent is the last webhook event applied to this status.
+	// lastWebhookEvent is the newest webhook event applied to this status. An event with an
+	// older timestamp never rolls status back past it (deliveries can arrive out of order).
 	// +optional
 	LastWebhookEvent *WebhookEventRef `json:"lastWebhookEvent,omitempty"`
 
@@ -108,6 +115,23 @@ type SubscriptionStatus struct {
 	// last acted on.
 	// +optional
 	LastHandledReconcileAt string `json:"lastHandledReconcileAt,omitempty"`
+}
+
+// PlanRequest is a plan sent through change-plan.
+type PlanRequest struct {
+	// productID requested.
+	// +required
+	ProductID string `json:"productID"`
+	// quantity requested.
+	// +required
+	Quantity int32 `json:"quantity"`
+	// addons requested.
+	// +optional
+	// +listType=atomic
+	Addons []Addon `json:"addons,omitempty"`
+	// requestedAt is when the change was sent.
+	// +required
+	RequestedAt metav1.Time `json:"requestedAt"`
 }
 
 // PaymentSummary is the part of a Dodo payment that explains a subscription's state.

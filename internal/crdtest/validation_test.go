@@ -90,7 +90,7 @@ func TestInvalidObjectsAreRefusedWithAClearMessage(t *testing.T) {
 		"CountryMissing":          {subscriptionSample, []func(*unstructured.Unstructured){remove("spec.billing.country")}, "spec.billing.country: Required value"},
 		"MandateOnlyMissing":      {onDemandSample, []func(*unstructured.Unstructured){remove("spec.onDemand.mandateOnly")}, "spec.onDemand.mandateOnly: Required value"},
 		"OnDemandCurrencyInvalid": {onDemandSample, []func(*unstructured.Unstructured){set("spec.onDemand.productCurrency", "usd")}, "productCurrency must be an ISO 4217 code"},
-		"OnDemandWithAddons":      {onDemandSample, []func(*unstructured.Unstructured){set("spec.addons", []any{map[string]any{"addonID": "adn_1", "quantity": int64(1)}})}, "addons are not allowed on an on-demand subscription"},
+		"OnDemandWithAddons":      {onDemandSample, []func(*unstructured.Unstructured){set("spec.addons", []any{map[string]any{"addonID": "addon_1", "quantity": int64(1)}})}, "addons are not allowed on an on-demand subscription"},
 		"OnDemandWithDiscounts":   {onDemandSample, []func(*unstructured.Unstructured){set("spec.discountCodes", []any{"SAVE10"})}, "discountCodes are not available for an on-demand subscription"},
 		"DeletionPolicyUnknown":   {subscriptionSample, []func(*unstructured.Unstructured){set("spec.deletionPolicy", "Delete")}, `Unsupported value: "Delete"`},
 		"ProrationModeUnknown":    {subscriptionSample, []func(*unstructured.Unstructured){set("spec.planChange.prorationBillingMode", "prorated")}, `Unsupported value: "prorated"`},

@@ -1,0 +1,118 @@
+// Command dodo-operator runs the controllers that reconcile Subscription (and, later,
+// OnDemandCharge) objects against the Dodo Payments API.
+//
+// The payments API is configured like Dodo's SDKs: DODO_PAYMENTS_API_KEY (or
+// DODO_PAYMENTS_API_KEY_FILE, a mounted Secret), and DODO_PAYMENTS_ENVIRONMENT
+// (test_mode or live_mode) or DODO_PAYMENTS_BASE_URL (for example the local simulator).
+// Flags of the same meaning override the environment.
+package main
+
+import (
+	"flag"
+	"fmt"
+	"os"
+	"time"
+
+	"golang.org/x/time/rate"
+	"k8s.io/apimachinery/pkg/runtime"
+	clientgoscheme "k8s.io/client-go/kubernetes/scheme"
+	ctrl "sigs.k8s.io/controller-runtime"
+	"sigs.k8s.io/controller-runtime/pkg/healthz"
+	"sigs.k8s.io/controller-runtime/pkg/log/zap"
+	"sigs.k8s.io/controller-runtime/pkg/metrics"
+	metricsserver "sigs.k8s.io/controller-runtime/pkg/metrics/server"
+
+	billingv1alpha1 "github.com/dodo-operator/dodo-operator/api/v1alpha1"
+	"github.com/dodo-operator/dodo-operator/internal/controller/subscription"
+	"github.com/dodo-operator/dodo-operator/internal/dodo"
+)
+
+type options struct {
+	metricsAddr, probeAddr string
+	leaderElect            bool
+	baseURL, environment   string
+	rateLimit              float64
+	subscription           subscription.Options
+}
+
+func main() {
+	opts := options{}
+	flag.StringVar(&opts.metricsAddr, "metrics-bind-address", ":8080", "Address of the Prometheus metrics endpoint; 0 disables it.")
+	flag.StringVar(&opts.probeAddr, "health-probe-bind-address", ":8081", "Address of /healthz and /readyz.")
+	flag.BoolVar(&opts.leaderElect, "leader-elect", false, "Elect a leader so that only one replica reconciles.")
+	flag.StringVar(&opts.baseURL, "dodo-base-url", "", "Payments API base URL (overrides DODO_PAYMENTS_BASE_URL and the environment).")
+	flag.StringVar(&opts.environment, "dodo-environment", "", "test_mode or live_mode (overrides DODO_PAYMENTS_ENVIRONMENT).")
+	flag.Float64Var(&opts.rateLimit, "dodo-requests-per-second", 0, "Client-side rate limit (default 1.5/s, under Dodo's 100/min).")
+	flag.DurationVar(&opts.subscription.ResyncInterval, "resync-interval", time.Hour, "How often each subscription is read from Dodo.")
+	flag.DurationVar(&opts.subscription.CreateSettle, "create-settle", 30*time.Second,
+		"Wait after an unanswered create before looking the subscription up.")
+	flag.IntVar(&opts.subscription.MaxConcurrentReconciles, "max-concurrent-reconciles", 4, "Parallel reconciles per controller.")
+	zapOpts := zap.Options{}
+	zapOpts.BindFlags(flag.CommandLine)
+	flag.Parse()
+	ctrl.SetLogger(zap.New(zap.UseFlagOptions(&zapOpts)))
+
+	if err := run(opts); err != nil {
+		ctrl.Log.Error(err, "Operator stopped")
+		os.Exit(1)
+	}
+}
+
+func run(opts options) error {
+	api, err := newPaymentsClient(opts)
+	if err != nil {
+		return err
+	}
+	scheme := runtime.NewScheme()
+	if err := clientgoscheme.AddToScheme(scheme); err != nil {
+		return err
+	}
+	if err := billingv1alpha1.AddToScheme(scheme); err != nil {
+		return err
+	}
+	mgr, err := ctrl.NewManager(ctrl.GetConfigOrDie(), ctrl.Options{
+		Scheme:                 scheme,
+		Metrics:                metricsserver.Options{BindAddress: opts.metricsAddr},
+		HealthProbeBindAddress: opts.probeAddr,
+		LeaderElection:         opts.leaderElect,
+		LeaderElectionID:       "dodo-operator.billing.dodo-operator.io",
+	})
+	if err != nil {
+		return fmt.Errorf("creating the manager: %w", err)
+	}
+	reconciler := &subscription.Reconciler{
+		Client:   mgr.GetClient(),
+		API:      api,
+		Recorder: mgr.GetEventRecorder("dodo-operator"),
+		Options:  opts.subscription,
+		Metrics:  subscription.NewMetrics(metrics.Registry),
+	}
+	if err := reconciler.SetupWithManager(mgr); err != nil {
+		return fmt.Errorf("setting up the subscription controller: %w", err)
+	}
+	if err := mgr.AddHealthzCheck("healthz", healthz.Ping); err != nil {
+		return err
+	}
+	if err := mgr.AddReadyzCheck("readyz", healthz.Ping); err != nil {
+		return err
+	}
+	ctrl.Log.Info("Starting the operator", "paymentsAPI", api.BaseURL())
+	return mgr.Start(ctrl.SetupSignalHandler())
+}
+
+func newPaymentsClient(opts options) (*dodo.Client, error) {
+	cfg, err := dodo.ConfigFromEnv()
+	if err != nil {
+		return nil, err
+	}
+	if opts.baseURL != "" {
+		cfg.BaseURL = opts.baseURL
+	}
+	if opts.environment != "" {
+		cfg.Environment = dodo.Environment(opts.environment)
+	}
+	if opts.rateLimit > 0 {
+		cfg.RateLimit = rate.Limit(opts.rateLimit)
+	}
+	return dodo.New(cfg, dodo.WithMetrics(metrics.Registry), dodo.WithLogger(ctrl.Log.WithName("dodo")))
+}

@@ -1,0 +1,56 @@
+package subscription
+
+import (
+	"hash/fnv"
+	"time"
+
+	billingv1alpha1 "github.com/dodo-operator/dodo-operator/api/v1alpha1"
+)
+
+// Annotations users set on a Subscription.
+const (
+	// AnnotationPaused "true" stops every call to Dodo for the object (Synced=False, Paused).
+	AnnotationPaused = "billing.dodo-operator.io/paused"
+	// AnnotationResyncInterval overrides how often Dodo is read, as a Go duration ("30m").
+	AnnotationResyncInterval = "billing.dodo-operator.io/resync-interval"
+	// AnnotationReconcileRequestedAt asks for a read of Dodo now when its value changes; the
+	// value handled is echoed in status.lastHandledReconcileAt.
+	AnnotationReconcileRequestedAt = "billing.dodo-operator.io/reconcile-requested-at"
+
+	// Finalizer makes deletion apply the deletionPolicy in Dodo first.
+	Finalizer = "billing.dodo-operator.io/finalizer"
+
+	minResyncInterval = time.Minute
+)
+
+func isPaused(sub *billingv1alpha1.Subscription) bool {
+	return sub.Annotations[AnnotationPaused] == "true"
+}
+
+// resyncInterval is the object's read interval: the annotation when valid, otherwise the
+// default, spread by up to ±10% per object (stable for an object, so reads of many
+// objects created together do not stay bunched).
+func resyncInterval(sub *billingv1alpha1.Subscription, fallback time.Duration) time.Duration {
+	interval := fallback
+	if v, ok := sub.Annotations[AnnotationResyncInterval]; ok {
+		if d, err := time.ParseDuration(v); err == nil && d >= minResyncInterval {
+			interval = d
+		}
+	}
+	h := fnv.New32a()
+	_, _ = h.Write([]byte(sub.UID))
+	spread := float64(h.Sum32()%2001)/10000 - 0.1 // -0.1 .. +0.1
+	return time.Duration(float64(interval) * (1 + spread))
+}
+
+// readDue says whether this reconcile must read Dodo: never read yet, a new spec, an
+// explicit request, or the interval has passed.
+func readDue(sub *billingv1alpha1.Subscription, now time.Time, interval time.Duration) (bool, time.Duration) {
+	st := &sub.Status
+	if st.LastObservedAt == nil || sub.Generation != st.ObservedGeneration ||
+		sub.Annotations[AnnotationReconcileRequestedAt] != st.LastHandledReconcileAt {
+		return true, 0
+	}
+	wait := st.LastObservedAt.Add(interval).Sub(now)
+	return wait <= 0, wait
+}

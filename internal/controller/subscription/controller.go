@@ -1,0 +1,170 @@
+// Package subscription reconciles Subscription objects against the Dodo Payments API:
+// crash-safe creation, observation, plan and field changes, payment-method changes, and the
+// deletion policy.
+package subscription
+
+import (
+	"context"
+	"errors"
+	"time"
+
+	corev1 "k8s.io/api/core/v1"
+	"k8s.io/apimachinery/pkg/api/equality"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	"k8s.io/client-go/tools/events"
+	"k8s.io/client-go/util/workqueue"
+	"k8s.io/utils/clock"
+	ctrl "sigs.k8s.io/controller-runtime"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+	"sigs.k8s.io/controller-runtime/pkg/controller"
+	"sigs.k8s.io/controller-runtime/pkg/controller/controllerutil"
+	"sigs.k8s.io/controller-runtime/pkg/reconcile"
+
+	billingv1alpha1 "github.com/dodo-operator/dodo-operator/api/v1alpha1"
+)
+
+// Options tune the reconciler; zero values take the defaults.
+type Options struct {
+	// ResyncInterval is how often Dodo is read when nothing else asks (default 1h).
+	ResyncInterval time.Duration
+	// CreateSettle is how long after an unanswered create the operator waits before looking
+	// the subscription up (default 30s), so a committed create is visible in Dodo's lists.
+	CreateSettle time.Duration
+	// CreateLookback widens the created_at window of that lookup for clock skew (default 24h).
+	CreateLookback time.Duration
+	// MaxConcurrentReconciles bounds parallel reconciles (default 4).
+	MaxConcurrentReconciles int
+}
+
+func (o Options) withDefaults() Options {
+	if o.ResyncInterval <= 0 {
+		o.ResyncInterval = time.Hour
+	}
+	if o.CreateSettle <= 0 {
+		o.CreateSettle = 30 * time.Second
+	}
+	if o.CreateLookback <= 0 {
+		o.CreateLookback = 24 * time.Hour
+	}
+	if o.MaxConcurrentReconciles <= 0 {
+		o.MaxConcurrentReconciles = 4
+	}
+	return o
+}
+
+// Reconciler reconciles Subscriptions.
+type Reconciler struct {
+	client.Client
+	API      PaymentsAPI
+	Recorder events.EventRecorder
+	Clock    clock.PassiveClock
+	Options  Options
+	Metrics  *Metrics
+}
+
+// scope is the state of one reconcile.
+type scope struct {
+	sub        *billingv1alpha1.Subscription
+	before     *billingv1alpha1.Subscription
+	now        time.Time
+	api        *countingAPI
+	out        outcome
+	skipStatus bool
+}
+
+// +kubebuilder:rbac:groups=billing.dodo-operator.io,resources=subscriptions,verbs=get;list;watch;update;patch
+// +kubebuilder:rbac:groups=billing.dodo-operator.io,resources=subscriptions/status,verbs=get;update;patch
+// +kubebuilder:rbac:groups=billing.dodo-operator.io,resources=subscriptions/finalizers,verbs=update
+// +kubebuilder:rbac:groups=events.k8s.io,resources=events,verbs=create;patch
+
+// Reconcile brings one Subscription and its Dodo subscription together.
+func (r *Reconciler) Reconcile(ctx context.Context, req ctrl.Request) (result ctrl.Result, retErr error) {
+	sub := &billingv1alpha1.Subscription{}
+	if err := r.Get(ctx, req.NamespacedName, sub); err != nil {
+		if apierrors.IsNotFound(err) {
+			r.Metrics.forget(req.NamespacedName)
+		}
+		return ctrl.Result{}, client.IgnoreNotFound(err)
+	}
+	s := &scope{sub: sub, before: sub.DeepCopy(), now: r.Clock.Now(), api: &countingAPI{api: r.API}}
+	defer func() { result, retErr = r.finish(ctx, s, result, retErr) }()
+
+	switch {
+	case isPaused(sub):
+		s.out.paused = true
+		if !wasPaused(s.before) {
+			r.event(sub, corev1.EventTypeNormal, "Paused", "Pause", "Reconciliation paused by annotation; no calls to Dodo")
+		}
+		return ctrl.Result{}, nil
+	case !sub.DeletionTimestamp.IsZero():
+		return r.reconcileDelete(ctx, s)
+	case controllerutil.AddFinalizer(sub, Finalizer):
+		s.skipStatus = true
+		return ctrl.Result{}, r.Update(ctx, sub)
+	}
+	return r.reconcileNormal(ctx, s)
+}
+
+// finish writes the status once, with optimistic concurrency so that a write based on a
+// stale copy (the webhook receiver may have written since) fails and is retried.
+func (r *Reconciler) finish(ctx context.Context, s *scope, result ctrl.Result, err error) (ctrl.Result, error) {
+	r.Metrics.observe(s, err)
+	if s.skipStatus {
+		return result, err
+	}
+	if s.out.err == nil {
+		s.out.err = err
+	}
+	setConditions(s.sub, s.out)
+	if !s.out.paused {
+		s.sub.Status.ObservedGeneration = s.sub.Generation
+		s.sub.Status.LastHandledReconcileAt = s.sub.Annotations[AnnotationReconcileRequestedAt]
+	}
+	if equality.Semantic.DeepEqual(s.before.Status, s.sub.Status) {
+		return result, err
+	}
+	patch := client.MergeFromWithOptions(s.before, client.MergeFromWithOptimisticLock{})
+	if perr := r.Status().Patch(ctx, s.sub, patch); perr != nil {
+		if apierrors.IsConflict(perr) {
+			return ctrl.Result{RequeueAfter: time.Second}, nil
+		}
+		return result, errors.Join(err, perr)
+	}
+	if apierrors.IsConflict(err) {
+		return ctrl.Result{RequeueAfter: time.Second}, nil
+	}
+	return result, err
+}
+
+func wasPaused(sub *billingv1alpha1.Subscription) bool {
+	for _, c := range sub.Status.Conditions {
+		if c.Type == billingv1alpha1.ConditionSynced && c.Reason == billingv1alpha1.ReasonPaused {
+			return true
+		}
+	}
+	return false
+}
+
+func (r *Reconciler) event(sub *billingv1alpha1.Subscription, eventType, reason, action, note string, args ...any) {
+	if r.Recorder != nil {
+		r.Recorder.Eventf(sub, nil, eventType, reason, action, note, args...)
+	}
+}
+
+// SetupWithManager registers the controller. Status changes trigger a reconcile too: the
+// webhook receiver's status write is how it asks the controller to look again.
+func (r *Reconciler) SetupWithManager(mgr ctrl.Manager) error {
+	r.Options = r.Options.withDefaults()
+	if r.Clock == nil {
+		r.Clock = clock.RealClock{}
+	}
+	return ctrl.NewControllerManagedBy(mgr).
+		For(&billingv1alpha1.Subscription{}).
+		Named("subscription").
+		WithOptions(controller.Options{
+			MaxConcurrentReconciles: r.Options.MaxConcurrentReconciles,
+			// A remote, rate-limited API: back off from 1s up to 5 minutes.
+			RateLimiter: workqueue.NewTypedItemExponentialFailureRateLimiter[reconcile.Request](time.Second, 5*time.Minute),
+		}).
+		Complete(r)
+}

@@ -1,0 +1,267 @@
+package subscription
+
+import (
+	"errors"
+	"testing"
+	"time"
+
+	"k8s.io/utils/ptr"
+
+	billingv1alpha1 "github.com/dodo-operator/dodo-operator/api/v1alpha1"
+	"github.com/dodo-operator/dodo-operator/internal/dodo"
+	"github.com/dodo-operator/dodo-operator/internal/simulator"
+)
+
+func withPaymentLink(sub *billingv1alpha1.Subscription) {
+	sub.Spec.PaymentLink = ptr.To(true)
+	sub.Spec.ReturnURL = "https://example.com/done"
+}
+
+func TestCreateWithPaymentLinkAwaitsPaymentThenBecomesActive(t *testing.T) {
+	h := newHarness(t)
+	sub := h.subscription("link", withPaymentLink, func(s *billingv1alpha1.Subscription) {
+		s.Spec.Metadata = map[string]string{"team": "platform"}
+	})
+	h.settle("link")
+
+	got := h.get("link")
+	if got.Status.SubscriptionID == "" || got.Status.PaymentLink == "" || got.Status.PaymentLinkExpiresAt == nil {
+		t.Fatalf("status after create: %+v", got.Status)
+	}
+	h.expectCondition(got, billingv1alpha1.ConditionReady, "False", billingv1alpha1.ReasonAwaitingPayment)
+	h.expectEvent("waiting for the customer to complete the payment link")
+	sims := h.simSubscriptions(sub)
+	if len(sims) != 1 || sims[0].Metadata["k8s_name"] != "link" || sims[0].Metadata["team"] != "platform" {
+		t.Fatalf("simulator subscriptions: %+v", sims)
+	}
+
+	if err := h.sim.CompleteCheckout(got.Status.SubscriptionID, "4242424242424242"); err != nil {
+		t.Fatal(err)
+	}
+	h.simClock.Step(time.Minute)
+	h.sim.ProcessDue()
+	h.update("link", func(s *billingv1alpha1.Subscription) {
+		s.Annotations = map[string]string{AnnotationReconcileRequestedAt: "now"}
+	})
+	h.settle("link")
+	got = h.get("link")
+	h.expectCondition(got, billingv1alpha1.ConditionReady, "True", billingv1alpha1.ReasonAvailable)
+	h.expectCondition(got, billingv1alpha1.ConditionActive, "True", "Active")
+	h.expectCondition(got, billingv1alpha1.ConditionSynced, "True", billingv1alpha1.ReasonReconcileSuccess)
+	if got.Status.LastHandledReconcileAt != "now" || got.Status.ObservedGeneration != got.Generation {
+		t.Fatalf("requested-at not echoed or generation not observed: %+v", got.Status)
+	}
+	if h.api.snapshot()["CreateSubscription"] != 1 {
+		t.Fatalf("calls: %v", h.api.snapshot())
+	}
+}
+
+func TestOutcomeUnknownCreateEndsWithExactlyOneSubscription(t *testing.T) {
+	h := newHarness(t)
+	if err := h.sim.SetFaults(simulator.Faults{Routes: map[string]simulator.RouteFaults{
+		"POST /subscriptions": {FailAfterCommitRate: 1},
+	}}); err != nil {
+		t.Fatal(err)
+	}
+	sub := h.subscription("unknown")
+	h.settle("unknown")
+	got := h.get("unknown")
+	if got.Status.SubscriptionID != "" || got.Status.CreatePendingSince == nil {
+		t.Fatalf("after a lost answer: %+v", got.Status)
+	}
+	h.expectCondition(got, billingv1alpha1.ConditionSynced, "False", billingv1alpha1.ReasonReconcileError)
+	h.expectEvent("CreateOutcomeUnknown")
+
+	// Before the settle time nothing is looked up or created again.
+	h.settle("unknown")
+	if n := h.api.snapshot()["CreateSubscription"]; n != 1 {
+		t.Fatalf("creates before settle: %d", n)
+	}
+	h.clock.Step(31 * time.Second)
+	h.settle("unknown")
+	got = h.get("unknown")
+	if len(h.simSubscriptions(sub)) != 1 || got.Status.SubscriptionID != h.simSubscriptions(sub)[0].SubscriptionID {
+		t.Fatalf("want exactly one subscription, recorded in status; sim %d, status %q",
+			len(h.simSubscriptions(sub)), got.Status.SubscriptionID)
+	}
+	if h.api.snapshot()["CreateSubscription"] != 1 || got.Status.CreatePendingSince != nil {
+		t.Fatalf("calls %v, status %+v", h.api.snapshot(), got.Status)
+	}
+	h.expectEvent("not creating again")
+}
+
+func TestCrashAfterCreateBeforeStatusWriteDoesNotCreateTwice(t *testing.T) {
+	h := newHarness(t)
+	sub := h.subscription("crash")
+	if _, err := h.run("crash"); err != nil { // adds the finalizer
+		t.Fatal(err)
+	}
+	h.api.crashCreate = true
+	func() {
+		defer func() {
+			if r := recover(); r != nil {
+				if _, ok := r.(crash); !ok {
+					panic(r)
+				}
+			}
+		}()
+		_, _ = h.run("crash")
+		t.Fatal("the create did not crash")
+	}()
+	h.api.crashCreate = false
+
+	// A new operator process, with no memory of the first.
+	h.reconcile = h.newReconciler()
+	h.clock.Step(time.Minute)
+	h.settle("crash")
+	got := h.get("crash")
+	if n := len(h.simSubscriptions(sub)); n != 1 || got.Status.SubscriptionID == "" {
+		t.Fatalf("simulator has %d subscriptions for the object; status %+v", n, got.Status)
+	}
+	if h.api.snapshot()["CreateSubscription"] != 1 {
+		t.Fatalf("calls: %v", h.api.snapshot())
+	}
+}
+
+func TestCreateRefusedByDodoStallsWithoutRetrying(t *testing.T) {
+	h := newHarness(t)
+	sub := h.subscription("refused", func(s *billingv1alpha1.Subscription) { s.Spec.ProductID = "pdt_does_not_exist" })
+	h.settle("refused")
+	h.clock.Step(2 * time.Hour)
+	h.settle("refused")
+	got := h.get("refused")
+	h.expectCondition(got, billingv1alpha1.ConditionStalled, "True", billingv1alpha1.ReasonInvalidSpec)
+	h.expectCondition(got, billingv1alpha1.ConditionReady, "False", billingv1alpha1.ReasonInvalidSpec)
+	if n := h.api.snapshot()["CreateSubscription"]; n != 1 || len(h.simSubscriptions(sub)) != 0 || got.Status.CreatePendingSince != nil {
+		t.Fatalf("creates %d, sim %d, status %+v", n, len(h.simSubscriptions(sub)), got.Status)
+	}
+	// A spec change is the way out.
+	h.update("refused", func(s *billingv1alpha1.Subscription) { s.Spec.ProductID = "pdt_sim_basic" })
+	h.settle("refused")
+	if got := h.get("refused"); got.Status.SubscriptionID == "" || len(h.simSubscriptions(sub)) != 1 {
+		t.Fatalf("after fixing the spec: %+v", got.Status)
+	}
+}
+
+func activeSubscription(t *testing.T, h *harness, name string, mutate ...func(*billingv1alpha1.Subscription)) *billingv1alpha1.Subscription {
+	t.Helper()
+	sub := h.subscription(name, append([]func(*billingv1alpha1.Subscription){withPaymentLink}, mutate...)...)
+	h.settle(name)
+	if err := h.sim.CompleteCheckout(h.get(name).Status.SubscriptionID, "4242424242424242"); err != nil {
+		t.Fatal(err)
+	}
+	h.simClock.Step(time.Minute)
+	h.sim.ProcessDue()
+	h.clock.Step(2 * time.Hour)
+	h.settle(name)
+	got := h.get(name)
+	if got.Status.ProviderStatus != string(dodo.SubscriptionStatusActive) {
+		t.Fatalf("subscription %s is %q, want active", name, got.Status.ProviderStatus)
+	}
+	return sub
+}
+
+func TestSteadyStateMakesNoWritesAndOneReadPerResync(t *testing.T) {
+	h := newHarness(t)
+	activeSubscription(t, h, "steady")
+	before := h.api.snapshot()
+	for range 5 { // reconciles inside the interval (watch events, status writes) call nothing
+		h.clock.Step(5 * time.Minute)
+		h.settle("steady")
+	}
+	if h.api.total() != sumCalls(before) {
+		t.Fatalf("calls inside the resync interval: before %v after %v", before, h.api.snapshot())
+	}
+	h.clock.Step(time.Hour)
+	h.settle("steady")
+	after := h.api.snapshot()
+	if after["GetSubscription"] != before["GetSubscription"]+1 || h.api.writes() != writesOf(before) {
+		t.Fatalf("after one resync: before %v after %v", before, after)
+	}
+}
+
+func TestPlanChangeIsSentOnceAndNotOnTheNextResync(t *testing.T) {
+	h := newHarness(t)
+	sub := activeSubscription(t, h, "plan")
+	h.update("plan", func(s *billingv1alpha1.Subscription) {
+		s.Spec.ProductID, s.Spec.Quantity = "pdt_sim_pro", 2
+		s.Spec.PlanChange = &billingv1alpha1.PlanChangeSpec{ProrationBillingMode: "do_not_bill"}
+	})
+	h.settle("plan")
+	h.clock.Step(2 * time.Hour)
+	h.settle("plan")
+	if n := h.api.snapshot()["ChangePlan"]; n != 1 {
+		t.Fatalf("change-plan calls: %d", n)
+	}
+	sims := h.simSubscriptions(sub)
+	if sims[0].ProductID != "pdt_sim_pro" || sims[0].Quantity != 2 {
+		t.Fatalf("simulator plan: %s x%d", sims[0].ProductID, sims[0].Quantity)
+	}
+	got := h.get("plan")
+	h.expectCondition(got, billingv1alpha1.ConditionReady, "True", billingv1alpha1.ReasonAvailable)
+	if got.Status.LastPlanChangeRequest != nil {
+		t.Fatalf("applied plan change still pending in status: %+v", got.Status.LastPlanChangeRequest)
+	}
+	h.expectEvent("PlanChanged")
+}
+
+func TestFieldChangesArePatchedOnlyWhenDrifted(t *testing.T) {
+	h := newHarness(t)
+	sub := activeSubscription(t, h, "fields")
+	h.update("fields", func(s *billingv1alpha1.Subscription) {
+		s.Spec.Metadata = map[string]string{"cost_center": "42"}
+		s.Spec.Billing.City = "Austin"
+		s.Spec.CancelAtNextBillingDate = ptr.To(true)
+	})
+	h.settle("fields")
+	sims := h.simSubscriptions(sub)
+	if sims[0].Metadata["cost_center"] != "42" || ptr.Deref(sims[0].Billing.City, "") != "Austin" || !sims[0].CancelAtNextBillingDate {
+		t.Fatalf("simulator after patch: %+v", sims[0].Subscription)
+	}
+	if n := h.api.snapshot()["UpdateSubscription"]; n != 1 {
+		t.Fatalf("PATCH calls: %d", n)
+	}
+	h.clock.Step(2 * time.Hour)
+	h.settle("fields")
+	if n := h.api.snapshot()["UpdateSubscription"]; n != 1 {
+		t.Fatalf("PATCH calls after a resync with no drift: %d", n)
+	}
+	if got := h.get("fields"); !got.Status.CancelAtNextBillingDate {
+		t.Fatalf("status does not mirror the scheduled cancellation: %+v", got.Status)
+	}
+}
+
+func TestPauseMakesNoCalls(t *testing.T) {
+	h := newHarness(t)
+	h.subscription("paused", func(s *billingv1alpha1.Subscription) {
+		s.Annotations = map[string]string{AnnotationPaused: "true"}
+	})
+	h.settle("paused")
+	h.clock.Step(3 * time.Hour)
+	h.settle("paused")
+	if h.api.total() != 0 {
+		t.Fatalf("calls while paused: %v", h.api.snapshot())
+	}
+	got := h.get("paused")
+	h.expectCondition(got, billingv1alpha1.ConditionSynced, "False", billingv1alpha1.ReasonPaused)
+	h.expectEvent("Reconciliation paused")
+	h.update("paused", func(s *billingv1alpha1.Subscription) { delete(s.Annotations, AnnotationPaused) })
+	h.settle("paused")
+	if got := h.get("paused"); got.Status.SubscriptionID == "" {
+		t.Fatal("unpausing did not resume work")
+	}
+}
+
+func sumCalls(m map[string]int) int {
+	n := 0
+	for _, v := range m {
+		n += v
+	}
+	return n
+}
+
+func writesOf(m map[string]int) int {
+	return m["CreateSubscription"] + m["UpdateSubscription"] + m["ChangePlan"] + m["UpdatePaymentMethod"]
+}
+
+var _ = errors.New

@@ -1,0 +1,140 @@
+package subscription
+
+import (
+	"context"
+	"errors"
+	"fmt"
+
+	corev1 "k8s.io/api/core/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	ctrl "sigs.k8s.io/controller-runtime"
+
+	billingv1alpha1 "github.com/dodo-operator/dodo-operator/api/v1alpha1"
+	"github.com/dodo-operator/dodo-operator/internal/dodo"
+	"github.com/dodo-operator/dodo-operator/internal/stamp"
+)
+
+// errCreateOutcomeUnknown marks a create whose answer was lost; it is reported on Synced
+// while the operator waits to look the subscription up.
+var errCreateOutcomeUnknown = errors.New(
+	"the create call's outcome is unknown; looking the subscription up by its metadata before any new attempt")
+
+// ensureExists returns the Dodo subscription ID, creating or adopting the subscription when
+// there is none yet. An empty ID means: not yet, come back as the result says.
+func (r *Reconciler) ensureExists(ctx context.Context, s *scope) (string, ctrl.Result, error) {
+	st := &s.sub.Status
+	adopt := s.sub.Spec.Adopt
+	switch {
+	case adopt != nil && st.SubscriptionID != "" && adopt.SubscriptionID != st.SubscriptionID:
+		s.out.stalled = &stall{reasonAdoptionRefused, fmt.Sprintf("spec.adopt names %s, but this object already manages %s; "+
+			"a Subscription manages one Dodo subscription", adopt.SubscriptionID, st.SubscriptionID)}
+		return "", ctrl.Result{}, nil
+	case st.SubscriptionID != "":
+		return st.SubscriptionID, ctrl.Result{}, nil
+	case adopt != nil:
+		st.SubscriptionID, st.CreatePendingSince = adopt.SubscriptionID, nil
+		r.event(s.sub, corev1.EventTypeNormal, "Adopting", "Adopt", "Adopting Dodo subscription %s", adopt.SubscriptionID)
+		return st.SubscriptionID, ctrl.Result{}, nil
+	case st.CreatePendingSince != nil:
+		return r.resolvePendingCreate(ctx, s)
+	}
+	return r.create(ctx, s)
+}
+
+// create records the pending marker with a conflicting write (a stale cached copy cannot
+// pass), then calls Dodo once. It never retries the call itself.
+func (r *Reconciler) create(ctx context.Context, s *scope) (string, ctrl.Result, error) {
+	st := &s.sub.Status
+	now := metav1.NewTime(s.now)
+	st.CreatePendingSince = &now
+	if err := r.Status().Update(ctx, s.sub); err != nil {
+		return "", ctrl.Result{}, err
+	}
+	s.before = s.sub.DeepCopy()
+
+	resp, err := s.api.CreateSubscription(ctx, createRequest(s.sub))
+	switch {
+	case err == nil:
+		st.SubscriptionID, st.CreatePendingSince = resp.SubscriptionID, nil
+		st.CustomerID = resp.Customer.CustomerID
+		if resp.PaymentLink != nil {
+			st.PaymentLink = *resp.PaymentLink
+			st.PaymentLinkExpiresAt = timeOrNil(resp.ExpiresOn)
+			r.event(s.sub, corev1.EventTypeNormal, billingv1alpha1.ReasonAwaitingPayment, "Create",
+				"Created Dodo subscription %s; waiting for the customer to complete the payment link", resp.SubscriptionID)
+		} else {
+			r.event(s.sub, corev1.EventTypeNormal, "Created", "Create", "Created Dodo subscription %s", resp.SubscriptionID)
+		}
+		return resp.SubscriptionID, ctrl.Result{}, nil
+	case dodo.IsOutcomeUnknown(err):
+		r.event(s.sub, corev1.EventTypeWarning, "CreateOutcomeUnknown", "Create",
+			"The create call's answer was lost (%v); looking it up before any new attempt", err)
+		s.out.err = errCreateOutcomeUnknown
+		return "", ctrl.Result{RequeueAfter: r.Options.CreateSettle}, nil
+	}
+	// Anything else surely created nothing: clear the marker.
+	st.CreatePendingSince = nil
+	if dodo.IsValidation(err) {
+		s.out.stalled = &stall{billingv1alpha1.ReasonInvalidSpec, "Dodo refused to create the subscription: " + err.Error() +
+			". Fix the spec; nothing was created."}
+		r.event(s.sub, corev1.EventTypeWarning, billingv1alpha1.ReasonInvalidSpec, "Create", "Dodo refused the create: %v", err)
+		return "", ctrl.Result{}, nil
+	}
+	return "", ctrl.Result{}, fmt.Errorf("creating the subscription: %w", err)
+}
+
+// resolvePendingCreate looks for a subscription a lost create may have made, by the
+// metadata stamped on it, before allowing a new create.
+func (r *Reconciler) resolvePendingCreate(ctx context.Context, s *scope) (string, ctrl.Result, error) {
+	st := &s.sub.Status
+	if wait := st.CreatePendingSince.Add(r.Options.CreateSettle).Sub(s.now); wait > 0 {
+		s.out.err = errCreateOutcomeUnknown
+		return "", ctrl.Result{RequeueAfter: wait}, nil
+	}
+	matches, err := r.findCreated(ctx, s)
+	switch {
+	case errors.Is(err, dodo.ErrTooManyPages) || len(matches) > 1:
+		s.out.stalled = r.createUnknownStall(s, matches, err)
+		return "", ctrl.Result{}, nil
+	case err != nil:
+		return "", ctrl.Result{}, fmt.Errorf("looking up a possibly created subscription: %w", err)
+	case len(matches) == 1:
+		st.SubscriptionID, st.CreatePendingSince = matches[0], nil
+		r.event(s.sub, corev1.EventTypeNormal, "Found", "Create",
+			"Found Dodo subscription %s created by an earlier attempt; not creating again", matches[0])
+		return matches[0], ctrl.Result{}, nil
+	}
+	st.CreatePendingSince = nil
+	return r.create(ctx, s)
+}
+
+// findCreated lists subscriptions created since the marker (widened for clock skew), by
+// customer when known, and returns those stamped with this object's UID.
+func (r *Reconciler) findCreated(ctx context.Context, s *scope) ([]string, error) {
+	since := s.sub.Status.CreatePendingSince.Add(-r.Options.CreateLookback)
+	params := dodo.ListSubscriptionsParams{CreatedAtGTE: &since, PageSize: 100, CustomerID: s.sub.Spec.Customer.ID}
+	items, err := s.api.ListAllSubscriptions(ctx, params)
+	if err != nil {
+		return nil, err
+	}
+	var ids []string
+	for _, item := range items {
+		if id, ok := stamp.IdentityOf(item.Metadata); ok && id.UID == s.sub.UID {
+			ids = append(ids, item.SubscriptionID)
+		}
+	}
+	return ids, nil
+}
+
+func (r *Reconciler) createUnknownStall(s *scope, matches []string, err error) *stall {
+	what := fmt.Sprintf("more than one Dodo subscription carries metadata k8s_uid=%s: %v", s.sub.UID, matches)
+	if err != nil {
+		what = "the lookup could not read every subscription created since " +
+			s.sub.Status.CreatePendingSince.UTC().Format("2006-01-02T15:04:05Z") + " (" + err.Error() + ")"
+	}
+	msg := "A create call's outcome is unknown and " + what + ". Check Dodo's dashboard for subscriptions with metadata " +
+		"k8s_namespace=" + s.sub.Namespace + ", k8s_name=" + s.sub.Name + ", k8s_uid=" + string(s.sub.UID) +
+		". Then set spec.adopt.subscriptionID to the one to keep (cancel any extra in Dodo). Nothing will be created meanwhile."
+	r.event(s.sub, corev1.EventTypeWarning, billingv1alpha1.ReasonCreateOutcomeUnknown, "Create", "%s", msg)
+	return &stall{billingv1alpha1.ReasonCreateOutcomeUnknown, msg}
+}

@@ -1,0 +1,102 @@
+package subscription
+
+import (
+	"k8s.io/apimachinery/pkg/api/meta"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+
+	billingv1alpha1 "github.com/dodo-operator/dodo-operator/api/v1alpha1"
+	"github.com/dodo-operator/dodo-operator/internal/dodo"
+	"github.com/dodo-operator/dodo-operator/internal/providerstate"
+)
+
+// stall says progress needs a person or a spec change.
+type stall struct {
+	reason  string
+	message string
+}
+
+// outcome is what one reconcile found, the input of the condition functions.
+type outcome struct {
+	err         error
+	paused      bool
+	deleting    bool
+	stalled     *stall
+	planPending bool
+}
+
+// Condition reasons specific to Subscription.
+const (
+	reasonNotStalled        = "NotStalled"
+	reasonPending           = "Pending"
+	reasonPlanChangePending = "PlanChangePending"
+	reasonAdoptionRefused   = "AdoptionRefused"
+	reasonNotFound          = "NotFoundInDodo"
+	reasonChangeRefused     = "ChangeRefused"
+)
+
+// setConditions writes Ready, Synced and Stalled for the outcome. Active, OnHold and
+// Failed come from providerstate, which the webhook receiver shares.
+func setConditions(sub *billingv1alpha1.Subscription, o outcome) {
+	gen := sub.Generation
+	for _, c := range []metav1.Condition{syncedCondition(o), stalledCondition(o), readyCondition(&sub.Status, o)} {
+		c.ObservedGeneration = gen
+		meta.SetStatusCondition(&sub.Status.Conditions, c)
+	}
+	if sub.Status.ProviderStatus != "" {
+		providerstate.SetProviderConditions(&sub.Status, gen)
+	}
+}
+
+func syncedCondition(o outcome) metav1.Condition {
+	switch {
+	case o.paused:
+		return metav1.Condition{Type: billingv1alpha1.ConditionSynced, Status: metav1.ConditionFalse, Reason: billingv1alpha1.ReasonPaused,
+			Message: "Reconciliation is paused by the billing.dodo-operator.io/paused annotation; no calls are made to Dodo."}
+	case o.err != nil:
+		return metav1.Condition{Type: billingv1alpha1.ConditionSynced, Status: metav1.ConditionFalse,
+			Reason: billingv1alpha1.ReasonReconcileError, Message: o.err.Error()}
+	}
+	return metav1.Condition{Type: billingv1alpha1.ConditionSynced, Status: metav1.ConditionTrue,
+		Reason: billingv1alpha1.ReasonReconcileSuccess, Message: "The last reconcile against Dodo succeeded."}
+}
+
+func stalledCondition(o outcome) metav1.Condition {
+	if o.stalled != nil {
+		return metav1.Condition{Type: billingv1alpha1.ConditionStalled, Status: metav1.ConditionTrue,
+			Reason: o.stalled.reason, Message: o.stalled.message}
+	}
+	return metav1.Condition{Type: billingv1alpha1.ConditionStalled, Status: metav1.ConditionFalse,
+		Reason: reasonNotStalled, Message: "Nothing needs a person."}
+}
+
+func readyCondition(status *billingv1alpha1.SubscriptionStatus, o outcome) metav1.Condition {
+	notReady := func(reason, message string) metav1.Condition {
+		return metav1.Condition{Type: billingv1alpha1.ConditionReady, Status: metav1.ConditionFalse, Reason: reason, Message: message}
+	}
+	switch {
+	case o.deleting:
+		return notReady(billingv1alpha1.ReasonDeleting, "The Subscription is being deleted; its deletionPolicy is applied in Dodo.")
+	case o.stalled != nil:
+		return notReady(o.stalled.reason, o.stalled.message)
+	case status.SubscriptionID == "":
+		return notReady(billingv1alpha1.ReasonCreating, "The subscription is being created in Dodo.")
+	}
+	switch dodo.SubscriptionStatus(status.ProviderStatus) {
+	case dodo.SubscriptionStatusActive:
+		if o.planPending {
+			return notReady(reasonPlanChangePending, "A plan change was sent to Dodo and is not applied yet.")
+		}
+		return metav1.Condition{Type: billingv1alpha1.ConditionReady, Status: metav1.ConditionTrue,
+			Reason: billingv1alpha1.ReasonAvailable, Message: "The subscription is active in Dodo."}
+	case dodo.SubscriptionStatusPending:
+		if status.PaymentLink != "" {
+			return notReady(billingv1alpha1.ReasonAwaitingPayment,
+				"Waiting for the customer to complete the payment link in status.paymentLink.")
+		}
+		return notReady(reasonPending, "Dodo has not activated the subscription yet.")
+	case dodo.SubscriptionStatusOnHold:
+		c := providerstate.ProviderConditions(status.ProviderStatus, status.LastPayment)[1]
+		return notReady(c.Reason, c.Message)
+	}
+	return notReady(providerstate.ReasonFromCode(status.ProviderStatus), "Dodo reports the subscription "+status.ProviderStatus+".")
+}

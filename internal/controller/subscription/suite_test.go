@@ -1,0 +1,277 @@
+package subscription
+
+import (
+	"context"
+	"fmt"
+	"net/http/httptest"
+	"os"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	corev1 "k8s.io/api/core/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/util/rand"
+	"k8s.io/client-go/tools/events"
+	clocktesting "k8s.io/utils/clock/testing"
+	ctrl "sigs.k8s.io/controller-runtime"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+
+	billingv1alpha1 "github.com/dodo-operator/dodo-operator/api/v1alpha1"
+	"github.com/dodo-operator/dodo-operator/internal/dodo"
+	"github.com/dodo-operator/dodo-operator/internal/simulator"
+	"github.com/dodo-operator/dodo-operator/internal/testenv"
+)
+
+var env *testenv.Env
+
+func TestMain(m *testing.M) {
+	var err error
+	if env, err = testenv.Start(); err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		os.Exit(1)
+	}
+	code := m.Run()
+	_ = env.Stop()
+	os.Exit(code)
+}
+
+var t0 = time.Date(2026, 11, 2, 13, 10, 0, 0, time.UTC)
+
+// harness is one test's world: a namespace, a simulator on its own fake clock behind real
+// HTTP, the typed client, and a reconciler on a fake clock that the test advances.
+type harness struct {
+	t         *testing.T
+	ctx       context.Context
+	ns        string
+	sim       *simulator.Simulator
+	simClock  *clocktesting.FakeClock
+	clock     *clocktesting.FakeClock
+	api       *recordingAPI
+	recorder  *events.FakeRecorder
+	reconcile *Reconciler
+}
+
+func newHarness(t *testing.T) *harness {
+	t.Helper()
+	ctx := context.Background()
+	h := &harness{t: t, ctx: ctx, ns: "sub-" + rand.String(6), simClock: clocktesting.NewFakeClock(t0), clock: clocktesting.NewFakeClock(t0)}
+	if err := env.Client.Create(ctx, &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: h.ns}}); err != nil {
+		t.Fatal(err)
+	}
+	sim, err := simulator.New(simulator.Config{APIKeys: []string{"sk_test_sim"}, Clock: h.simClock, WallClock: clocktesting.NewFakeClock(t0)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	h.sim = sim
+	srv := httptest.NewServer(sim.Handler())
+	t.Cleanup(func() { srv.Close(); _ = sim.Close() })
+	c, err := dodo.New(dodo.Config{BaseURL: srv.URL, APIKey: dodo.NewSecret("sk_test_sim"), RateLimit: 1000, Burst: 1000,
+		Timeout: 5 * time.Second, MaxGetRetries: -1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	h.api = &recordingAPI{PaymentsAPI: c, calls: map[string]int{}}
+	h.recorder = events.NewFakeRecorder(100)
+	h.reconcile = h.newReconciler()
+	return h
+}
+
+// newReconciler builds a reconciler with no memory of earlier ones: a restarted operator.
+func (h *harness) newReconciler() *Reconciler {
+	return &Reconciler{Client: env.Client, API: h.api, Recorder: h.recorder, Clock: h.clock,
+		Options: Options{ResyncInterval: time.Hour, CreateSettle: 30 * time.Second}.withDefaults()}
+}
+
+func (h *harness) subscription(name string, mutate ...func(*billingv1alpha1.Subscription)) *billingv1alpha1.Subscription {
+	sub := &billingv1alpha1.Subscription{
+		ObjectMeta: metav1.ObjectMeta{Name: name, Namespace: h.ns},
+		Spec: billingv1alpha1.SubscriptionSpec{
+			ProductID: "pdt_sim_basic", Quantity: 1,
+			Customer: billingv1alpha1.CustomerSpec{Email: name + "@example.com", Name: name},
+			Billing:  billingv1alpha1.BillingAddress{Country: "US"},
+		},
+	}
+	for _, m := range mutate {
+		m(sub)
+	}
+	if err := env.Client.Create(h.ctx, sub); err != nil {
+		h.t.Fatal(err)
+	}
+	return sub
+}
+
+// run reconciles once and returns the result.
+func (h *harness) run(name string) (ctrl.Result, error) {
+	h.t.Helper()
+	return h.reconcile.Reconcile(h.ctx, ctrl.Request{NamespacedName: client.ObjectKey{Namespace: h.ns, Name: name}})
+}
+
+// settle reconciles until the controller has nothing to do before its next resync (or
+// waits for a person: a stall, a pause).
+func (h *harness) settle(name string) {
+	h.t.Helper()
+	for i := range 8 {
+		res, err := h.run(name)
+		if err != nil {
+			h.t.Fatalf("reconcile %d: %v", i, err)
+		}
+		if res.RequeueAfter >= 50*time.Minute || (i > 0 && res.IsZero()) {
+			return
+		}
+	}
+}
+
+func (h *harness) get(name string) *billingv1alpha1.Subscription {
+	h.t.Helper()
+	sub := &billingv1alpha1.Subscription{}
+	if err := env.Client.Get(h.ctx, client.ObjectKey{Namespace: h.ns, Name: name}, sub); err != nil {
+		h.t.Fatal(err)
+	}
+	return sub
+}
+
+func (h *harness) update(name string, mutate func(*billingv1alpha1.Subscription)) {
+	h.t.Helper()
+	sub := h.get(name)
+	mutate(sub)
+	if err := env.Client.Update(h.ctx, sub); err != nil {
+		h.t.Fatal(err)
+	}
+}
+
+// simSubscriptions are the simulator's subscriptions stamped for the object.
+func (h *harness) simSubscriptions(sub *billingv1alpha1.Subscription) []simulator.SubscriptionState {
+	var out []simulator.SubscriptionState
+	for _, s := range h.sim.State().Subscriptions {
+		if s.Metadata["k8s_uid"] == string(sub.UID) {
+			out = append(out, s)
+		}
+	}
+	return out
+}
+
+func (h *harness) condition(sub *billingv1alpha1.Subscription, conditionType string) metav1.Condition {
+	for _, c := range sub.Status.Conditions {
+		if c.Type == conditionType {
+			return c
+		}
+	}
+	return metav1.Condition{}
+}
+
+func (h *harness) expectCondition(sub *billingv1alpha1.Subscription, conditionType, status, reason string) {
+	h.t.Helper()
+	c := h.condition(sub, conditionType)
+	if string(c.Status) != status || c.Reason != reason {
+		h.t.Fatalf("%s = %s/%s (%s); want %s/%s", conditionType, c.Status, c.Reason, c.Message, status, reason)
+	}
+}
+
+func (h *harness) drainEvents() []string {
+	var out []string
+	for {
+		select {
+		case e := <-h.recorder.Events:
+			out = append(out, e)
+		default:
+			return out
+		}
+	}
+}
+
+func (h *harness) expectEvent(substr string) {
+	h.t.Helper()
+	all := h.drainEvents()
+	for _, e := range all {
+		if strings.Contains(e, substr) {
+			return
+		}
+	}
+	h.t.Fatalf("no event contains %q; events: %q", substr, all)
+}
+
+// recordingAPI counts calls by method and can fail or crash a chosen call.
+type recordingAPI struct {
+	PaymentsAPI
+	mu          sync.Mutex
+	calls       map[string]int
+	crashCreate bool
+}
+
+func (r *recordingAPI) count(method string) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.calls[method]++
+}
+
+func (r *recordingAPI) snapshot() map[string]int {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	out := map[string]int{}
+	for k, v := range r.calls {
+		out[k] = v
+	}
+	return out
+}
+
+func (r *recordingAPI) writes() int {
+	s := r.snapshot()
+	return s["CreateSubscription"] + s["UpdateSubscription"] + s["ChangePlan"] + s["UpdatePaymentMethod"]
+}
+
+func (r *recordingAPI) total() int {
+	n := 0
+	for _, v := range r.snapshot() {
+		n += v
+	}
+	return n
+}
+
+type crash struct{}
+
+func (r *recordingAPI) GetSubscription(ctx context.Context, id string) (*dodo.Subscription, error) {
+	r.count("GetSubscription")
+	return r.PaymentsAPI.GetSubscription(ctx, id)
+}
+
+func (r *recordingAPI) ListAllSubscriptions(ctx context.Context, p dodo.ListSubscriptionsParams) ([]dodo.SubscriptionListItem, error) {
+	r.count("ListAllSubscriptions")
+	return r.PaymentsAPI.ListAllSubscriptions(ctx, p)
+}
+
+func (r *recordingAPI) ListAllPayments(ctx context.Context, p dodo.ListPaymentsParams) ([]dodo.PaymentListItem, error) {
+	r.count("ListAllPayments")
+	return r.PaymentsAPI.ListAllPayments(ctx, p)
+}
+
+func (r *recordingAPI) GetPayment(ctx context.Context, id string) (*dodo.Payment, error) {
+	r.count("GetPayment")
+	return r.PaymentsAPI.GetPayment(ctx, id)
+}
+
+func (r *recordingAPI) CreateSubscription(ctx context.Context, req dodo.CreateSubscriptionRequest) (*dodo.CreateSubscriptionResponse, error) {
+	r.count("CreateSubscription")
+	resp, err := r.PaymentsAPI.CreateSubscription(ctx, req)
+	if r.crashCreate {
+		panic(crash{}) // the process dies after Dodo committed, before the ID is stored
+	}
+	return resp, err
+}
+
+func (r *recordingAPI) UpdateSubscription(ctx context.Context, id string, req dodo.UpdateSubscriptionRequest) (*dodo.Subscription, error) {
+	r.count("UpdateSubscription")
+	return r.PaymentsAPI.UpdateSubscription(ctx, id, req)
+}
+
+func (r *recordingAPI) ChangePlan(ctx context.Context, id string, req dodo.ChangePlanRequest) (*dodo.ChangePlanResponse, error) {
+	r.count("ChangePlan")
+	return r.PaymentsAPI.ChangePlan(ctx, id, req)
+}
+
+func (r *recordingAPI) UpdatePaymentMethod(ctx context.Context, id string,
+	req dodo.UpdatePaymentMethodRequest) (*dodo.UpdatePaymentMethodResponse, error) {
+	r.count("UpdatePaymentMethod")
+	return r.PaymentsAPI.UpdatePaymentMethod(ctx, id, req)
+}
