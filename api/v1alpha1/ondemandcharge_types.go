@@ -175,6 +175,10 @@ type OnDemandChargeStatus struct {
 	// attemptCount is the number of attempts made (for kubectl get).
 	// +optional
 	AttemptCount int32 `json:"attemptCount,omitempty"`
+	// anchorTime gives every attempt its time of day (UTC): the subscription's mandate
+	// (activation) time when known, otherwise the first attempt's.
+	// +optional
+	AnchorTime *metav1.Time `json:"anchorTime,omitempty"`
 	// nextAttemptAt is when the next attempt is due, if one is scheduled.
 	// +optional
 	NextAttemptAt *metav1.Time `json:"nextAttemptAt,omitempty"`

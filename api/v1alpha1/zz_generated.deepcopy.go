@@ -274,6 +274,10 @@ func (in *OnDemandChargeStatus) DeepCopyInto(out *OnDemandChargeStatus) {
 			(*in)[i].DeepCopyInto(&(*out)[i])
 		}
 	}
+	if in.AnchorTime != nil {
+		in, out := &in.AnchorTime, &out.AnchorTime
+		*out = (*in).DeepCopy()
+	}
 	if in.NextAttemptAt != nil {
 		in, out := &in.NextAttemptAt, &out.NextAttemptAt
 		*out = (*in).DeepCopy()

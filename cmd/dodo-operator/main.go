@@ -1,5 +1,5 @@
-// Command dodo-operator runs the controllers that reconcile Subscription (and, later,
-// OnDemandCharge) objects against the Dodo Payments API.
+// Command dodo-operator runs the controllers that reconcile Subscription and
+// OnDemandCharge objects against the Dodo Payments API.
 //
 // The payments API is configured like Dodo's SDKs: DODO_PAYMENTS_API_KEY (or
 // DODO_PAYMENTS_API_KEY_FILE, a mounted Secret), and DODO_PAYMENTS_ENVIRONMENT
@@ -23,6 +23,7 @@ import (
 	metricsserver "sigs.k8s.io/controller-runtime/pkg/metrics/server"
 
 	billingv1alpha1 "github.com/dodo-operator/dodo-operator/api/v1alpha1"
+	"github.com/dodo-operator/dodo-operator/internal/controller/ondemandcharge"
 	"github.com/dodo-operator/dodo-operator/internal/controller/subscription"
 	"github.com/dodo-operator/dodo-operator/internal/dodo"
 )
@@ -33,6 +34,7 @@ type options struct {
 	baseURL, environment   string
 	rateLimit              float64
 	subscription           subscription.Options
+	charges                ondemandcharge.Options
 }
 
 func main() {
@@ -47,6 +49,11 @@ func main() {
 	flag.DurationVar(&opts.subscription.CreateSettle, "create-settle", 30*time.Second,
 		"Wait after an unanswered create before looking the subscription up.")
 	flag.IntVar(&opts.subscription.MaxConcurrentReconciles, "max-concurrent-reconciles", 4, "Parallel reconciles per controller.")
+	flag.IntVar(&opts.charges.MaxInFlightPerCustomer, "max-charges-in-flight-per-customer", 1,
+		"Charge attempts in flight at once for one customer, retries included.")
+	flag.IntVar(&opts.charges.MaxInFlight, "max-charges-in-flight", 10, "Charge attempts in flight at once for the whole account.")
+	flag.DurationVar(&opts.charges.OutcomeTimeout, "charge-outcome-timeout", 10*time.Minute,
+		"Wait for a payment's webhook this long before reading the payment instead.")
 	zapOpts := zap.Options{}
 	zapOpts.BindFlags(flag.CommandLine)
 	flag.Parse()
@@ -89,6 +96,15 @@ func run(opts options) error {
 	}
 	if err := reconciler.SetupWithManager(mgr); err != nil {
 		return fmt.Errorf("setting up the subscription controller: %w", err)
+	}
+	charges := &ondemandcharge.Reconciler{
+		Client:   mgr.GetClient(),
+		API:      api,
+		Recorder: mgr.GetEventRecorder("dodo-operator"),
+		Options:  opts.charges,
+	}
+	if err := charges.SetupWithManager(mgr); err != nil {
+		return fmt.Errorf("setting up the on-demand charge controller: %w", err)
 	}
 	if err := mgr.AddHealthzCheck("healthz", healthz.Ping); err != nil {
 		return err

@@ -1,0 +1,64 @@
+{{/* Chart name, truncated to the 63 characters of a DNS label. */}}
+{{- define "dodo-operator.name" -}}
+{{- default .Chart.Name .Values.nameOverride | trunc 63 | trimSuffix "-" }}
+{{- end }}
+
+{{/* Full name: release-name + chart name unless the release name already holds it. */}}
+{{- define "dodo-operator.fullname" -}}
+{{- if .Values.fullnameOverride }}
+{{- .Values.fullnameOverride | trunc 63 | trimSuffix "-" }}
+{{- else }}
+{{- $name := default .Chart.Name .Values.nameOverride }}
+{{- if contains $name .Release.Name }}
+{{- .Release.Name | trunc 63 | trimSuffix "-" }}
+{{- else }}
+{{- printf "%s-%s" .Release.Name $name | trunc 63 | trimSuffix "-" }}
+{{- end }}
+{{- end }}
+{{- end }}
+
+{{- define "dodo-operator.selectorLabels" -}}
+app.kubernetes.io/name: {{ include "dodo-operator.name" . }}
+app.kubernetes.io/instance: {{ .Release.Name }}
+control-plane: controller-manager
+{{- end }}
+
+{{- define "dodo-operator.labels" -}}
+helm.sh/chart: {{ printf "%s-%s" .Chart.Name .Chart.Version | replace "+" "_" | trunc 63 | trimSuffix "-" }}
+{{ include "dodo-operator.selectorLabels" . }}
+app.kubernetes.io/version: {{ .Chart.AppVersion | quote }}
+app.kubernetes.io/managed-by: {{ .Release.Service }}
+{{- end }}
+
+{{- define "dodo-operator.serviceAccountName" -}}
+{{- if .Values.serviceAccount.create }}
+{{- default (include "dodo-operator.fullname" .) .Values.serviceAccount.name }}
+{{- else }}
+{{- required "serviceAccount.name is required when serviceAccount.create is false" .Values.serviceAccount.name }}
+{{- end }}
+{{- end }}
+
+{{- define "dodo-operator.image" -}}
+{{- printf "%s:%s" .Values.image.repository (default .Chart.AppVersion .Values.image.tag) }}
+{{- end }}
+
+{{/* The restricted container security context both containers run with. */}}
+{{- define "dodo-operator.containerSecurityContext" -}}
+allowPrivilegeEscalation: false
+readOnlyRootFilesystem: true
+capabilities:
+  drop:
+  - ALL
+{{- end }}
+
+{{/* Checks the API settings: an explicit base URL, or a known mode. */}}
+{{- define "dodo-operator.validate" -}}
+{{- if and (not .Values.dodo.baseURL) (not (has .Values.dodo.environment (list "test_mode" "live_mode"))) }}
+{{- fail "dodo.environment must be test_mode or live_mode (or set dodo.baseURL)" }}
+{{- end }}
+{{- if not .Values.manager.leaderElect }}
+{{- if gt (int .Values.replicaCount) 1 }}
+{{- fail "manager.leaderElect must stay true with more than one replica: two managers would both call Dodo" }}
+{{- end }}
+{{- end }}
+{{- end }}

@@ -1,0 +1,249 @@
+package ondemandcharge
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strconv"
+	"time"
+
+	corev1 "k8s.io/api/core/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/types"
+	ctrl "sigs.k8s.io/controller-runtime"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+
+	billingv1alpha1 "github.com/dodo-operator/dodo-operator/api/v1alpha1"
+	"github.com/dodo-operator/dodo-operator/internal/dodo"
+	"github.com/dodo-operator/dodo-operator/internal/stamp"
+)
+
+// Ways an attempt is made.
+const (
+	viaCharge = "Charge"
+	viaDues   = "Dues"
+)
+
+var errOutcomeUnknown = errors.New("the last call's outcome is unknown; looking the payment up before any new call")
+
+// startAttempt records the attempt as pending with a conflicting write (a stale copy cannot
+// pass), then makes exactly one call: a charge, or, on an on_hold subscription, the dues
+// payment through update-payment-method with the subscription's saved method.
+func (r *Reconciler) startAttempt(ctx context.Context, s *scope, sub *billingv1alpha1.Subscription) (ctrl.Result, error) {
+	st := &s.charge.Status
+	key := client.ObjectKeyFromObject(s.charge)
+	if !r.capacityOrInit().tryAcquire(key, sub.Status.CustomerID, r.inFlightElsewhere(ctx, key)) {
+		s.out.waiting = &why{reasonWaitingCapacity, "The cap on charges in flight (per customer or in all) is reached; " +
+			"this charge starts when one finishes."}
+		return ctrl.Result{RequeueAfter: time.Minute}, nil
+	}
+	via := viaCharge
+	if sub.Status.ProviderStatus == string(dodo.SubscriptionStatusOnHold) {
+		via = viaDues
+	}
+	number := int32(len(st.Attempts) + 1)
+	st.Attempts = append(st.Attempts, billingv1alpha1.ChargeAttempt{Number: number, Via: via,
+		StartedAt: metav1.NewTime(s.now), Outcome: billingv1alpha1.AttemptPending})
+	st.Phase, st.NextAttemptAt, st.SubscriptionID = billingv1alpha1.ChargePhaseCharging, nil, sub.Status.SubscriptionID
+	if st.AnchorTime == nil {
+		anchor := metav1.NewTime(s.now)
+		if sub.Status.PreviousBillingDate != nil {
+			anchor = *sub.Status.PreviousBillingDate // the mandate's time for an on-demand subscription
+		}
+		st.AnchorTime = &anchor
+	}
+	st.AttemptCount = int32(len(st.Attempts))
+	if err := r.Status().Update(ctx, s.charge); err != nil {
+		r.capacityOrInit().release(key)
+		return ctrl.Result{}, err
+	}
+	s.before = s.charge.DeepCopy()
+	paymentID, err := r.call(ctx, s, sub, via, number)
+	return r.afterCall(s, paymentID, err)
+}
+
+func (r *Reconciler) call(ctx context.Context, s *scope, sub *billingv1alpha1.Subscription, via string, number int32) (string, error) {
+	spec := &s.charge.Spec
+	if via == viaDues {
+		resp, err := r.API.UpdatePaymentMethod(ctx, sub.Status.SubscriptionID, dodo.UseExistingPaymentMethod(sub.Status.PaymentMethodID))
+		if err != nil {
+			return "", err
+		}
+		r.event(s.charge, corev1.EventTypeNormal, "ChargingDues", "Charge",
+			"Attempt %d: the subscription is on_hold, so its dues (which include this charge) are charged to %s",
+			number, sub.Status.PaymentMethodID)
+		return derefString(resp.PaymentID), nil
+	}
+	id := stamp.Identity{Namespace: s.charge.Namespace, Name: s.charge.Name, UID: s.charge.UID}
+	req := dodo.ChargeRequest{ProductPrice: spec.Amount, Metadata: stamp.Charge(spec.Metadata, id, s.charge.Status.ChargeKey, int(number-1)),
+		ProductCurrency: nonEmpty(spec.Currency), ProductDescription: nonEmpty(spec.Description),
+		AdaptiveCurrencyFeesInclusive: spec.AdaptiveCurrencyFeesInclusive}
+	resp, err := r.API.Charge(ctx, sub.Status.SubscriptionID, req)
+	if err != nil {
+		return "", err
+	}
+	r.event(s.charge, corev1.EventTypeNormal, reasonCharging, "Charge", "Attempt %d: charging %d %s (payment %s)",
+		number, spec.Amount, spec.Currency, resp.PaymentID)
+	return resp.PaymentID, nil
+}
+
+// afterCall records what the call returned. A call that surely made no payment removes
+// its attempt; an unanswered one keeps it pending until the payment is looked up.
+func (r *Reconciler) afterCall(s *scope, paymentID string, err error) (ctrl.Result, error) {
+	st := &s.charge.Status
+	last := lastAttempt(st)
+	switch {
+	case err == nil:
+		last.PaymentID = paymentID
+		return ctrl.Result{RequeueAfter: r.Options.OutcomeTimeout}, nil
+	case dodo.IsOutcomeUnknown(err):
+		r.event(s.charge, corev1.EventTypeWarning, reasonOutcomeUnknown, "Charge",
+			"Attempt %d: the answer was lost (%v); looking the payment up before any new call", last.Number, err)
+		s.out.err = errOutcomeUnknown
+		return ctrl.Result{RequeueAfter: r.Options.Settle}, nil
+	}
+	st.Attempts = st.Attempts[:len(st.Attempts)-1]
+	r.capacityOrInit().release(client.ObjectKeyFromObject(s.charge))
+	switch code := dodo.ErrorCode(err); {
+	case code == "PREVIOUS_PAYMENT_PENDING" || code == "SUBSCRIPTION_INACTIVE":
+		s.out.waiting = &why{"SubscriptionBusy", "Dodo did not take the charge now (" + code + "); it is tried again shortly."}
+		return ctrl.Result{RequeueAfter: time.Minute}, nil
+	case dodo.IsValidation(err):
+		r.end(s, billingv1alpha1.ChargePhaseFailed, billingv1alpha1.ReasonInvalidSpec,
+			"Dodo refused the charge: "+err.Error()+". Nothing was charged; create a new OnDemandCharge with a corrected spec.")
+		return ctrl.Result{}, nil
+	}
+	return ctrl.Result{}, fmt.Errorf("charging: %w", err)
+}
+
+// resolvePending learns the outcome of the attempt in flight: from the webhook receiver
+// (which writes it into status), else by finding and reading the payment.
+func (r *Reconciler) resolvePending(ctx context.Context, s *scope, last *billingv1alpha1.ChargeAttempt) (ctrl.Result, error) {
+	s.charge.Status.Phase = billingv1alpha1.ChargePhaseCharging
+	if last.PaymentID == "" {
+		return r.findPendingPayment(ctx, s, last)
+	}
+	if wait := last.StartedAt.Add(r.Options.OutcomeTimeout).Sub(s.now); wait > 0 {
+		return ctrl.Result{RequeueAfter: wait}, nil
+	}
+	payment, err := r.API.GetPayment(ctx, last.PaymentID)
+	if err != nil {
+		return ctrl.Result{}, fmt.Errorf("reading payment %s: %w", last.PaymentID, err)
+	}
+	if !recordOutcome(last, payment, s.now) {
+		return ctrl.Result{RequeueAfter: r.Options.OutcomeTimeout}, nil
+	}
+	return ctrl.Result{RequeueAfter: requeueNow}, nil
+}
+
+// recordOutcome copies a settled payment's outcome into the attempt; false while it is
+// still in flight.
+func recordOutcome(a *billingv1alpha1.ChargeAttempt, p *dodo.Payment, now time.Time) bool {
+	status := dodo.PaymentStatus("")
+	if p.Status != nil {
+		status = *p.Status
+	}
+	switch status {
+	case dodo.PaymentStatus("succeeded"):
+		a.Outcome = billingv1alpha1.AttemptSucceeded
+	case dodo.PaymentStatus("failed"), dodo.PaymentStatus("cancelled"):
+		a.Outcome, a.DeclineCode, a.Message = billingv1alpha1.AttemptFailed, derefString(p.ErrorCode), derefString(p.ErrorMessage)
+	default:
+		return false
+	}
+	completed := metav1.NewTime(now)
+	a.CompletedAt = &completed
+	return true
+}
+
+// findPendingPayment looks for the payment of an attempt whose answer was lost (or whose
+// process died before recording it): by its stamped key and retry_attempt for a charge, by
+// time for a dues payment. None found: the call made no payment, and the attempt goes.
+func (r *Reconciler) findPendingPayment(ctx context.Context, s *scope, last *billingv1alpha1.ChargeAttempt) (ctrl.Result, error) {
+	if wait := last.StartedAt.Add(r.Options.Settle).Sub(s.now); wait > 0 {
+		s.out.err = errOutcomeUnknown
+		return ctrl.Result{RequeueAfter: wait}, nil
+	}
+	since := last.StartedAt.Add(-24 * time.Hour)
+	payments, err := r.API.ListAllPayments(ctx, dodo.ListPaymentsParams{SubscriptionID: s.charge.Status.SubscriptionID,
+		CreatedAtGTE: &since, PageSize: 100})
+	if err != nil && !errors.Is(err, dodo.ErrTooManyPages) {
+		return ctrl.Result{}, fmt.Errorf("looking up the payment of attempt %d: %w", last.Number, err)
+	}
+	matches := matchAttempt(payments, s.charge.Status.ChargeKey, last)
+	switch {
+	case err != nil || len(matches) > 1:
+		last.Outcome = billingv1alpha1.AttemptUnknown
+		s.out.stalled = r.unknownStall(s, last, matches)
+		return ctrl.Result{}, nil
+	case len(matches) == 1:
+		last.PaymentID = matches[0]
+		r.event(s.charge, corev1.EventTypeNormal, "PaymentFound", "Charge",
+			"Attempt %d: found payment %s made by the unanswered call; not charging again", last.Number, matches[0])
+		return ctrl.Result{RequeueAfter: requeueNow}, nil
+	}
+	s.charge.Status.Attempts = s.charge.Status.Attempts[:len(s.charge.Status.Attempts)-1]
+	r.capacityOrInit().release(client.ObjectKeyFromObject(s.charge))
+	r.event(s.charge, corev1.EventTypeNormal, "NoPaymentMade", "Charge",
+		"Attempt %d: the unanswered call made no payment; the attempt will be made again", last.Number)
+	return ctrl.Result{RequeueAfter: requeueNow}, nil
+}
+
+func matchAttempt(payments []dodo.PaymentListItem, chargeKey string, a *billingv1alpha1.ChargeAttempt) []string {
+	var ids []string
+	for _, p := range payments {
+		key, hasKey := p.Metadata[stamp.KeyChargeKey]
+		switch {
+		case a.Via == viaCharge && hasKey && key == chargeKey && p.Metadata[stamp.KeyRetryAttempt] == strconv.Itoa(int(a.Number-1)):
+			ids = append(ids, p.PaymentID)
+		case a.Via == viaDues && !hasKey && !p.CreatedAt.Before(a.StartedAt.Add(-time.Minute)):
+			ids = append(ids, p.PaymentID)
+		}
+	}
+	return ids
+}
+
+func (r *Reconciler) unknownStall(s *scope, a *billingv1alpha1.ChargeAttempt, matches []string) *why {
+	msg := fmt.Sprintf("Attempt %d's outcome cannot be decided: payments %v match it, or not every payment could be read. "+
+		"Check Dodo's payments of subscription %s for metadata k8s_charge_key=%s and retry_attempt=%d. Then set the annotation "+
+		"%s to the payment ID of the attempt, or to \"none\" if it made no payment. No charge is made meanwhile.",
+		a.Number, matches, s.charge.Status.SubscriptionID, s.charge.Status.ChargeKey, a.Number-1, AnnotationResolveAttempt)
+	r.event(s.charge, corev1.EventTypeWarning, reasonOutcomeUnknown, "Charge", "%s", msg)
+	return &why{reasonOutcomeUnknown, msg}
+}
+
+// inFlightElsewhere lists charges with an attempt in flight (from the cache), with the
+// customer of their subscription, so caps hold across operator restarts.
+func (r *Reconciler) inFlightElsewhere(ctx context.Context, self types.NamespacedName) map[types.NamespacedName]string {
+	out := map[types.NamespacedName]string{}
+	list := &billingv1alpha1.OnDemandChargeList{}
+	if err := r.List(ctx, list); err != nil {
+		return out
+	}
+	for i := range list.Items {
+		c := &list.Items[i]
+		last := lastAttempt(&c.Status)
+		key := client.ObjectKeyFromObject(c)
+		if last == nil || last.Outcome != billingv1alpha1.AttemptPending || key == self {
+			continue
+		}
+		sub := &billingv1alpha1.Subscription{}
+		_ = r.Get(ctx, client.ObjectKey{Namespace: c.Namespace, Name: c.Spec.SubscriptionRef.Name}, sub)
+		out[key] = sub.Status.CustomerID
+	}
+	return out
+}
+
+func derefString(s *string) string {
+	if s == nil {
+		return ""
+	}
+	return *s
+}
+
+func nonEmpty(s string) *string {
+	if s == "" {
+		return nil
+	}
+	return &s
+}

@@ -1,0 +1,189 @@
+package ondemandcharge
+
+import (
+	"context"
+	"errors"
+	"time"
+
+	"k8s.io/apimachinery/pkg/api/equality"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	"k8s.io/client-go/tools/events"
+	"k8s.io/client-go/util/workqueue"
+	"k8s.io/utils/clock"
+	ctrl "sigs.k8s.io/controller-runtime"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+	"sigs.k8s.io/controller-runtime/pkg/controller"
+	"sigs.k8s.io/controller-runtime/pkg/controller/controllerutil"
+	"sigs.k8s.io/controller-runtime/pkg/handler"
+	"sigs.k8s.io/controller-runtime/pkg/reconcile"
+
+	billingv1alpha1 "github.com/dodo-operator/dodo-operator/api/v1alpha1"
+)
+
+// Finalizer keeps a charge with an attempt in flight until its outcome is known.
+const Finalizer = "billing.dodo-operator.io/charge-finalizer"
+
+// subscriptionRefIndex indexes charges by the Subscription they charge.
+const subscriptionRefIndex = "spec.subscriptionRef.name"
+
+// Options tune the reconciler; zero values take the defaults.
+type Options struct {
+	// OutcomeTimeout is how long to wait for the payment's webhook before reading the
+	// payment instead (default 10m).
+	OutcomeTimeout time.Duration
+	// Settle is how long after an unanswered call to wait before looking the payment up
+	// (default 30s).
+	Settle time.Duration
+	// DeletionWait bounds how long deletion waits for an in-flight attempt (default 1h).
+	DeletionWait time.Duration
+	// MaxInFlightPerCustomer and MaxInFlight cap concurrent attempts (defaults 1 and 10).
+	MaxInFlightPerCustomer int
+	MaxInFlight            int
+	// MaxConcurrentReconciles bounds parallel reconciles (default 4).
+	MaxConcurrentReconciles int
+}
+
+func (o Options) withDefaults() Options {
+	def := func(v *time.Duration, d time.Duration) {
+		if *v <= 0 {
+			*v = d
+		}
+	}
+	def(&o.OutcomeTimeout, 10*time.Minute)
+	def(&o.Settle, 30*time.Second)
+	def(&o.DeletionWait, time.Hour)
+	if o.MaxInFlightPerCustomer <= 0 {
+		o.MaxInFlightPerCustomer = 1
+	}
+	if o.MaxInFlight <= 0 {
+		o.MaxInFlight = 10
+	}
+	if o.MaxConcurrentReconciles <= 0 {
+		o.MaxConcurrentReconciles = 4
+	}
+	return o
+}
+
+// Reconciler reconciles OnDemandCharges.
+type Reconciler struct {
+	client.Client
+	API      PaymentsAPI
+	Recorder events.EventRecorder
+	Clock    clock.PassiveClock
+	Options  Options
+	capacity *capacity
+}
+
+// scope is the state of one reconcile.
+type scope struct {
+	charge     *billingv1alpha1.OnDemandCharge
+	before     *billingv1alpha1.OnDemandCharge
+	now        time.Time
+	out        outcome
+	skipStatus bool
+}
+
+// +kubebuilder:rbac:groups=billing.dodo-operator.io,resources=ondemandcharges,verbs=get;list;watch;update;patch
+// +kubebuilder:rbac:groups=billing.dodo-operator.io,resources=ondemandcharges/status,verbs=get;update;patch
+// +kubebuilder:rbac:groups=billing.dodo-operator.io,resources=ondemandcharges/finalizers,verbs=update
+// +kubebuilder:rbac:groups=billing.dodo-operator.io,resources=subscriptions,verbs=get;list;watch
+
+// Reconcile moves one charge forward: wait, attempt, learn the outcome, retry by policy.
+func (r *Reconciler) Reconcile(ctx context.Context, req ctrl.Request) (result ctrl.Result, retErr error) {
+	charge := &billingv1alpha1.OnDemandCharge{}
+	if err := r.Get(ctx, req.NamespacedName, charge); err != nil {
+		if apierrors.IsNotFound(err) {
+			r.capacityOrInit().release(req.NamespacedName)
+		}
+		return ctrl.Result{}, client.IgnoreNotFound(err)
+	}
+	s := &scope{charge: charge, before: charge.DeepCopy(), now: r.Clock.Now()}
+	defer func() { result, retErr = r.finish(ctx, s, result, retErr) }()
+	switch {
+	case !charge.DeletionTimestamp.IsZero():
+		return r.reconcileDelete(ctx, s)
+	case controllerutil.AddFinalizer(charge, Finalizer):
+		s.skipStatus = true
+		return ctrl.Result{}, r.Update(ctx, charge)
+	}
+	return r.reconcileNormal(ctx, s)
+}
+
+// finish writes the status once, with optimistic concurrency: the webhook receiver writes
+// attempt outcomes, and a write based on a stale copy must fail rather than undo them.
+func (r *Reconciler) finish(ctx context.Context, s *scope, result ctrl.Result, err error) (ctrl.Result, error) {
+	if s.skipStatus {
+		return result, err
+	}
+	if s.out.err == nil {
+		s.out.err = err
+	}
+	setConditions(s.charge, s.out)
+	s.charge.Status.ObservedGeneration = s.charge.Generation
+	s.charge.Status.AttemptCount = int32(len(s.charge.Status.Attempts))
+	if equality.Semantic.DeepEqual(s.before.Status, s.charge.Status) {
+		return result, err
+	}
+	patch := client.MergeFromWithOptions(s.before, client.MergeFromWithOptimisticLock{})
+	if perr := r.Status().Patch(ctx, s.charge, patch); perr != nil {
+		if apierrors.IsConflict(perr) {
+			return ctrl.Result{RequeueAfter: time.Second}, nil
+		}
+		return result, errors.Join(err, perr)
+	}
+	if apierrors.IsConflict(err) {
+		return ctrl.Result{RequeueAfter: time.Second}, nil
+	}
+	return result, err
+}
+
+func (r *Reconciler) event(charge *billingv1alpha1.OnDemandCharge, eventType, reason, action, note string, args ...any) {
+	if r.Recorder != nil {
+		r.Recorder.Eventf(charge, nil, eventType, reason, action, note, args...)
+	}
+}
+
+func (r *Reconciler) capacityOrInit() *capacity {
+	if r.capacity == nil {
+		r.capacity = newCapacity(r.Options.MaxInFlightPerCustomer, r.Options.MaxInFlight)
+	}
+	return r.capacity
+}
+
+// SetupWithManager registers the controller. A change of the referenced Subscription
+// re-checks waiting charges (a watch, not polling).
+func (r *Reconciler) SetupWithManager(mgr ctrl.Manager) error {
+	r.Options = r.Options.withDefaults()
+	if r.Clock == nil {
+		r.Clock = clock.RealClock{}
+	}
+	r.capacityOrInit()
+	err := mgr.GetFieldIndexer().IndexField(context.Background(), &billingv1alpha1.OnDemandCharge{}, subscriptionRefIndex,
+		func(o client.Object) []string {
+			return []string{o.(*billingv1alpha1.OnDemandCharge).Spec.SubscriptionRef.Name}
+		})
+	if err != nil {
+		return err
+	}
+	return ctrl.NewControllerManagedBy(mgr).
+		For(&billingv1alpha1.OnDemandCharge{}).
+		Watches(&billingv1alpha1.Subscription{}, handler.EnqueueRequestsFromMapFunc(r.chargesOf)).
+		Named("ondemandcharge").
+		WithOptions(controller.Options{
+			MaxConcurrentReconciles: r.Options.MaxConcurrentReconciles,
+			RateLimiter:             workqueue.NewTypedItemExponentialFailureRateLimiter[reconcile.Request](time.Second, 5*time.Minute),
+		}).
+		Complete(r)
+}
+
+func (r *Reconciler) chargesOf(ctx context.Context, o client.Object) []reconcile.Request {
+	list := &billingv1alpha1.OnDemandChargeList{}
+	if err := r.List(ctx, list, client.InNamespace(o.GetNamespace()), client.MatchingFields{subscriptionRefIndex: o.GetName()}); err != nil {
+		return nil
+	}
+	out := make([]reconcile.Request, 0, len(list.Items))
+	for _, c := range list.Items {
+		out = append(out, reconcile.Request{NamespacedName: client.ObjectKeyFromObject(&c)})
+	}
+	return out
+}

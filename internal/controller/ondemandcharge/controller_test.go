@@ -1,0 +1,227 @@
+package ondemandcharge
+
+import (
+	"path"
+	"testing"
+	"time"
+
+	ctrl "sigs.k8s.io/controller-runtime"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+
+	billingv1alpha1 "github.com/dodo-operator/dodo-operator/api/v1alpha1"
+	"github.com/dodo-operator/dodo-operator/internal/simulator"
+)
+
+func TestChargeSucceedsFirstTime(t *testing.T) {
+	h := newHarness(t)
+	h.onDemandSubscription("usage", "usage@example.com")
+	h.charge("nov", "usage", 2500)
+	h.settle("nov")
+	c := h.get("nov")
+	if c.Status.Phase != billingv1alpha1.ChargePhaseCharging || len(c.Status.Attempts) != 1 || c.Status.Attempts[0].PaymentID == "" {
+		t.Fatalf("after the first call: %+v", c.Status)
+	}
+	h.passTime(2 * time.Minute) // the payment settles; no webhook here, so the fallback read decides
+	h.settle("nov")
+	c = h.get("nov")
+	h.expectCondition(c, billingv1alpha1.ConditionSucceeded, "True", reasonCharged)
+	h.expectCondition(c, billingv1alpha1.ConditionReady, "True", reasonCharged)
+	if c.Status.Phase != billingv1alpha1.ChargePhaseSucceeded || c.Status.AttemptCount != 1 || len(h.payments("nov")) != 1 {
+		t.Fatalf("final status %+v; payments %d", c.Status, len(h.payments("nov")))
+	}
+	p := h.payments("nov")[0]
+	if p.TotalAmount != 2500 || p.Metadata["retry_attempt"] != "0" || p.Metadata["k8s_name"] != "nov" {
+		t.Fatalf("payment %+v", p.Payment)
+	}
+}
+
+func TestWaitsForTheSubscriptionWithAReason(t *testing.T) {
+	h := newHarness(t)
+	h.charge("early", "not-yet", 100)
+	h.settle("early")
+	c := h.get("early")
+	h.expectCondition(c, billingv1alpha1.ConditionReady, "False", "SubscriptionNotFound")
+	if c.Status.Phase != billingv1alpha1.ChargePhaseWaiting || h.api.count("Charge") != 0 {
+		t.Fatalf("status %+v, charges %d", c.Status, h.api.count("Charge"))
+	}
+	h.onDemandSubscription("not-yet", "late@example.com")
+	h.settle("early")
+	if c := h.get("early"); len(c.Status.Attempts) != 1 {
+		t.Fatalf("charge did not start once the subscription was active: %+v", c.Status)
+	}
+}
+
+func TestHardDeclineFailsAtOnce(t *testing.T) {
+	h := newHarness(t)
+	h.onDemandSubscription("stolen", "ops+decline_stolen_card@example.com")
+	h.charge("c1", "stolen", 900)
+	h.settle("c1")
+	h.passTime(2 * time.Minute)
+	h.settle("c1")
+	h.passTime(30 * 24 * time.Hour)
+	h.settle("c1")
+	c := h.get("c1")
+	h.expectCondition(c, billingv1alpha1.ConditionFailed, "True", "HardDecline")
+	if c.Status.Phase != billingv1alpha1.ChargePhaseFailed || len(c.Status.Attempts) != 1 ||
+		c.Status.Attempts[0].DeclineCode != "STOLEN_CARD" || h.api.count("Charge") != 1 || h.api.count("UpdatePaymentMethod") != 0 {
+		t.Fatalf("status %+v", c.Status)
+	}
+}
+
+func TestSoftDeclineRetriesOnDay3AtTheAnchorTimeThroughTheDues(t *testing.T) {
+	h := newHarness(t)
+	h.onDemandSubscription("poor", "ops+decline_insufficient_funds@example.com")
+	h.charge("c2", "poor", 1200)
+	h.settle("c2")
+	h.passTime(2 * time.Minute)
+	h.settle("c2")
+	h.refreshSubscription("poor") // the failed charge put the subscription on_hold
+	h.settle("c2")
+	c := h.get("c2")
+	if c.Status.Phase != billingv1alpha1.ChargePhaseRetryScheduled || c.Status.NextAttemptAt == nil {
+		t.Fatalf("after a soft decline: %+v", c.Status)
+	}
+	next := c.Status.NextAttemptAt.UTC()
+	day3 := time.Date(2026, 11, 5, 13, 10, 0, 0, time.UTC)
+	if next.Before(day3) || next.Sub(day3) >= spreadWindow {
+		t.Fatalf("next attempt at %v; want day 3 at the mandate's 13:10 (+ spread)", next)
+	}
+	h.expectCondition(c, billingv1alpha1.ConditionReady, "False", reasonRetryScheduled)
+
+	// Nothing happens before the due time, whatever wakes the controller.
+	h.passTime(next.Sub(h.clock.Now()) - time.Minute)
+	h.settle("c2")
+	if n := len(h.get("c2").Status.Attempts); n != 1 {
+		t.Fatalf("attempts before due: %d", n)
+	}
+	h.passTime(time.Minute)
+	h.settle("c2")
+	c = h.get("c2")
+	if len(c.Status.Attempts) != 2 || c.Status.Attempts[1].Via != viaDues || !c.Status.Attempts[1].StartedAt.Time.Equal(next) {
+		t.Fatalf("second attempt: %+v", c.Status.Attempts)
+	}
+	h.passTime(2 * time.Minute)
+	h.settle("c2")
+	c = h.get("c2")
+	// The same soft decline repeated: retries stop, as the guide asks.
+	h.expectCondition(c, billingv1alpha1.ConditionFailed, "True", "RepeatedDecline")
+	if h.api.count("Charge") != 1 || h.api.count("UpdatePaymentMethod") != 1 {
+		t.Fatalf("calls: charge %d, dues %d", h.api.count("Charge"), h.api.count("UpdatePaymentMethod"))
+	}
+}
+
+func TestDeclinedChargeSettledByDuesIsNeverChargedAgain(t *testing.T) {
+	h := newHarness(t)
+	h.onDemandSubscription("fixme", "ops+decline_insufficient_funds@example.com")
+	h.charge("c3", "fixme", 700)
+	h.settle("c3")
+	h.passTime(2 * time.Minute)
+	h.settle("c3")
+	h.refreshSubscription("fixme")
+	// The customer adds a good card through the Subscription: Dodo charges the dues.
+	sub := h.getSub("fixme")
+	sub.Spec.PaymentMethod = &billingv1alpha1.PaymentMethodSpec{New: &billingv1alpha1.NewPaymentMethodRequest{Token: "fix"}}
+	if err := env.Client.Update(h.ctx, sub); err != nil {
+		t.Fatal(err)
+	}
+	h.refreshSubscription("fixme")
+	link := h.getSub("fixme").Status.PaymentLink
+	if err := h.sim.CompleteCheckout(path.Base(link), "5555555555554444"); err != nil {
+		t.Fatal(err)
+	}
+	h.passTime(2 * time.Minute)
+	h.refreshSubscription("fixme")
+	h.settle("c3")
+	c := h.get("c3")
+	h.expectCondition(c, billingv1alpha1.ConditionSucceeded, "True", reasonSettledByDues)
+	h.passTime(30 * 24 * time.Hour)
+	h.settle("c3")
+	if h.api.count("Charge") != 1 || h.api.count("UpdatePaymentMethod") != 0 || len(h.payments("c3")) != 1 {
+		t.Fatalf("charged again after the dues: charges %d", h.api.count("Charge"))
+	}
+}
+
+func TestOutcomeUnknownChargeIsResolvedByLookup(t *testing.T) {
+	h := newHarness(t)
+	h.onDemandSubscription("lossy", "lossy@example.com")
+	if err := h.sim.SetFaults(simulator.Faults{Routes: map[string]simulator.RouteFaults{simulator.RouteCharge: {FailAfterCommitRate: 1}}}); err != nil {
+		t.Fatal(err)
+	}
+	h.charge("c4", "lossy", 300)
+	h.settle("c4")
+	c := h.get("c4")
+	if len(c.Status.Attempts) != 1 || c.Status.Attempts[0].PaymentID != "" || c.Status.Attempts[0].Outcome != billingv1alpha1.AttemptPending {
+		t.Fatalf("after a lost answer: %+v", c.Status.Attempts)
+	}
+	h.expectCondition(c, billingv1alpha1.ConditionSynced, "False", billingv1alpha1.ReasonReconcileError)
+	_ = h.sim.SetFaults(simulator.Faults{})
+	h.passTime(2 * time.Minute)
+	h.settle("c4")
+	h.passTime(2 * time.Minute)
+	h.settle("c4")
+	c = h.get("c4")
+	h.expectCondition(c, billingv1alpha1.ConditionSucceeded, "True", reasonCharged)
+	if h.api.count("Charge") != 1 || len(h.payments("c4")) != 1 || c.Status.Attempts[0].PaymentID != h.payments("c4")[0].PaymentID {
+		t.Fatalf("charges %d, payments %d, attempts %+v", h.api.count("Charge"), len(h.payments("c4")), c.Status.Attempts)
+	}
+}
+
+func TestCrashBetweenChargeAndStatusWriteChargesOnce(t *testing.T) {
+	h := newHarness(t)
+	h.onDemandSubscription("crashy", "crashy@example.com")
+	h.charge("c5", "crashy", 400)
+	req := ctrl.Request{NamespacedName: client.ObjectKey{Namespace: h.ns, Name: "c5"}}
+	if _, err := h.charges.Reconcile(h.ctx, req); err != nil { // adds the finalizer
+		t.Fatal(err)
+	}
+	h.api.crashCharge = true
+	func() {
+		defer func() {
+			if r := recover(); r != nil {
+				if _, ok := r.(crash); !ok {
+					panic(r)
+				}
+			}
+		}()
+		_, _ = h.charges.Reconcile(h.ctx, req)
+		t.Fatal("the charge did not crash")
+	}()
+	h.api.crashCharge = false
+	if c := h.get("c5"); len(c.Status.Attempts) != 1 || c.Status.Attempts[0].PaymentID != "" {
+		t.Fatalf("after the crash: %+v", c.Status.Attempts)
+	}
+	h.charges = h.newReconciler() // a new process, no memory of the first
+	h.passTime(2 * time.Minute)
+	h.settle("c5")
+	h.passTime(2 * time.Minute)
+	h.settle("c5")
+	c := h.get("c5")
+	h.expectCondition(c, billingv1alpha1.ConditionSucceeded, "True", reasonCharged)
+	if len(h.payments("c5")) != 1 || h.api.count("Charge") != 1 {
+		t.Fatalf("payments %d, charge calls %d", len(h.payments("c5")), h.api.count("Charge"))
+	}
+}
+
+func TestDeleteAndRecreateFromTheSameManifestChargesOnce(t *testing.T) {
+	h := newHarness(t)
+	h.onDemandSubscription("gitops", "gitops@example.com")
+	h.charge("dec", "gitops", 1500)
+	h.settle("dec")
+	h.passTime(2 * time.Minute)
+	h.settle("dec")
+	old := h.get("dec")
+	if err := env.Client.Delete(h.ctx, old); err != nil {
+		t.Fatal(err)
+	}
+	h.settle("dec")
+	if err := env.Client.Get(h.ctx, client.ObjectKeyFromObject(old), old); err == nil {
+		t.Fatal("charge not deleted")
+	}
+	h.charge("dec", "gitops", 1500) // Argo CD Replace: same manifest, new UID
+	h.settle("dec")
+	c := h.get("dec")
+	h.expectCondition(c, billingv1alpha1.ConditionSucceeded, "True", reasonCharged)
+	if h.api.count("Charge") != 1 || len(h.payments("dec")) != 1 {
+		t.Fatalf("re-created charge charged again: calls %d, payments %d", h.api.count("Charge"), len(h.payments("dec")))
+	}
+}

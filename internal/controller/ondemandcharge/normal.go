@@ -1,0 +1,155 @@
+package ondemandcharge
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	corev1 "k8s.io/api/core/v1"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	ctrl "sigs.k8s.io/controller-runtime"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+
+	billingv1alpha1 "github.com/dodo-operator/dodo-operator/api/v1alpha1"
+	"github.com/dodo-operator/dodo-operator/internal/dodo"
+	"github.com/dodo-operator/dodo-operator/internal/providerstate"
+)
+
+// requeueNow asks for the next step at once, after this reconcile's status write.
+const requeueNow = 100 * time.Millisecond
+
+// reconcileNormal decides the next step from the attempts so far.
+func (r *Reconciler) reconcileNormal(ctx context.Context, s *scope) (ctrl.Result, error) {
+	st := &s.charge.Status
+	if st.ChargeKey == "" {
+		st.ChargeKey = chargeKeyOf(s.charge)
+	}
+	if isFinished(st.Phase) {
+		r.capacityOrInit().release(client.ObjectKeyFromObject(s.charge))
+		return ctrl.Result{}, nil
+	}
+	if stall := currentStall(s.charge); stall != nil {
+		if !r.applyResolution(s) {
+			s.out.stalled = stall
+			return ctrl.Result{}, nil
+		}
+	}
+	if last := lastAttempt(st); last != nil && last.Outcome == billingv1alpha1.AttemptPending {
+		return r.resolvePending(ctx, s, last)
+	}
+	r.capacityOrInit().release(client.ObjectKeyFromObject(s.charge))
+	sub, err := r.subscriptionFor(ctx, s)
+	if sub == nil || err != nil {
+		return ctrl.Result{}, err
+	}
+	last := lastAttempt(st)
+	switch {
+	case last == nil:
+		if found, err := r.adoptEarlierPayments(ctx, s, sub); found || err != nil {
+			return ctrl.Result{RequeueAfter: requeueNow}, err
+		}
+		return r.startAttempt(ctx, s, sub)
+	case last.Outcome == billingv1alpha1.AttemptSucceeded && last.Via == viaDues:
+		r.end(s, billingv1alpha1.ChargePhaseSucceeded, reasonSettledByDues, fmt.Sprintf(
+			"Dues payment %s, which includes this amount, succeeded; it is never charged again.", last.PaymentID))
+		return ctrl.Result{}, nil
+	case last.Outcome == billingv1alpha1.AttemptSucceeded:
+		r.end(s, billingv1alpha1.ChargePhaseSucceeded, reasonCharged, fmt.Sprintf("Payment %s succeeded.", last.PaymentID))
+		return ctrl.Result{}, nil
+	}
+	return r.afterFailure(ctx, s, sub, last)
+}
+
+// afterFailure applies the retry policy to a declined attempt.
+func (r *Reconciler) afterFailure(ctx context.Context, s *scope, sub *billingv1alpha1.Subscription,
+	last *billingv1alpha1.ChargeAttempt) (ctrl.Result, error) {
+	st := &s.charge.Status
+	if settled, err := r.settledByDues(ctx, s, sub, last); settled || err != nil {
+		return ctrl.Result{}, err
+	}
+	v := afterDecline(policyOf(&s.charge.Spec), st.Attempts)
+	if !v.retry {
+		r.end(s, billingv1alpha1.ChargePhaseFailed, v.reason, v.message)
+		r.event(s.charge, corev1.EventTypeWarning, v.reason, "Charge", "%s", v.message)
+		return ctrl.Result{}, nil
+	}
+	if st.NextAttemptAt == nil {
+		first, anchor := st.Attempts[0].StartedAt.Time, st.Attempts[0].StartedAt.Time
+		if st.AnchorTime != nil {
+			anchor = st.AnchorTime.Time
+		}
+		next := metav1.NewTime(nextAttemptAt(policyOf(&s.charge.Spec), first, anchor, len(st.Attempts)+1, st.ChargeKey))
+		st.NextAttemptAt, st.Phase = &next, billingv1alpha1.ChargePhaseRetryScheduled
+		// The on-demand guide: tell the customer before the next attempt.
+		r.event(s.charge, corev1.EventTypeNormal, reasonRetryScheduled, "ScheduleRetry",
+			"Attempt %d was declined (%s); attempt %d of %d will charge %d %s at %s", last.Number, last.DeclineCode,
+			last.Number+1, policyOf(&s.charge.Spec).maxAttempts, s.charge.Spec.Amount, s.charge.Spec.Currency,
+			next.UTC().Format(time.RFC3339))
+	}
+	if wait := st.NextAttemptAt.Sub(s.now); wait > 0 {
+		return ctrl.Result{RequeueAfter: wait}, nil
+	}
+	return r.startAttempt(ctx, s, sub)
+}
+
+// end ends the charge; Succeeded and Failed latch.
+func (r *Reconciler) end(s *scope, phase billingv1alpha1.ChargePhase, reason, message string) {
+	st := &s.charge.Status
+	st.Phase, st.NextAttemptAt = phase, nil
+	s.out.finished = &why{reason, message}
+	r.capacityOrInit().release(client.ObjectKeyFromObject(s.charge))
+}
+
+// subscriptionFor returns the Subscription when the charge may proceed, or nil with the
+// reason it waits. A change of the Subscription re-runs this (watch).
+func (r *Reconciler) subscriptionFor(ctx context.Context, s *scope) (*billingv1alpha1.Subscription, error) {
+	sub := &billingv1alpha1.Subscription{}
+	key := client.ObjectKey{Namespace: s.charge.Namespace, Name: s.charge.Spec.SubscriptionRef.Name}
+	wait := func(reason, format string, args ...any) (*billingv1alpha1.Subscription, error) {
+		s.out.waiting = &why{reason, fmt.Sprintf(format, args...)}
+		s.charge.Status.Phase = billingv1alpha1.ChargePhaseWaiting
+		if len(s.charge.Status.Attempts) > 0 {
+			s.charge.Status.Phase = billingv1alpha1.ChargePhaseRetryScheduled
+		}
+		return nil, nil
+	}
+	if err := r.Get(ctx, key, sub); err != nil {
+		if apierrors.IsNotFound(err) {
+			return wait("SubscriptionNotFound", "Subscription %s does not exist in namespace %s.", key.Name, key.Namespace)
+		}
+		return nil, err
+	}
+	status := dodo.SubscriptionStatus(sub.Status.ProviderStatus)
+	switch {
+	case sub.Spec.OnDemand == nil:
+		return wait("SubscriptionNotOnDemand", "Subscription %s is not on-demand (spec.onDemand is not set).", key.Name)
+	case sub.Status.SubscriptionID == "":
+		return wait("SubscriptionNotCreated", "Subscription %s has no Dodo subscription yet.", key.Name)
+	case providerstate.IsTerminal(string(status)):
+		r.end(s, billingv1alpha1.ChargePhaseFailed, "SubscriptionEnded",
+			fmt.Sprintf("Subscription %s is %s in Dodo and can no longer be charged.", key.Name, status))
+		return nil, nil
+	case status == dodo.SubscriptionStatusOnHold && len(s.charge.Status.Attempts) > 0 && sub.Status.PaymentMethodID != "":
+		return sub, nil // a retry pays the dues (payments-api.md 9.2)
+	case status != dodo.SubscriptionStatusActive:
+		return wait("SubscriptionNotActive", "Subscription %s is %q in Dodo; charges need it active.", key.Name, status)
+	}
+	return sub, nil
+}
+
+func lastAttempt(st *billingv1alpha1.OnDemandChargeStatus) *billingv1alpha1.ChargeAttempt {
+	if len(st.Attempts) == 0 {
+		return nil
+	}
+	return &st.Attempts[len(st.Attempts)-1]
+}
+
+// chargeKeyOf is the stable key of the charge: spec.chargeKey, or the object's name. It
+// survives deletion and re-creation, unlike the UID.
+func chargeKeyOf(charge *billingv1alpha1.OnDemandCharge) string {
+	if charge.Spec.ChargeKey != "" {
+		return charge.Spec.ChargeKey
+	}
+	return charge.Name
+}

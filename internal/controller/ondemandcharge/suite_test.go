@@ -1,0 +1,246 @@
+package ondemandcharge
+
+import (
+	"context"
+	"fmt"
+	"net/http/httptest"
+	"os"
+	"strconv"
+	"sync"
+	"testing"
+	"time"
+
+	corev1 "k8s.io/api/core/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/util/rand"
+	"k8s.io/client-go/tools/events"
+	clocktesting "k8s.io/utils/clock/testing"
+	"k8s.io/utils/ptr"
+	ctrl "sigs.k8s.io/controller-runtime"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+
+	billingv1alpha1 "github.com/dodo-operator/dodo-operator/api/v1alpha1"
+	"github.com/dodo-operator/dodo-operator/internal/controller/subscription"
+	"github.com/dodo-operator/dodo-operator/internal/dodo"
+	"github.com/dodo-operator/dodo-operator/internal/simulator"
+	"github.com/dodo-operator/dodo-operator/internal/testenv"
+)
+
+var env *testenv.Env
+
+func TestMain(m *testing.M) {
+	var err error
+	if env, err = testenv.Start(); err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		os.Exit(1)
+	}
+	code := m.Run()
+	_ = env.Stop()
+	os.Exit(code)
+}
+
+// The mandate is authorised at 13:10 UTC; attempts keep that time of day.
+var t0 = time.Date(2026, 11, 2, 13, 10, 0, 0, time.UTC)
+
+// harness: a namespace, the simulator on a fake clock behind real HTTP, the typed client,
+// the Subscription reconciler (to make an on-demand subscription real) and the charge
+// reconciler, both on one fake clock the test advances.
+type harness struct {
+	t        *testing.T
+	ctx      context.Context
+	ns       string
+	sim      *simulator.Simulator
+	simClock *clocktesting.FakeClock
+	clock    *clocktesting.FakeClock
+	api      *countingAPI
+	recorder *events.FakeRecorder
+	subs     *subscription.Reconciler
+	charges  *Reconciler
+}
+
+func newHarness(t *testing.T) *harness {
+	t.Helper()
+	h := &harness{t: t, ctx: context.Background(), ns: "odc-" + rand.String(6),
+		simClock: clocktesting.NewFakeClock(t0), clock: clocktesting.NewFakeClock(t0)}
+	if err := env.Client.Create(h.ctx, &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: h.ns}}); err != nil {
+		t.Fatal(err)
+	}
+	// A seed of its own gives each test's simulator its own IDs: the caps count customers
+	// across the whole (shared) API server.
+	sim, err := simulator.New(simulator.Config{APIKeys: []string{"sk"}, Clock: h.simClock, WallClock: clocktesting.NewFakeClock(t0),
+		Seed: uint64(rand.Int())})
+	if err != nil {
+		t.Fatal(err)
+	}
+	h.sim = sim
+	srv := httptest.NewServer(sim.Handler())
+	t.Cleanup(func() { srv.Close(); _ = sim.Close() })
+	c, err := dodo.New(dodo.Config{BaseURL: srv.URL, APIKey: dodo.NewSecret("sk"), RateLimit: 1000, Burst: 1000, MaxGetRetries: -1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	h.api = &countingAPI{PaymentsAPI: c, calls: map[string]int{}}
+	h.recorder = events.NewFakeRecorder(200)
+	h.subs = &subscription.Reconciler{Client: env.Client, API: c, Clock: h.clock,
+		Options: subscription.Options{ResyncInterval: time.Hour, CreateSettle: time.Second}}
+	h.charges = h.newReconciler()
+	return h
+}
+
+// newReconciler is a freshly started operator process: no memory of earlier ones.
+func (h *harness) newReconciler() *Reconciler {
+	return &Reconciler{Client: env.Client, API: h.api, Recorder: h.recorder, Clock: h.clock,
+		Options: Options{OutcomeTimeout: time.Minute, Settle: 30 * time.Second}.withDefaults()}
+}
+
+// onDemandSubscription creates an active on-demand subscription for the email.
+func (h *harness) onDemandSubscription(name, email string) {
+	h.t.Helper()
+	sub := &billingv1alpha1.Subscription{ObjectMeta: metav1.ObjectMeta{Name: name, Namespace: h.ns},
+		Spec: billingv1alpha1.SubscriptionSpec{ProductID: "pdt_sim_on_demand", Quantity: 1,
+			Customer: billingv1alpha1.CustomerSpec{Email: email}, Billing: billingv1alpha1.BillingAddress{Country: "US"},
+			OnDemand: &billingv1alpha1.OnDemandSpec{MandateOnly: true}, PaymentLink: ptr.To(true)}}
+	if err := env.Client.Create(h.ctx, sub); err != nil {
+		h.t.Fatal(err)
+	}
+	h.refreshSubscription(name)
+	if err := h.sim.CompleteCheckout(h.getSub(name).Status.SubscriptionID, "4242424242424242"); err != nil {
+		h.t.Fatal(err)
+	}
+	h.refreshSubscription(name)
+	if got := h.getSub(name); got.Status.ProviderStatus != "active" {
+		h.t.Fatalf("on-demand subscription is %q", got.Status.ProviderStatus)
+	}
+}
+
+// refreshSubscription lets the Subscription controller read Dodo now (the webhook receiver
+// does this in production).
+func (h *harness) refreshSubscription(name string) {
+	h.t.Helper()
+	sub := h.getSub(name)
+	if sub.Annotations == nil {
+		sub.Annotations = map[string]string{}
+	}
+	sub.Annotations[subscription.AnnotationReconcileRequestedAt] = strconv.FormatInt(h.clock.Now().UnixNano(), 10) + rand.String(3)
+	if err := env.Client.Update(h.ctx, sub); err != nil {
+		h.t.Fatal(err)
+	}
+	for range 4 {
+		if _, err := h.subs.Reconcile(h.ctx, ctrl.Request{NamespacedName: client.ObjectKey{Namespace: h.ns, Name: name}}); err != nil {
+			h.t.Fatal(err)
+		}
+	}
+}
+
+func (h *harness) getSub(name string) *billingv1alpha1.Subscription {
+	h.t.Helper()
+	sub := &billingv1alpha1.Subscription{}
+	if err := env.Client.Get(h.ctx, client.ObjectKey{Namespace: h.ns, Name: name}, sub); err != nil {
+		h.t.Fatal(err)
+	}
+	return sub
+}
+
+func (h *harness) charge(name, subName string, amount int64) {
+	h.t.Helper()
+	c := &billingv1alpha1.OnDemandCharge{ObjectMeta: metav1.ObjectMeta{Name: name, Namespace: h.ns},
+		Spec: billingv1alpha1.OnDemandChargeSpec{SubscriptionRef: billingv1alpha1.LocalSubscriptionReference{Name: subName},
+			Amount: amount, Currency: "USD"}}
+	if err := env.Client.Create(h.ctx, c); err != nil {
+		h.t.Fatal(err)
+	}
+}
+
+func (h *harness) get(name string) *billingv1alpha1.OnDemandCharge {
+	h.t.Helper()
+	c := &billingv1alpha1.OnDemandCharge{}
+	if err := env.Client.Get(h.ctx, client.ObjectKey{Namespace: h.ns, Name: name}, c); err != nil {
+		h.t.Fatal(err)
+	}
+	return c
+}
+
+// settle reconciles the charge until it asks for nothing immediate.
+func (h *harness) settle(name string) ctrl.Result {
+	h.t.Helper()
+	var res ctrl.Result
+	for i := range 8 {
+		var err error
+		res, err = h.charges.Reconcile(h.ctx, ctrl.Request{NamespacedName: client.ObjectKey{Namespace: h.ns, Name: name}})
+		if err != nil {
+			h.t.Fatalf("reconcile %d: %v", i, err)
+		}
+		if i > 0 && res.RequeueAfter != requeueNow && res.RequeueAfter != time.Second {
+			break
+		}
+	}
+	return res
+}
+
+// passTime moves both clocks and lets the simulator settle what fell due.
+func (h *harness) passTime(d time.Duration) {
+	h.simClock.Step(d)
+	h.sim.ProcessDue()
+	h.clock.Step(d)
+}
+
+// payments are the simulator's payments stamped with the charge key.
+func (h *harness) payments(chargeKey string) []simulator.PaymentState {
+	var out []simulator.PaymentState
+	for _, p := range h.sim.State().Payments {
+		if p.Metadata["k8s_charge_key"] == chargeKey {
+			out = append(out, p)
+		}
+	}
+	return out
+}
+
+func (h *harness) expectCondition(c *billingv1alpha1.OnDemandCharge, conditionType, status, reason string) {
+	h.t.Helper()
+	for _, cond := range c.Status.Conditions {
+		if cond.Type == conditionType {
+			if string(cond.Status) != status || cond.Reason != reason {
+				h.t.Fatalf("%s = %s/%s (%s); want %s/%s", conditionType, cond.Status, cond.Reason, cond.Message, status, reason)
+			}
+			return
+		}
+	}
+	h.t.Fatalf("no %s condition", conditionType)
+}
+
+// countingAPI counts calls and can crash after a charge reached Dodo.
+type countingAPI struct {
+	PaymentsAPI
+	mu          sync.Mutex
+	calls       map[string]int
+	crashCharge bool
+}
+
+type crash struct{}
+
+func (c *countingAPI) add(name string) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.calls[name]++
+}
+
+func (c *countingAPI) count(name string) int {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.calls[name]
+}
+
+func (c *countingAPI) Charge(ctx context.Context, id string, req dodo.ChargeRequest) (*dodo.ChargeResponse, error) {
+	c.add("Charge")
+	resp, err := c.PaymentsAPI.Charge(ctx, id, req)
+	if c.crashCharge {
+		panic(crash{})
+	}
+	return resp, err
+}
+
+func (c *countingAPI) UpdatePaymentMethod(ctx context.Context, id string,
+	req dodo.UpdatePaymentMethodRequest) (*dodo.UpdatePaymentMethodResponse, error) {
+	c.add("UpdatePaymentMethod")
+	return c.PaymentsAPI.UpdatePaymentMethod(ctx, id, req)
+}
