@@ -166,3 +166,47 @@ func readyReason(c *billingv1alpha1.OnDemandCharge) string {
 	}
 	return ""
 }
+
+func TestSoftDeclineThenSuccessOnDay3AtTheAnchorTime(t *testing.T) {
+	h := newHarness(t)
+	api := newFakeAPI("INSUFFICIENT_FUNDS", "ok")
+	h.charges.API = api
+	activeSubscription(t, h.ns, "s", "cus_day3_"+h.ns)
+	h.charge("later", "s", 100)
+	for h.clock.Now().Before(t0.Add(10 * 24 * time.Hour)) {
+		step := h.settle("later").RequeueAfter
+		if step <= 0 {
+			step = 24 * time.Hour
+		}
+		h.clock.Step(step)
+	}
+	c := h.get("later")
+	h.expectCondition(c, billingv1alpha1.ConditionSucceeded, "True", reasonCharged)
+	second := c.Status.Attempts[1].StartedAt.UTC()
+	if len(c.Status.Attempts) != 2 || api.charges != 2 || second.Day() != 5 || second.Hour() != 13 || second.Minute() < 10 || second.Minute() >= 25 {
+		t.Fatalf("attempts %+v (charges %d); want the second on day 3 near 13:10 UTC", c.Status.Attempts, api.charges)
+	}
+}
+
+func TestDeletionWaitsForTheAttemptInFlight(t *testing.T) {
+	h := newHarness(t)
+	api := newFakeAPI("") // stays processing
+	h.charges.API = api
+	activeSubscription(t, h.ns, "s", "cus_del_"+h.ns)
+	h.charge("inflight", "s", 100)
+	h.settle("inflight")
+	if err := env.Client.Delete(h.ctx, h.get("inflight")); err != nil {
+		t.Fatal(err)
+	}
+	h.clock.Step(30 * time.Minute)
+	h.settle("inflight")
+	if c := h.get("inflight"); c.DeletionTimestamp == nil || len(c.Finalizers) == 0 {
+		t.Fatal("let go while the attempt was in flight and within the wait")
+	}
+	h.clock.Step(31 * time.Minute) // past DeletionWait: never blocks forever
+	h.settle("inflight")
+	err := env.Client.Get(h.ctx, client.ObjectKey{Namespace: h.ns, Name: "inflight"}, &billingv1alpha1.OnDemandCharge{})
+	if err == nil {
+		t.Fatal("still blocked after the deletion wait")
+	}
+}
