@@ -2,10 +2,8 @@ package ondemandcharge
 
 import (
 	"context"
-	"errors"
 	"time"
 
-	"k8s.io/apimachinery/pkg/api/equality"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	"k8s.io/client-go/tools/events"
 	"k8s.io/client-go/util/workqueue"
@@ -18,6 +16,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/reconcile"
 
 	billingv1alpha1 "github.com/dodo-operator/dodo-operator/api/v1alpha1"
+	"github.com/dodo-operator/dodo-operator/internal/controller/statuspatch"
 )
 
 // Finalizer keeps a charge with an attempt in flight until its outcome is known.
@@ -121,20 +120,7 @@ func (r *Reconciler) finish(ctx context.Context, s *scope, result ctrl.Result, e
 	setConditions(s.charge, s.out)
 	s.charge.Status.ObservedGeneration = s.charge.Generation
 	s.charge.Status.AttemptCount = int32(len(s.charge.Status.Attempts))
-	if equality.Semantic.DeepEqual(s.before.Status, s.charge.Status) {
-		return result, err
-	}
-	patch := client.MergeFromWithOptions(s.before, client.MergeFromWithOptimisticLock{})
-	if perr := r.Status().Patch(ctx, s.charge, patch); perr != nil {
-		if apierrors.IsConflict(perr) {
-			return ctrl.Result{RequeueAfter: time.Second}, nil
-		}
-		return result, errors.Join(err, perr)
-	}
-	if apierrors.IsConflict(err) {
-		return ctrl.Result{RequeueAfter: time.Second}, nil
-	}
-	return result, err
+	return statuspatch.Patch(ctx, r.Client, s.before, s.charge, s.before.Status, s.charge.Status, result, err)
 }
 
 func (r *Reconciler) event(charge *billingv1alpha1.OnDemandCharge, eventType, reason, action, note string, args ...any) {

@@ -90,7 +90,9 @@ func newHarness(t *testing.T) *harness {
 // newReconciler is a freshly started operator process: no memory of earlier ones.
 func (h *harness) newReconciler() *Reconciler {
 	return &Reconciler{Client: env.Client, API: h.api, Recorder: h.recorder, Clock: h.clock,
-		Options: Options{OutcomeTimeout: time.Minute, Settle: 30 * time.Second}.withDefaults()}
+		// Tests share one API server, where other tests' charges stay in flight: the
+		// account cap would count them, so only the caps test sets a real one.
+		Options: Options{OutcomeTimeout: time.Minute, Settle: 30 * time.Second, MaxInFlight: 1000}.withDefaults()}
 }
 
 // onDemandSubscription creates an active on-demand subscription for the email.

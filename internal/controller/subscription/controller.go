@@ -5,11 +5,9 @@ package subscription
 
 import (
 	"context"
-	"errors"
 	"time"
 
 	corev1 "k8s.io/api/core/v1"
-	"k8s.io/apimachinery/pkg/api/equality"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	"k8s.io/client-go/tools/events"
 	"k8s.io/client-go/util/workqueue"
@@ -21,6 +19,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/reconcile"
 
 	billingv1alpha1 "github.com/dodo-operator/dodo-operator/api/v1alpha1"
+	"github.com/dodo-operator/dodo-operator/internal/controller/statuspatch"
 )
 
 // Options tune the reconciler; zero values take the defaults.
@@ -120,20 +119,7 @@ func (r *Reconciler) finish(ctx context.Context, s *scope, result ctrl.Result, e
 		s.sub.Status.ObservedGeneration = s.sub.Generation
 		s.sub.Status.LastHandledReconcileAt = s.sub.Annotations[AnnotationReconcileRequestedAt]
 	}
-	if equality.Semantic.DeepEqual(s.before.Status, s.sub.Status) {
-		return result, err
-	}
-	patch := client.MergeFromWithOptions(s.before, client.MergeFromWithOptimisticLock{})
-	if perr := r.Status().Patch(ctx, s.sub, patch); perr != nil {
-		if apierrors.IsConflict(perr) {
-			return ctrl.Result{RequeueAfter: time.Second}, nil
-		}
-		return result, errors.Join(err, perr)
-	}
-	if apierrors.IsConflict(err) {
-		return ctrl.Result{RequeueAfter: time.Second}, nil
-	}
-	return result, err
+	return statuspatch.Patch(ctx, r.Client, s.before, s.sub, s.before.Status, s.sub.Status, result, err)
 }
 
 func wasPaused(sub *billingv1alpha1.Subscription) bool {
