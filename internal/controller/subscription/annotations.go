@@ -5,6 +5,7 @@ import (
 	"time"
 
 	billingv1alpha1 "github.com/dodo-operator/dodo-operator/api/v1alpha1"
+	"github.com/dodo-operator/dodo-operator/internal/providerstate"
 )
 
 // Annotations users set on a Subscription.
@@ -44,12 +45,16 @@ func resyncInterval(sub *billingv1alpha1.Subscription, fallback time.Duration) t
 }
 
 // readDue says whether this reconcile must read Dodo: never read yet, a new spec, an
-// explicit request, or the interval has passed.
+// explicit request, or the interval has passed. A subscription that is over (cancelled,
+// expired, failed) is read only when asked; its wait is then negative.
 func readDue(sub *billingv1alpha1.Subscription, now time.Time, interval time.Duration) (bool, time.Duration) {
 	st := &sub.Status
 	if st.LastObservedAt == nil || sub.Generation != st.ObservedGeneration ||
 		sub.Annotations[AnnotationReconcileRequestedAt] != st.LastHandledReconcileAt {
 		return true, 0
+	}
+	if providerstate.IsTerminal(st.ProviderStatus) {
+		return false, -1
 	}
 	wait := st.LastObservedAt.Add(interval).Sub(now)
 	return wait <= 0, wait

@@ -208,3 +208,26 @@ func TestOnHoldShowsTheDeclineAndReactivatesThroughPaymentMethod(t *testing.T) {
 		t.Fatal("reactivation created a subscription")
 	}
 }
+
+func TestTerminalSubscriptionIsNeitherWrittenNorPolled(t *testing.T) {
+	h := newHarness(t)
+	activeSubscription(t, h, "ended", func(s *billingv1alpha1.Subscription) { s.Spec.DeletionPolicy = billingv1alpha1.DeletionPolicyOrphan })
+	id := h.get("ended").Status.SubscriptionID
+	status := dodo.SubscriptionStatusCancelled
+	if _, err := h.api.PaymentsAPI.UpdateSubscription(h.ctx, id, dodo.UpdateSubscriptionRequest{Status: &status}); err != nil {
+		t.Fatal(err)
+	}
+	h.clock.Step(2 * time.Hour)
+	h.settle("ended")
+	if got := h.get("ended"); got.Status.ProviderStatus != "cancelled" {
+		t.Fatalf("status %q", got.Status.ProviderStatus)
+	}
+	h.update("ended", func(s *billingv1alpha1.Subscription) { s.Spec.Quantity = 9 }) // drift that must not be sent
+	h.settle("ended")
+	calls := h.api.total()
+	h.clock.Step(5 * time.Hour)
+	h.settle("ended")
+	if h.api.total() != calls || h.api.snapshot()["ChangePlan"] != 0 {
+		t.Fatalf("a cancelled subscription was written or polled: %v", h.api.snapshot())
+	}
+}

@@ -30,13 +30,19 @@ func (r *Reconciler) reconcileNormal(ctx context.Context, s *scope) (ctrl.Result
 	interval := resyncInterval(s.sub, r.Options.ResyncInterval)
 	if due, wait := readDue(s.sub, s.now, interval); !due {
 		s.out.planPending = s.sub.Status.LastPlanChangeRequest != nil
+		if wait < 0 {
+			return ctrl.Result{}, nil // over for good: read again only when asked
+		}
 		return ctrl.Result{RequeueAfter: wait}, nil
 	}
 	observed, err := r.observe(ctx, s, id)
 	if observed == nil || err != nil {
 		return ctrl.Result{}, err
 	}
-	if s.sub.Spec.ManagementPolicy != billingv1alpha1.ManagementPolicyObserveOnly && !providerstate.IsTerminal(string(observed.Status)) {
+	if providerstate.IsTerminal(string(observed.Status)) {
+		return ctrl.Result{}, nil // no writes, and no more reads unless asked
+	}
+	if s.sub.Spec.ManagementPolicy != billingv1alpha1.ManagementPolicyObserveOnly {
 		if err := r.applyDrift(ctx, s, observed); err != nil {
 			return ctrl.Result{}, err
 		}
