@@ -178,6 +178,7 @@ func TestResyncIntervalAndReadDue(t *testing.T) {
 	if due, _ := readDue(read, now, time.Hour); !due {
 		t.Fatal("new generation: want due")
 	}
+	read.Generation = 0
 	read.Status.ProviderStatus = "expired"
 	if due, wait := readDue(read, now.Add(5*time.Hour), time.Hour); due || wait >= 0 {
 		t.Fatalf("an expired subscription is polled: due=%v wait=%v", due, wait)
