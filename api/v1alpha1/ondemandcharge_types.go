@@ -197,7 +197,7 @@ type OnDemandChargeStatus struct {
 // +kubebuilder:printcolumn:name="Currency",type=string,JSONPath=`.spec.currency`
 // +kubebuilder:printcolumn:name="Phase",type=string,JSONPath=`.status.phase`
 // +kubebuilder:printcolumn:name="Attempts",type=integer,JSONPath=`.status.attemptCount`
-// +kubebuilder:printcolumn:name="Next Attempt",type=date,JSONPath=`.status.nextAttemptAt`
+// +kubebuilder:printcolumn:name="Next Attempt",type=string,JSONPath=`.status.nextAttemptAt`
 // +kubebuilder:printcolumn:name="Age",type=date,JSONPath=`.metadata.creationTimestamp`
 
 // OnDemandCharge charges an on-demand Subscription once, retrying declines by a safe policy.

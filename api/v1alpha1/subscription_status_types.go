@@ -169,7 +169,7 @@ type WebhookEventRef struct {
 // +kubebuilder:printcolumn:name="Status",type=string,JSONPath=`.status.providerStatus`
 // +kubebuilder:printcolumn:name="Product",type=string,JSONPath=`.spec.productID`
 // +kubebuilder:printcolumn:name="Qty",type=integer,JSONPath=`.spec.quantity`
-// +kubebuilder:printcolumn:name="Next Billing",type=date,JSONPath=`.status.nextBillingDate`
+// +kubebuilder:printcolumn:name="Next Billing",type=string,JSONPath=`.status.nextBillingDate`,description="When the next charge is due (RFC 3339)"
 // +kubebuilder:printcolumn:name="Ready",type=string,JSONPath=`.status.conditions[?(@.type=="Ready")].status`
 // +kubebuilder:printcolumn:name="Age",type=date,JSONPath=`.metadata.creationTimestamp`
 // +kubebuilder:printcolumn:name="Subscription ID",type=string,JSONPath=`.status.subscriptionID`,priority=1

@@ -103,7 +103,7 @@ func (r *Reconciler) Reconcile(ctx context.Context, req ctrl.Request) (result ct
 		return r.reconcileDelete(ctx, s)
 	case controllerutil.AddFinalizer(charge, Finalizer):
 		s.skipStatus = true
-		return ctrl.Result{}, r.Update(ctx, charge)
+		return ctrl.Result{}, r.patchFinalizers(ctx, s)
 	}
 	return r.reconcileNormal(ctx, s)
 }
@@ -172,4 +172,10 @@ func (r *Reconciler) chargesOf(ctx context.Context, o client.Object) []reconcile
 		out = append(out, reconcile.Request{NamespacedName: client.ObjectKeyFromObject(&c)})
 	}
 	return out
+}
+
+// patchFinalizers writes only the finalizer change. A full update would send the spec as
+// Go re-encodes it ("72h" becomes "72h0m0s"), which the immutable-spec rule refuses.
+func (r *Reconciler) patchFinalizers(ctx context.Context, s *scope) error {
+	return r.Patch(ctx, s.charge, client.MergeFromWithOptions(s.before, client.MergeFromWithOptimisticLock{}))
 }

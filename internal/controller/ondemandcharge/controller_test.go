@@ -5,6 +5,7 @@ import (
 	"testing"
 	"time"
 
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
@@ -223,5 +224,25 @@ func TestDeleteAndRecreateFromTheSameManifestChargesOnce(t *testing.T) {
 	h.expectCondition(c, billingv1alpha1.ConditionSucceeded, "True", reasonCharged)
 	if h.api.count("Charge") != 1 || len(h.payments("dec")) != 1 {
 		t.Fatalf("re-created charge charged again: calls %d, payments %d", h.api.count("Charge"), len(h.payments("dec")))
+	}
+}
+
+func TestFinalizerIsAddedToAChargeWrittenWithShortDurations(t *testing.T) {
+	// Found in the local run: a full update re-encoded "72h" as "72h0m0s" and the
+	// immutable-spec rule refused it on every reconcile.
+	h := newHarness(t)
+	u := &unstructured.Unstructured{Object: map[string]any{
+		"apiVersion": "billing.dodo-operator.io/v1alpha1", "kind": "OnDemandCharge",
+		"metadata": map[string]any{"name": "yaml", "namespace": h.ns},
+		"spec": map[string]any{"subscriptionRef": map[string]any{"name": "none"}, "amount": int64(100),
+			"retryPolicy": map[string]any{"maxAttempts": int64(4), "intervals": []any{"72h", "168h", "168h"}}},
+	}}
+	if err := env.Client.Create(h.ctx, u); err != nil {
+		t.Fatal(err)
+	}
+	h.settle("yaml")
+	c := h.get("yaml")
+	if len(c.Finalizers) != 1 || c.Status.Phase != billingv1alpha1.ChargePhaseWaiting {
+		t.Fatalf("finalizers %v, phase %q", c.Finalizers, c.Status.Phase)
 	}
 }

@@ -32,5 +32,5 @@ func (r *Reconciler) reconcileDelete(ctx context.Context, s *scope) (ctrl.Result
 	r.capacityOrInit().release(client.ObjectKeyFromObject(s.charge))
 	controllerutil.RemoveFinalizer(s.charge, Finalizer)
 	s.skipStatus = true
-	return ctrl.Result{}, r.Update(ctx, s.charge)
+	return ctrl.Result{}, r.patchFinalizers(ctx, s)
 }

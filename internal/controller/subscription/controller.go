@@ -99,7 +99,7 @@ func (r *Reconciler) Reconcile(ctx context.Context, req ctrl.Request) (result ct
 		return r.reconcileDelete(ctx, s)
 	case controllerutil.AddFinalizer(sub, Finalizer):
 		s.skipStatus = true
-		return ctrl.Result{}, r.Update(ctx, sub)
+		return ctrl.Result{}, r.patchFinalizers(ctx, s)
 	}
 	return r.reconcileNormal(ctx, s)
 }
@@ -153,4 +153,10 @@ func (r *Reconciler) SetupWithManager(mgr ctrl.Manager) error {
 			RateLimiter: workqueue.NewTypedItemExponentialFailureRateLimiter[reconcile.Request](time.Second, 5*time.Minute),
 		}).
 		Complete(r)
+}
+
+// patchFinalizers writes only the finalizer change, never the spec as Go re-encodes it:
+// the controller never writes spec.
+func (r *Reconciler) patchFinalizers(ctx context.Context, s *scope) error {
+	return r.Patch(ctx, s.sub, client.MergeFromWithOptions(s.before, client.MergeFromWithOptimisticLock{}))
 }

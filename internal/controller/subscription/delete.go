@@ -27,7 +27,7 @@ func (r *Reconciler) reconcileDelete(ctx context.Context, s *scope) (ctrl.Result
 	}
 	controllerutil.RemoveFinalizer(s.sub, Finalizer)
 	s.skipStatus = true // the object is going away
-	return ctrl.Result{}, r.Update(ctx, s.sub)
+	return ctrl.Result{}, r.patchFinalizers(ctx, s)
 }
 
 // applyDeletionPolicy reports done when nothing (more) has to happen in Dodo. It never
