@@ -40,6 +40,7 @@ help: ## Display this help.
 manifests: controller-gen ## Generate CRDs and RBAC into config/ (and the chart's crds/).
 	$(CONTROLLER_GEN) rbac:roleName=manager-role crd paths="./api/..." paths="./internal/controller/..." output:crd:artifacts:config=config/crd/bases output:rbac:artifacts:config=config/rbac
 	mkdir -p charts/dodo-operator/crds && cp config/crd/bases/*.yaml charts/dodo-operator/crds/
+	cp config/rbac/role.yaml charts/dodo-operator/files/manager-role.yaml
 
 .PHONY: generate
 generate: controller-gen ## Generate DeepCopy methods for the API types.
@@ -111,3 +112,26 @@ mv $(1) $(1)-$(3) ;\
 } ;\
 ln -sf $(1)-$(3) $(1)
 endef
+
+##@ Local run and packaging
+
+HELM_VERSION ?= v3.19.0
+HELM ?= $(LOCALBIN)/helm
+KUBECTL ?= $(ENVTEST_ASSETS)/kubectl
+
+.PHONY: run-local
+run-local: ## Run control plane, payments simulator, operator and webhook receiver locally; Ctrl-C stops all.
+	bash hack/run-local.sh
+
+.PHONY: helm
+helm: $(HELM) ## Install helm into ./bin.
+$(HELM): $(LOCALBIN)
+	$(call go-install-tool,$(HELM),helm.sh/helm/v3/cmd/helm,$(HELM_VERSION))
+
+.PHONY: helm-lint
+helm-lint: helm ## Lint the Helm chart (strict).
+	$(HELM) lint --strict charts/dodo-operator
+
+.PHONY: argocd-health-test
+argocd-health-test: ## Test the Argo CD health checks with Argo CD's own Lua VM (module hack/argocd).
+	cd hack/argocd && go test -count=1 ./...
