@@ -143,3 +143,19 @@ func RepoRoot() (string, error) {
 		dir = parent
 	}
 }
+
+// RunMain is a package's TestMain body: it starts the control plane into *env, runs the
+// tests, stops the control plane and exits with the tests' code.
+func RunMain(m interface{ Run() int }, env **Env) {
+	started, err := Start()
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		os.Exit(1)
+	}
+	*env = started
+	code := m.Run()
+	if err := started.Stop(); err != nil {
+		fmt.Fprintln(os.Stderr, "stopping envtest:", err)
+	}
+	os.Exit(code)
+}

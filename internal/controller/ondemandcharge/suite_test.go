@@ -2,9 +2,7 @@ package ondemandcharge
 
 import (
 	"context"
-	"fmt"
 	"net/http/httptest"
-	"os"
 	"strconv"
 	"sync"
 	"testing"
@@ -28,16 +26,7 @@ import (
 
 var env *testenv.Env
 
-func TestMain(m *testing.M) {
-	var err error
-	if env, err = testenv.Start(); err != nil {
-		fmt.Fprintln(os.Stderr, err)
-		os.Exit(1)
-	}
-	code := m.Run()
-	_ = env.Stop()
-	os.Exit(code)
-}
+func TestMain(m *testing.M) { testenv.RunMain(m, &env) }
 
 // The mandate is authorised at 13:10 UTC; attempts keep that time of day.
 var t0 = time.Date(2026, 11, 2, 13, 10, 0, 0, time.UTC)
