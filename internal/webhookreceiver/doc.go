@@ -1,0 +1,39 @@
+// Package webhookreceiver turns Dodo's signed webhooks into Subscription and OnDemandCharge
+// status, so that on_hold, active and failed show up as Kubernetes conditions within
+// seconds of Dodo sending them (issue 5).
+//
+// A delivery goes through these steps, each with a cheap refusal that changes nothing:
+//
+//	POST only (405), application/json (415), body limit (413), Standard Webhooks
+//	signature over the raw bytes with the primary or the previous secret and a timestamp
+//	tolerance checked against the injected clock (401), envelope decode (400), then apply.
+//
+// Apply maps the event to its objects and writes their status with optimistic concurrency:
+// a fresh read from the API server (never the cache), a change of the receiver's own
+// fields only, Status().Update, and a retry on conflict. Dodo gets a 2xx only once the
+// write is stored; an API-server error, or a stamped object not found within the grace
+// period after the event, answers 503 so that Dodo delivers again.
+//
+// Mapping. A subscription is found by status.subscriptionID through a field index on a
+// controller-runtime cache (cheap, no API-server list per delivery), or, before the ID is
+// recorded, by the namespace/name/UID the operator stamps in the Dodo metadata (a direct
+// read). A payment goes to the Subscription named by its subscription_id, and to the
+// OnDemandCharge named by a charge stamp (k8s_charge_key present) or whose attempts hold the
+// payment ID (a second field index: dues payments carry the subscription's stamp, not the
+// charge's).
+//
+// Ordering and duplicates. Deliveries repeat and arrive out of order. A webhook-id already
+// in status.recentWebhookIDs is a duplicate; an event that would change nothing is one too
+// (same content under a new id). On a Subscription, subscription.* events are ordered by
+// their timestamps through providerstate.IsStaleEvent against status.lastWebhookEvent (the
+// newest subscription event mirrored); payment events are ordered by the payment itself
+// (see paymentSupersedes), so neither kind can block the other and every delivery order
+// converges on the same status. A charge attempt's Succeeded or Failed outcome is final.
+//
+// Field ownership. The receiver writes the provider mirror and the Active, OnHold and
+// Failed conditions (through providerstate), lastPayment, lastWebhookEvent and
+// recentWebhookIDs on a Subscription, and the matching attempt plus recentWebhookIDs on an
+// OnDemandCharge. It never writes spec, metadata, finalizers or the controllers' fields
+// (subscriptionID included). The status write is itself the nudge: the controllers watch
+// their objects and reconcile on status changes.
+package webhookreceiver

@@ -1,0 +1,88 @@
+package webhookreceiver
+
+import "net/http"
+
+// outcome is what became of a delivery; it is the outcome label of
+// dodo_webhook_deliveries_total and decides the HTTP answer.
+type outcome string
+
+// Outcomes of a delivery.
+const (
+	// outcomeApplied: a status write was stored.
+	outcomeApplied outcome = "applied"
+	// outcomeDuplicate: the webhook-id was applied before, or the event changes nothing.
+	outcomeDuplicate outcome = "duplicate"
+	// outcomeStale: the object already reflects a newer event.
+	outcomeStale outcome = "stale"
+	// outcomeUnknownObject: no object of this operator matches the event.
+	outcomeUnknownObject outcome = "unknown_object"
+	// outcomeIgnored: an event family the receiver does not apply (refund.*, dispute.*, ...).
+	outcomeIgnored outcome = "ignored"
+	// outcomeNotFoundYet: a stamped object or attempt is missing within the grace period;
+	// 503 so Dodo retries.
+	outcomeNotFoundYet outcome = "not_found_yet"
+	// outcomeRejectedSignature: missing headers, bad timestamp or no matching signature.
+	outcomeRejectedSignature outcome = "rejected_signature"
+	// outcomeMalformed: a verified body that is not a valid envelope.
+	outcomeMalformed outcome = "malformed"
+	// outcomeTooLarge: the body exceeds the limit.
+	outcomeTooLarge outcome = "too_large"
+	// outcomeMethodNotAllowed: not a POST.
+	outcomeMethodNotAllowed outcome = "method_not_allowed"
+	// outcomeUnsupportedMediaType: not application/json.
+	outcomeUnsupportedMediaType outcome = "unsupported_media_type"
+	// outcomeError: the API server failed, or the receiver is not ready; 5xx so Dodo retries.
+	outcomeError outcome = "error"
+
+	// outcomeMissing is a per-object result only: it becomes outcomeNotFoundYet within the
+	// grace period and outcomeUnknownObject after it.
+	outcomeMissing outcome = "missing"
+)
+
+// httpStatus is the answer for an outcome: 2xx only when nothing is left to do.
+func httpStatus(o outcome) int {
+	switch o {
+	case outcomeApplied, outcomeDuplicate, outcomeStale, outcomeUnknownObject, outcomeIgnored:
+		return http.StatusOK
+	case outcomeRejectedSignature:
+		return http.StatusUnauthorized
+	case outcomeMalformed:
+		return http.StatusBadRequest
+	case outcomeTooLarge:
+		return http.StatusRequestEntityTooLarge
+	case outcomeMethodNotAllowed:
+		return http.StatusMethodNotAllowed
+	case outcomeUnsupportedMediaType:
+		return http.StatusUnsupportedMediaType
+	}
+	return http.StatusServiceUnavailable
+}
+
+// outcomeRank orders per-object results: the delivery's outcome is the highest ranked one,
+// so one object still missing makes Dodo retry even if another object applied, and a
+// redelivery reads as a duplicate even where one of its objects found it stale.
+var outcomeRank = map[outcome]int{
+	outcomeUnknownObject: 1,
+	outcomeStale:         2,
+	outcomeDuplicate:     3,
+	outcomeApplied:       4,
+	outcomeNotFoundYet:   5,
+}
+
+// combineOutcomes folds the results of each object an event maps to into the delivery's
+// outcome. No result at all means no object matched.
+func combineOutcomes(results []outcome, withinGrace bool) outcome {
+	combined := outcomeUnknownObject
+	for _, r := range results {
+		if r == outcomeMissing {
+			r = outcomeUnknownObject
+			if withinGrace {
+				r = outcomeNotFoundYet
+			}
+		}
+		if outcomeRank[r] > outcomeRank[combined] {
+			combined = r
+		}
+	}
+	return combined
+}

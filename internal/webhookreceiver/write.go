@@ -1,0 +1,87 @@
+package webhookreceiver
+
+import (
+	"context"
+	"time"
+
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	"k8s.io/apimachinery/pkg/types"
+	"k8s.io/apimachinery/pkg/util/wait"
+	"k8s.io/client-go/util/retry"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+
+	billingv1alpha1 "github.com/dodo-operator/dodo-operator/api/v1alpha1"
+)
+
+// writeBackoff retries conflicts with the controller or another replica: a few quick
+// attempts, then a 503 lets Dodo deliver again.
+var writeBackoff = wait.Backoff{Steps: 6, Duration: 10 * time.Millisecond, Factor: 2, Jitter: 0.2}
+
+// writeStatus is the receiver's only way to write: read the object fresh, let mutate
+// change the receiver's own status fields, and Status().Update under the read's
+// resourceVersion, again on a conflict. Only outcomeApplied writes.
+func writeStatus[T client.Object](ctx context.Context, c client.Client, key types.NamespacedName,
+	newObject func() T, mutate func(T) outcome) (outcome, error) {
+	var result outcome
+	err := retry.RetryOnConflict(writeBackoff, func() error {
+		obj := newObject()
+		if err := c.Get(ctx, key, obj); err != nil {
+			return err
+		}
+		result = mutate(obj)
+		if result != outcomeApplied {
+			return nil
+		}
+		return c.Status().Update(ctx, obj)
+	})
+	return result, err
+}
+
+// settle turns a write's NotFound into a per-object outcome: a stamped object that went
+// away is missing (worth a retry within the grace period); one found through the index was
+// deleted.
+func (t target) settle(result outcome, err error) (outcome, error) {
+	if apierrors.IsNotFound(err) {
+		if t.uid != "" {
+			return outcomeMissing, nil
+		}
+		return outcomeUnknownObject, nil
+	}
+	return result, err
+}
+
+func (r *Receiver) writeSubscription(ctx context.Context, d delivery, t target,
+	apply func(*billingv1alpha1.Subscription) outcome) (outcome, error) {
+	result, err := writeStatus(ctx, r.client, t.key, func() *billingv1alpha1.Subscription { return &billingv1alpha1.Subscription{} },
+		func(obj *billingv1alpha1.Subscription) outcome {
+			if t.uid != "" && obj.UID != t.uid {
+				return outcomeUnknownObject
+			}
+			return apply(obj)
+		})
+	r.logWrite(d, "Subscription", t, result, err)
+	return t.settle(result, err)
+}
+
+func (r *Receiver) writeCharge(ctx context.Context, d delivery, t target,
+	apply func(*billingv1alpha1.OnDemandCharge) outcome) (outcome, error) {
+	result, err := writeStatus(ctx, r.client, t.key, func() *billingv1alpha1.OnDemandCharge { return &billingv1alpha1.OnDemandCharge{} },
+		func(obj *billingv1alpha1.OnDemandCharge) outcome {
+			if t.uid != "" && obj.UID != t.uid {
+				return outcomeUnknownObject
+			}
+			return apply(obj)
+		})
+	r.logWrite(d, "OnDemandCharge", t, result, err)
+	return t.settle(result, err)
+}
+
+// logWrite logs each stored write at the default verbosity: names and the outcome only.
+func (r *Receiver) logWrite(d delivery, kind string, t target, result outcome, err error) {
+	if err == nil && result == outcomeApplied {
+		r.log.Info("applied webhook", "kind", kind, "object", t.key, "type", d.Event.Type, "webhookID", d.ID)
+		return
+	}
+	r.log.V(1).Info("webhook not written", "kind", kind, "object", t.key, "type", d.Event.Type,
+		"webhookID", d.ID, "outcome", result, "error", err)
+}
