@@ -19,6 +19,10 @@ import (
 	"github.com/dodo-operator/dodo-operator/internal/controller/statuspatch"
 )
 
+// AnnotationPaused "true" stops every call to Dodo for the charge: no attempt starts and
+// none is looked up (Synced=False, reason Paused). The same annotation pauses Subscriptions.
+const AnnotationPaused = "billing.dodo-operator.io/paused"
+
 // Finalizer keeps a charge with an attempt in flight until its outcome is known.
 const Finalizer = "billing.dodo-operator.io/charge-finalizer"
 
@@ -99,6 +103,12 @@ func (r *Reconciler) Reconcile(ctx context.Context, req ctrl.Request) (result ct
 	s := &scope{charge: charge, before: charge.DeepCopy(), now: r.Clock.Now()}
 	defer func() { result, retErr = r.finish(ctx, s, result, retErr) }()
 	switch {
+	case charge.Annotations[AnnotationPaused] == "true":
+		s.out.paused = true
+		if last := lastAttempt(&charge.Status); last == nil || last.Outcome != billingv1alpha1.AttemptPending {
+			r.capacityOrInit().release(req.NamespacedName)
+		}
+		return ctrl.Result{}, nil
 	case !charge.DeletionTimestamp.IsZero():
 		return r.reconcileDelete(ctx, s)
 	case controllerutil.AddFinalizer(charge, Finalizer):

@@ -246,3 +246,31 @@ func TestFinalizerIsAddedToAChargeWrittenWithShortDurations(t *testing.T) {
 		t.Fatalf("finalizers %v, phase %q", c.Finalizers, c.Status.Phase)
 	}
 }
+
+func TestPausedChargeMakesNoCalls(t *testing.T) {
+	h := newHarness(t)
+	h.onDemandSubscription("calm", "calm@example.com")
+	c := &billingv1alpha1.OnDemandCharge{}
+	c.Name, c.Namespace = "held", h.ns
+	c.Annotations = map[string]string{AnnotationPaused: "true"}
+	c.Spec = billingv1alpha1.OnDemandChargeSpec{SubscriptionRef: billingv1alpha1.LocalSubscriptionReference{Name: "calm"}, Amount: 100}
+	if err := env.Client.Create(h.ctx, c); err != nil {
+		t.Fatal(err)
+	}
+	h.settle("held")
+	h.passTime(time.Hour)
+	h.settle("held")
+	got := h.get("held")
+	h.expectCondition(got, billingv1alpha1.ConditionSynced, "False", billingv1alpha1.ReasonPaused)
+	if h.api.count("Charge") != 0 || len(got.Status.Attempts) != 0 {
+		t.Fatalf("a paused charge was charged: %+v", got.Status)
+	}
+	delete(got.Annotations, AnnotationPaused)
+	if err := env.Client.Update(h.ctx, got); err != nil {
+		t.Fatal(err)
+	}
+	h.settle("held")
+	if h.api.count("Charge") != 1 {
+		t.Fatal("unpausing did not start the charge")
+	}
+}

@@ -23,6 +23,7 @@ type outcome struct {
 	stalled  *why // a person must look
 	finished *why // the charge reached Succeeded or Failed in this reconcile
 	deleting bool
+	paused   bool
 }
 
 // Condition reasons specific to OnDemandCharge.
@@ -55,7 +56,11 @@ func setConditions(charge *billingv1alpha1.OnDemandCharge, o outcome) {
 	}
 	synced := metav1.Condition{Type: billingv1alpha1.ConditionSynced, Status: metav1.ConditionTrue,
 		Reason: billingv1alpha1.ReasonReconcileSuccess, Message: "The last reconcile against Dodo succeeded."}
-	if o.err != nil {
+	switch {
+	case o.paused:
+		synced = metav1.Condition{Type: billingv1alpha1.ConditionSynced, Status: metav1.ConditionFalse, Reason: billingv1alpha1.ReasonPaused,
+			Message: "Reconciliation is paused by the " + AnnotationPaused + " annotation; no calls are made to Dodo."}
+	case o.err != nil:
 		synced = metav1.Condition{Type: billingv1alpha1.ConditionSynced, Status: metav1.ConditionFalse,
 			Reason: billingv1alpha1.ReasonReconcileError, Message: o.err.Error()}
 	}
