@@ -247,11 +247,13 @@ func TestListAllPagesUntilShortPage(t *testing.T) {
 
 func TestRetryWaitHonoursContext(t *testing.T) {
 	h := newHarness(t, respondJSON(http.StatusServiceUnavailable, `{}`), nil)
-	// A fake clock nobody steps: the backoff timer never fires.
-	h.client.clock = testingclock.NewFakeClock(time.Now())
+	// A fake clock nobody steps: the backoff timer never fires. Cancel once the client is
+	// waiting on it (cancelling earlier races with the first response).
+	fake := testingclock.NewFakeClock(time.Now())
+	h.client.clock = fake
 	ctx, cancel := context.WithCancel(testContext(t))
 	go func() {
-		for len(h.recorder.Requests()) == 0 {
+		for !fake.HasWaiters() {
 			time.Sleep(time.Millisecond)
 		}
 		cancel()
