@@ -22,7 +22,7 @@ func TestMain(m *testing.M) { testenv.RunMain(m, &env) }
 
 func newSubscription(t *testing.T, name string) *billingv1alpha1.Subscription {
 	t.Helper()
-	sub := &billingv1alpha1.Subscription{ObjectMeta: metav1.ObjectMeta{Name: name, Namespace: "default"},
+	sub := &billingv1alpha1.Subscription{ObjectMeta: metav1.ObjectMeta{GenerateName: name + "-", Namespace: "default"},
 		Spec: billingv1alpha1.SubscriptionSpec{ProductID: "p", Quantity: 1, Customer: billingv1alpha1.CustomerSpec{ID: "c"},
 			Billing: billingv1alpha1.BillingAddress{Country: "US"}}}
 	if err := env.Client.Create(context.Background(), sub); err != nil {
