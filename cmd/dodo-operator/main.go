@@ -88,11 +88,12 @@ func run(opts options) error {
 		return fmt.Errorf("creating the manager: %w", err)
 	}
 	reconciler := &subscription.Reconciler{
-		Client:   mgr.GetClient(),
-		API:      api,
-		Recorder: mgr.GetEventRecorder("dodo-operator"),
-		Options:  opts.subscription,
-		Metrics:  subscription.NewMetrics(metrics.Registry),
+		Client:    mgr.GetClient(),
+		APIReader: mgr.GetAPIReader(),
+		API:       api,
+		Recorder:  mgr.GetEventRecorder("dodo-operator"),
+		Options:   opts.subscription,
+		Metrics:   subscription.NewMetrics(metrics.Registry),
 	}
 	if err := reconciler.SetupWithManager(mgr); err != nil {
 		return fmt.Errorf("setting up the subscription controller: %w", err)

@@ -54,11 +54,14 @@ func (o Options) withDefaults() Options {
 // Reconciler reconciles Subscriptions.
 type Reconciler struct {
 	client.Client
-	API      PaymentsAPI
-	Recorder events.EventRecorder
-	Clock    clock.PassiveClock
-	Options  Options
-	Metrics  *Metrics
+	// APIReader reads past the cache (for writes that must start from the stored copy);
+	// the client itself when nil.
+	APIReader client.Reader
+	API       PaymentsAPI
+	Recorder  events.EventRecorder
+	Clock     clock.PassiveClock
+	Options   Options
+	Metrics   *Metrics
 }
 
 // scope is the state of one reconcile.
@@ -153,6 +156,13 @@ func (r *Reconciler) SetupWithManager(mgr ctrl.Manager) error {
 			RateLimiter: workqueue.NewTypedItemExponentialFailureRateLimiter[reconcile.Request](time.Second, 5*time.Minute),
 		}).
 		Complete(r)
+}
+
+func (r *Reconciler) reader() client.Reader {
+	if r.APIReader != nil {
+		return r.APIReader
+	}
+	return r.Client
 }
 
 // patchFinalizers writes only the finalizer change, never the spec as Go re-encodes it:

@@ -265,3 +265,25 @@ func writesOf(m map[string]int) int {
 }
 
 var _ = errors.New
+
+func TestCreatedIDSurvivesAWebhookWriteDuringTheReconcile(t *testing.T) {
+	// Found by the fault suite: the receiver's status write landed between the create and
+	// the reconcile's status patch, the patch conflicted, and the ID had to be looked up.
+	h := newHarness(t)
+	sub := h.subscription("raced")
+	h.api.afterCreate = func() {
+		got := h.get("raced")
+		got.Status.RecentWebhookIDs = []string{"msg_receiver"}
+		if err := env.Client.Status().Update(h.ctx, got); err != nil {
+			t.Error(err)
+		}
+	}
+	h.settle("raced")
+	got := h.get("raced")
+	if got.Status.SubscriptionID == "" || got.Status.CreatePendingSince != nil || len(got.Status.RecentWebhookIDs) != 1 {
+		t.Fatalf("status after the race: %+v", got.Status)
+	}
+	if n := h.api.snapshot()["ListAllSubscriptions"]; n != 0 || len(h.simSubscriptions(sub)) != 1 {
+		t.Fatalf("looked the ID up %d times; simulator has %d", n, len(h.simSubscriptions(sub)))
+	}
+}

@@ -7,7 +7,9 @@ import (
 
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/client-go/util/retry"
 	ctrl "sigs.k8s.io/controller-runtime"
+	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	billingv1alpha1 "github.com/dodo-operator/dodo-operator/api/v1alpha1"
 	"github.com/dodo-operator/dodo-operator/internal/dodo"
@@ -55,11 +57,11 @@ func (r *Reconciler) create(ctx context.Context, s *scope) (string, ctrl.Result,
 	resp, err := s.api.CreateSubscription(ctx, createRequest(s.sub))
 	switch {
 	case err == nil:
-		st.SubscriptionID, st.CreatePendingSince = resp.SubscriptionID, nil
-		st.CustomerID = resp.Customer.CustomerID
+		if err := r.recordCreated(ctx, s, resp); err != nil {
+			// Not stored: the marker stays, and the next reconcile finds it by metadata.
+			return "", ctrl.Result{}, fmt.Errorf("recording created subscription %s: %w", resp.SubscriptionID, err)
+		}
 		if resp.PaymentLink != nil {
-			st.PaymentLink = *resp.PaymentLink
-			st.PaymentLinkExpiresAt = timeOrNil(resp.ExpiresOn)
 			r.event(s.sub, corev1.EventTypeNormal, billingv1alpha1.ReasonAwaitingPayment, "Create",
 				"Created Dodo subscription %s; waiting for the customer to complete the payment link", resp.SubscriptionID)
 		} else {
@@ -81,6 +83,30 @@ func (r *Reconciler) create(ctx context.Context, s *scope) (string, ctrl.Result,
 		return "", ctrl.Result{}, nil
 	}
 	return "", ctrl.Result{}, fmt.Errorf("creating the subscription: %w", err)
+}
+
+// recordCreated stores the new ID at once, retrying on conflict against a fresh copy: the
+// webhook receiver may write status between the create and the end of this reconcile, and
+// losing the ID would cost a lookup (never a second create, but a slower, costlier path).
+// The reconcile then goes on from the stored copy.
+func (r *Reconciler) recordCreated(ctx context.Context, s *scope, resp *dodo.CreateSubscriptionResponse) error {
+	return retry.RetryOnConflict(retry.DefaultBackoff, func() error {
+		fresh := &billingv1alpha1.Subscription{}
+		if err := r.reader().Get(ctx, client.ObjectKeyFromObject(s.sub), fresh); err != nil {
+			return err
+		}
+		st := &fresh.Status
+		st.SubscriptionID, st.CreatePendingSince, st.CustomerID = resp.SubscriptionID, nil, resp.Customer.CustomerID
+		if resp.PaymentLink != nil {
+			st.PaymentLink, st.PaymentLinkExpiresAt = *resp.PaymentLink, timeOrNil(resp.ExpiresOn)
+		}
+		if err := r.Status().Update(ctx, fresh); err != nil {
+			return err
+		}
+		fresh.DeepCopyInto(s.sub)
+		s.before = fresh.DeepCopy()
+		return nil
+	})
 }
 
 // resolvePendingCreate looks for a subscription a lost create may have made, by the

@@ -187,6 +187,7 @@ type recordingAPI struct {
 	mu          sync.Mutex
 	calls       map[string]int
 	crashCreate bool
+	afterCreate func() // runs after the create reached Dodo, before the reconcile ends
 }
 
 func (r *recordingAPI) count(method string) {
@@ -245,6 +246,9 @@ func (r *recordingAPI) CreateSubscription(ctx context.Context, req dodo.CreateSu
 	resp, err := r.PaymentsAPI.CreateSubscription(ctx, req)
 	if r.crashCreate {
 		panic(crash{}) // the process dies after Dodo committed, before the ID is stored
+	}
+	if r.afterCreate != nil {
+		r.afterCreate()
 	}
 	return resp, err
 }
