@@ -135,3 +135,21 @@ helm-lint: helm ## Lint the Helm chart (strict).
 .PHONY: argocd-health-test
 argocd-health-test: ## Test the Argo CD health checks with Argo CD's own Lua VM (module hack/argocd).
 	cd hack/argocd && go test -count=1 ./...
+
+##@ Benchmarks and fault injection
+
+# Flags of hack/bench, e.g. BENCH_FLAGS="-n 10000 -rate-limited-n 100" (see docs/benchmarks.md).
+BENCH_FLAGS ?=
+FAULT_TEST_TIMEOUT ?= 120m
+
+.PHONY: bench
+bench: $(ENVTEST_BUILD) ## Benchmark: 1,000 Subscriptions at once, the client-go ceiling, webhooks, steady state, 100 req/min (long).
+	go run ./hack/bench $(BENCH_FLAGS)
+
+.PHONY: fault-test
+fault-test: $(ENVTEST_BUILD) ## Long fault-injection suite: 200 operator SIGKILLs, lost responses, webhook chaos, restarts.
+	go test -tags faults -count=1 -v -timeout $(FAULT_TEST_TIMEOUT) ./internal/faulttest/...
+
+.PHONY: fault-test-short
+fault-test-short: $(ENVTEST_BUILD) ## Short fault-injection suite (also part of make test).
+	go test $(GO_TEST_FLAGS) -v -timeout 10m ./internal/faulttest/...

@@ -31,6 +31,8 @@ import (
 type options struct {
 	metricsAddr, probeAddr string
 	leaderElect            bool
+	leaderNamespace        string
+	lease, renew, retry    time.Duration
 	baseURL, environment   string
 	rateLimit              float64
 	subscription           subscription.Options
@@ -42,6 +44,11 @@ func main() {
 	flag.StringVar(&opts.metricsAddr, "metrics-bind-address", ":8080", "Address of the Prometheus metrics endpoint; 0 disables it.")
 	flag.StringVar(&opts.probeAddr, "health-probe-bind-address", ":8081", "Address of /healthz and /readyz.")
 	flag.BoolVar(&opts.leaderElect, "leader-elect", false, "Elect a leader so that only one replica reconciles.")
+	flag.StringVar(&opts.leaderNamespace, "leader-election-namespace", "",
+		"Namespace of the leader Lease (default: the Pod's namespace; needed outside a cluster).")
+	flag.DurationVar(&opts.lease, "lease-duration", 15*time.Second, "How long a leader's lease lasts without renewal.")
+	flag.DurationVar(&opts.renew, "renew-deadline", 10*time.Second, "How long the leader keeps trying to renew.")
+	flag.DurationVar(&opts.retry, "retry-period", 2*time.Second, "How often candidates try to take the lease.")
 	flag.StringVar(&opts.baseURL, "dodo-base-url", "", "Payments API base URL (overrides DODO_PAYMENTS_BASE_URL and the environment).")
 	flag.StringVar(&opts.environment, "dodo-environment", "", "test_mode or live_mode (overrides DODO_PAYMENTS_ENVIRONMENT).")
 	flag.Float64Var(&opts.rateLimit, "dodo-requests-per-second", 0, "Client-side rate limit (default 1.5/s, under Dodo's 100/min).")
@@ -78,11 +85,15 @@ func run(opts options) error {
 		return err
 	}
 	mgr, err := ctrl.NewManager(ctrl.GetConfigOrDie(), ctrl.Options{
-		Scheme:                 scheme,
-		Metrics:                metricsserver.Options{BindAddress: opts.metricsAddr},
-		HealthProbeBindAddress: opts.probeAddr,
-		LeaderElection:         opts.leaderElect,
-		LeaderElectionID:       "dodo-operator.billing.dodo-operator.io",
+		Scheme:                  scheme,
+		Metrics:                 metricsserver.Options{BindAddress: opts.metricsAddr},
+		HealthProbeBindAddress:  opts.probeAddr,
+		LeaderElection:          opts.leaderElect,
+		LeaderElectionID:        "dodo-operator.billing.dodo-operator.io",
+		LeaderElectionNamespace: opts.leaderNamespace,
+		LeaseDuration:           &opts.lease,
+		RenewDeadline:           &opts.renew,
+		RetryPeriod:             &opts.retry,
 	})
 	if err != nil {
 		return fmt.Errorf("creating the manager: %w", err)

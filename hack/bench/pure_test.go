@@ -1,0 +1,130 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"io"
+	"testing"
+	"time"
+
+	standardwebhooks "github.com/standard-webhooks/standard-webhooks/libraries/go"
+
+	"github.com/dodo-operator/dodo-operator/internal/dodo"
+	"github.com/dodo-operator/dodo-operator/internal/simulator"
+)
+
+func TestWritesForSpreadsTheTotal(t *testing.T) {
+	for _, c := range []struct{ n, total int }{{1000, 3919}, {3, 2}, {5, 0}, {4, 8}} {
+		sum := 0
+		for i := range c.n {
+			share := writesFor(i, c.n, c.total)
+			if share < c.total/c.n || share > c.total/c.n+1 {
+				t.Fatalf("writesFor(%d, %d, %d) = %d: uneven", i, c.n, c.total, share)
+			}
+			sum += share
+		}
+		if sum != c.total {
+			t.Fatalf("n=%d total=%d: shares add up to %d", c.n, c.total, sum)
+		}
+	}
+}
+
+func TestPercentile(t *testing.T) {
+	ms := func(v ...int) []time.Duration {
+		out := make([]time.Duration, len(v))
+		for i, x := range v {
+			out[i] = time.Duration(x) * time.Millisecond
+		}
+		return out
+	}
+	d := ms(50, 10, 40, 30, 20, 100, 90, 80, 70, 60)
+	cases := []struct {
+		q    float64
+		want time.Duration
+	}{{0.5, 50 * time.Millisecond}, {0.99, 100 * time.Millisecond}, {1, 100 * time.Millisecond}, {0.1, 10 * time.Millisecond}}
+	for _, c := range cases {
+		if got := percentile(d, c.q); got != c.want {
+			t.Errorf("percentile(%v) = %v, want %v", c.q, got, c.want)
+		}
+	}
+	if percentile(nil, 0.5) != 0 {
+		t.Error("percentile of nothing should be 0")
+	}
+}
+
+func TestParseAPIWrites(t *testing.T) {
+	text := `apiserver_request_total{code="201",resource="subscriptions",subresource="",verb="POST"} 10
+apiserver_request_total{code="200",resource="subscriptions",subresource="",verb="PUT"} 7
+apiserver_request_total{code="200",resource="subscriptions",subresource="status",verb="PATCH"} 20
+apiserver_request_total{code="200",resource="subscriptions",subresource="status",verb="PUT"} 5
+apiserver_request_total{code="409",resource="subscriptions",subresource="status",verb="PATCH"} 3
+apiserver_request_total{code="200",resource="subscriptions",subresource="",verb="LIST"} 99
+apiserver_request_total{code="200",resource="ondemandcharges",subresource="status",verb="PATCH"} 50
+`
+	got := parseAPIWrites(text)
+	want := apiWrites{creates: 10, updates: 7, statusWrites: 25, conflicts: 3}
+	if got != want {
+		t.Fatalf("parseAPIWrites = %+v, want %+v", got, want)
+	}
+	if d := got.minus(apiWrites{creates: 1, updates: 2, statusWrites: 3, conflicts: 1}); d != (apiWrites{9, 5, 22, 2}) {
+		t.Fatalf("minus = %+v", d)
+	}
+}
+
+func TestMentionsRateLimit(t *testing.T) {
+	for message, want := range map[string]bool{
+		"dodo: GET /subscriptions/x: 429 TOO_MANY_REQUESTS: rate limit exceeded": true,
+		"Rate limit reached": true, "The last reconcile against Dodo succeeded.": false, "": false,
+	} {
+		if got := mentionsRateLimit(message); got != want {
+			t.Errorf("mentionsRateLimit(%q) = %v", message, got)
+		}
+	}
+}
+
+func TestProcFieldAndCounts(t *testing.T) {
+	if got := procField("MemTotal:       24684092 kB\nMemFree: 1 kB\n", "MemTotal"); got != "24684092 kB" {
+		t.Fatalf("procField = %q", got)
+	}
+	if got := countsText(map[string]int{"Found": 3, "Created": 1000, "A": 3}); got != "Created: 1000, A: 3, Found: 3" {
+		t.Fatalf("countsText = %q", got)
+	}
+}
+
+// TestEventSourceSignsAndFlips: each event of a subscription flips its status, and the
+// receiver's verifier (Standard Webhooks, the same secret) accepts the signature.
+func TestEventSourceSignsAndFlips(t *testing.T) {
+	secret, err := simulator.GenerateWebhookSecret()
+	if err != nil {
+		t.Fatal(err)
+	}
+	signer, err := standardwebhooks.NewWebhook(secret)
+	if err != nil {
+		t.Fatal(err)
+	}
+	e := &eventSource{url: "http://127.0.0.1:1/hook", signer: signer, subs: []dodo.Subscription{{SubscriptionID: "sub_1"}},
+		onHold: []bool{false}}
+	var types []dodo.EventType
+	for range 3 {
+		id, req, err := e.next(context.Background(), 0, time.Now())
+		if err != nil {
+			t.Fatal(err)
+		}
+		body, _ := io.ReadAll(req.Body)
+		if err := signer.Verify(body, req.Header); err != nil || req.Header.Get("webhook-id") != id {
+			t.Fatalf("signature does not verify: %v", err)
+		}
+		var ev dodo.WebhookEvent
+		if err := json.NewDecoder(bytes.NewReader(body)).Decode(&ev); err != nil {
+			t.Fatal(err)
+		}
+		types = append(types, ev.Type)
+	}
+	want := []dodo.EventType{dodo.EventSubscriptionOnHold, dodo.EventSubscriptionActive, dodo.EventSubscriptionOnHold}
+	for i := range want {
+		if types[i] != want[i] {
+			t.Fatalf("event types %v, want %v", types, want)
+		}
+	}
+}

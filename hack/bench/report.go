@@ -1,0 +1,202 @@
+package main
+
+import (
+	"fmt"
+	"io"
+	"os"
+	"runtime"
+	"sort"
+	"strings"
+	"time"
+
+	"github.com/dodo-operator/dodo-operator/internal/faulttest/harness"
+)
+
+// report collects the phases' results and prints them as one Markdown table.
+type report struct {
+	cfg                         config
+	machineBefore, machineAfter machine
+	scale                       *scaleResult
+	webhook                     *webhookResult
+	steady                      *steadyResult
+	ceiling                     time.Duration
+	ceilingPlan                 ceilingPlan
+	rateLimited                 *rateLimitedResult
+}
+
+// machine describes where the numbers were taken.
+type machine struct {
+	cpus               int
+	cpuModel, memory   string
+	loadAvg, goVersion string
+}
+
+func describeMachine() machine {
+	m := machine{cpus: runtime.NumCPU(), goVersion: runtime.Version()}
+	if data, err := os.ReadFile("/proc/cpuinfo"); err == nil {
+		m.cpuModel = procField(string(data), "model name")
+	}
+	if data, err := os.ReadFile("/proc/meminfo"); err == nil {
+		m.memory = procField(string(data), "MemTotal")
+	}
+	if data, err := os.ReadFile("/proc/loadavg"); err == nil {
+		fields := strings.Fields(string(data))
+		m.loadAvg = strings.Join(fields[:min(3, len(fields))], " ")
+	}
+	return m
+}
+
+// procField returns the value of the first "name: value" line.
+func procField(text, name string) string {
+	for line := range strings.SplitSeq(text, "\n") {
+		key, value, ok := strings.Cut(line, ":")
+		if ok && strings.TrimSpace(key) == name {
+			return strings.TrimSpace(value)
+		}
+	}
+	return ""
+}
+
+// row is one line of the table.
+type row struct{ measure, result, note string }
+
+func (r report) print(w io.Writer) {
+	m := r.machineBefore
+	_, _ = fmt.Fprintf(w, "\nMachine: %d CPUs (%s), memory %s, %s; load average %s before, %s after.\n\n",
+		m.cpus, m.cpuModel, m.memory, m.goVersion, m.loadAvg, r.machineAfter.loadAvg)
+	_, _ = fmt.Fprintln(w, "| Measure | Result | Goal / note |")
+	_, _ = fmt.Fprintln(w, "|---|---|---|")
+	var rows []row
+	rows = append(rows, r.scaleRows()...)
+	rows = append(rows, r.webhookRows()...)
+	rows = append(rows, r.steadyRows()...)
+	rows = append(rows, r.rateLimitedRows()...)
+	for _, x := range rows {
+		_, _ = fmt.Fprintf(w, "| %s | %s | %s |\n", x.measure, x.result, x.note)
+	}
+}
+
+func (r report) scaleRows() []row {
+	s := r.scale
+	if s == nil {
+		return nil
+	}
+	n := float64(s.n)
+	creates, reads, writes := s.calls.Kinds()
+	rows := []row{
+		{fmt.Sprintf("%d Subscriptions applied at once: time until all Active and Ready", s.n), seconds(s.elapsed),
+			fmt.Sprintf("%.0f Subscriptions/s; operator --max-concurrent-reconciles=%d", n/s.elapsed.Seconds(), r.cfg.workers)},
+		{"Payments API calls per Subscription", fmt.Sprintf("%.2f (creates %.2f, reads %.2f, writes %.2f)",
+			float64(s.calls.Total())/n, float64(creates)/n, float64(reads)/n, float64(writes)/n),
+			"counted at the simulator; " + nonOK(s.calls.Total()-s.calls.Status(200), s.calls.Total())},
+		{"Operator RSS: idle / peak (VmHWM) / end", fmt.Sprintf("%s / %s / %s", mib(s.opIdle), mib(s.opPeak), mib(s.opEnd)), "/proc/<pid>/status"},
+		{"Operator RSS per 1,000 Subscriptions", mib(int64(float64(s.opPeak-s.opIdle) / n * 1000)), "(peak - idle) / N x 1,000"},
+		{"Reconciles (subscription controller)", fmt.Sprintf("%.0f/s (%.0f in all, %.1f per object)", s.reconciles/s.elapsed.Seconds(),
+			s.reconciles, s.reconciles/n), "controller_runtime_reconcile_total"},
+		{"API server writes on Subscriptions per object", fmt.Sprintf("%.2f creates, %.2f updates, %.2f status writes; %.2f conflicts",
+			s.writes.creates/n, s.writes.updates/n, s.writes.statusWrites/n, s.writes.conflicts/n),
+			"apiserver_request_total (operator, webhook receiver and the apply)"},
+	}
+	rows = append(rows, row{"Payments API calls by route", routesText(s.calls), "all Subscriptions together"},
+		row{"Operator Events by reason", countsText(s.events), "Found = a create's answer was lost and the subscription was looked up"})
+	if s.receiverPeak > 0 {
+		rows = append(rows, row{"Webhook receiver peak RSS", mib(s.receiverPeak), "during the scale phase"})
+	}
+	if r.ceiling > 0 {
+		p := r.ceilingPlan
+		rows = append(rows,
+			row{"Ceiling: bare client-go loop, same writes", seconds(r.ceiling), fmt.Sprintf("%d creates, %d updates, %d status writes, %d workers",
+				p.n, p.updates, p.statusWrites, p.workers)},
+			row{"Operator time / ceiling", fmt.Sprintf("%.2fx", s.elapsed.Seconds()/r.ceiling.Seconds()), "goal: within 1.3x"})
+	}
+	return rows
+}
+
+func (r report) webhookRows() []row {
+	w := r.webhook
+	if w == nil {
+		return nil
+	}
+	rows := []row{{"Webhook sidecar at saturation", fmt.Sprintf("%.0f events/s", w.saturationRate),
+		fmt.Sprintf("%d accepted, %d refused, %d concurrent senders; each event is a status change", w.saturationOK,
+			w.saturationBad, r.cfg.webhookConcurrency)}}
+	for _, d := range []*delayResult{w.atRate, w.sustainable} {
+		if d == nil {
+			continue
+		}
+		rows = append(rows, row{fmt.Sprintf("Delivery to condition visible at %.0f events/s offered: p50 / p99 / max", d.offered),
+			fmt.Sprintf("%s / %s / %s", millis(d.p50), millis(d.p99), millis(d.max)),
+			fmt.Sprintf("achieved %.0f/s; %d sent, %d refused (5xx), %d never seen applied", d.achieved, d.sent, d.refused, d.unseen)})
+	}
+	return rows
+}
+
+func (r report) steadyRows() []row {
+	s := r.steady
+	if s == nil {
+		return nil
+	}
+	return []row{{fmt.Sprintf("Steady state, resync %s, webhooks flowing: payments API calls per Subscription per hour", s.resync),
+		fmt.Sprintf("reads %.1f, writes %.1f", s.readsPerSubPerHour, s.writesPerSubPerHour),
+		fmt.Sprintf("expected reads %.1f (one per resync); %d reads, %d writes in %s with %d events; scaled to the 1h default: %.2f reads",
+			s.expectedReadsPerHour, s.reads, s.writes, s.window, s.eventsSent, s.readsPerSubPerHour/s.expectedReadsPerHour)}}
+}
+
+func (r report) rateLimitedRows() []row {
+	rl := r.rateLimited
+	if rl == nil {
+		return nil
+	}
+	var names []string
+	for name := range rl.conditions429 {
+		names = append(names, name)
+	}
+	sort.Strings(names)
+	return []row{
+		{fmt.Sprintf("Rate-limited run: %d Subscriptions, simulator at %d requests/minute", rl.n, rl.limitPerMinute),
+			fmt.Sprintf("%s (limit-bound %s, %.2fx)", seconds(rl.elapsed), seconds(rl.limitBound), rl.elapsed.Seconds()/rl.limitBound.Seconds()),
+			fmt.Sprintf("%d calls (%.2f per Subscription); operator at its default client limit", rl.calls.Total(),
+				float64(rl.calls.Total())/float64(rl.n))},
+		{"Rate-limited run: payments API calls by route", routesText(rl.calls), "Events: " + countsText(rl.events)},
+		{"429s: answered by the simulator / reaching a condition", fmt.Sprintf("%d / %d", rl.rejected, len(names)),
+			"goal: none reaching a condition " + strings.Join(names[:min(len(names), 3)], ", ")},
+	}
+}
+
+// routesText lists calls per route, most first.
+func routesText(calls harness.CallCounts) string {
+	byRoute := map[string]int{}
+	for k, v := range calls {
+		byRoute[k.Route] += v
+	}
+	return countsText(byRoute)
+}
+
+// countsText prints "name n" pairs, largest first.
+func countsText(counts map[string]int) string {
+	names := make([]string, 0, len(counts))
+	for name := range counts {
+		names = append(names, name)
+	}
+	sort.Slice(names, func(i, j int) bool {
+		if counts[names[i]] != counts[names[j]] {
+			return counts[names[i]] > counts[names[j]]
+		}
+		return names[i] < names[j]
+	})
+	parts := make([]string, 0, len(names))
+	for _, name := range names {
+		parts = append(parts, fmt.Sprintf("%s: %d", name, counts[name]))
+	}
+	return strings.Join(parts, ", ")
+}
+
+func seconds(d time.Duration) string { return fmt.Sprintf("%.1f s", d.Seconds()) }
+
+func millis(d time.Duration) string {
+	return fmt.Sprintf("%.0f ms", float64(d)/float64(time.Millisecond))
+}
+
+func nonOK(bad, total int) string {
+	return fmt.Sprintf("%d of %d answered non-200", bad, total)
+}
