@@ -99,6 +99,11 @@ func run(ctx context.Context, cfg config) (err error) {
 	if err != nil {
 		return err
 	}
+	// Whatever was measured is printed, even when a later phase fails.
+	defer func() {
+		rep.machineAfter = describeMachine()
+		rep.print(os.Stdout)
+	}()
 	if cfg.n > 0 {
 		if err := runMain(ctx, cfg, bins, dir, &rep); err != nil {
 			return err
@@ -112,8 +117,6 @@ func run(ctx context.Context, cfg config) (err error) {
 		}
 		rep.rateLimited = &rl
 	}
-	rep.machineAfter = describeMachine()
-	rep.print(os.Stdout)
 	return nil
 }
 

@@ -102,7 +102,9 @@ type rateLimitedResult struct {
 	calls             harness.CallCounts
 	rejected          int
 	conditions429     map[string]string
-	limitBound        time.Duration
+	// limitBound is the time the calls made need at the limit; floor the time of the
+	// fewest calls that can make n Subscriptions Active (a create and a read each).
+	limitBound, floor time.Duration
 	events            map[string]int
 }
 
@@ -129,9 +131,15 @@ func runRateLimited(ctx context.Context, cfg config, bins harness.Binaries, dir 
 	res.rejected = scale.calls.Status(429)
 	res.conditions429 = b.tracker.rateLimitedConditions()
 	needed := scale.calls.Total() - res.rejected
-	burst := min(10, cfg.rateLimit)
-	res.limitBound = time.Duration(float64(max(needed-burst, 0)) / float64(cfg.rateLimit) * float64(time.Minute))
+	res.limitBound = atLimit(needed, cfg.rateLimit)
+	res.floor = atLimit(2*cfg.rateLimitedN, cfg.rateLimit)
 	return res, nil
+}
+
+// atLimit is how long calls take at perMinute requests per minute after the burst of 10.
+func atLimit(calls, perMinute int) time.Duration {
+	burst := min(10, perMinute)
+	return time.Duration(float64(max(calls-burst, 0)) / float64(perMinute) * float64(time.Minute))
 }
 
 // percentile of durations (q in [0,1]); 0 when there are none.

@@ -154,7 +154,9 @@ func (r report) rateLimitedRows() []row {
 	sort.Strings(names)
 	return []row{
 		{fmt.Sprintf("Rate-limited run: %d Subscriptions, simulator at %d requests/minute", rl.n, rl.limitPerMinute),
-			fmt.Sprintf("%s (limit-bound %s, %.2fx)", seconds(rl.elapsed), seconds(rl.limitBound), rl.elapsed.Seconds()/rl.limitBound.Seconds()),
+			fmt.Sprintf("%s (%.2fx the limit-bound %s of the calls made; %.2fx the %s of 2 calls per Subscription)",
+				seconds(rl.elapsed), rl.elapsed.Seconds()/rl.limitBound.Seconds(), seconds(rl.limitBound),
+				rl.elapsed.Seconds()/rl.floor.Seconds(), seconds(rl.floor)),
 			fmt.Sprintf("%d calls (%.2f per Subscription); operator at its default client limit", rl.calls.Total(),
 				float64(rl.calls.Total())/float64(rl.n))},
 		{"Rate-limited run: payments API calls by route", routesText(rl.calls), "Events: " + countsText(rl.events)},

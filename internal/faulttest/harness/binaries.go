@@ -10,8 +10,8 @@ import (
 	"github.com/dodo-operator/dodo-operator/internal/testenv"
 )
 
-// EnvBinDir names a directory holding prebuilt dodo-operator, webhook-receiver and
-// replica programs; when unset, BuildBinaries builds them.
+// EnvBinDir names a directory holding prebuilt dodo-operator and webhook-receiver
+// programs; when unset, BuildBinaries builds them.
 const EnvBinDir = "DODO_FAULTTEST_BIN_DIR"
 
 // Binaries are the programs the suite and the benchmark run as child processes.
