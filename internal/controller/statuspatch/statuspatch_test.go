@@ -73,3 +73,63 @@ func TestPatchFromAStaleCopyConflictsQuietly(t *testing.T) {
 		t.Fatalf("a reconcile conflict was not turned into a requeue: %v %v", res, err)
 	}
 }
+
+func TestPatchRebasingLaysTheWriteOverTheStoredCopy(t *testing.T) {
+	ctx := context.Background()
+	sub := newSubscription(t, "patch-rebase")
+	stale := sub.DeepCopy()
+	other := sub.DeepCopy()
+	other.Status.RecentWebhookIDs = []string{"msg_1"} // the webhook receiver's write
+	if err := env.Client.Status().Update(ctx, other); err != nil {
+		t.Fatal(err)
+	}
+	ours := stale.DeepCopy()
+	ours.Status.ObservedGeneration = 1
+	calls := 0
+	rebase := func(ctx context.Context) (client.Object, client.Object, bool, error) {
+		calls++
+		fresh := &billingv1alpha1.Subscription{}
+		if err := env.Client.Get(ctx, client.ObjectKeyFromObject(sub), fresh); err != nil {
+			return nil, nil, false, err
+		}
+		next := fresh.DeepCopy()
+		next.Status.ObservedGeneration = ours.Status.ObservedGeneration
+		return fresh, next, true, nil
+	}
+	res, err := PatchRebasing(ctx, env.Client, stale, ours, stale.Status, ours.Status, ctrl.Result{RequeueAfter: time.Hour}, nil, rebase)
+	if err != nil || res.RequeueAfter != time.Hour || calls != 1 {
+		t.Fatalf("rebased patch: %v %v after %d rebases; want the reconcile's own result after 1", res, err, calls)
+	}
+	got := &billingv1alpha1.Subscription{}
+	if err := env.Client.Get(ctx, client.ObjectKeyFromObject(sub), got); err != nil ||
+		got.Status.ObservedGeneration != 1 || len(got.Status.RecentWebhookIDs) != 1 {
+		t.Fatalf("want both writers' fields: %+v %v", got.Status, err)
+	}
+}
+
+func TestPatchRebasingGivesUpOrFailsAsTheRebaseSays(t *testing.T) {
+	ctx := context.Background()
+	sub := newSubscription(t, "patch-rebase-give-up")
+	stale := sub.DeepCopy()
+	other := sub.DeepCopy()
+	other.Status.ProviderStatus = "on_hold"
+	if err := env.Client.Status().Update(ctx, other); err != nil {
+		t.Fatal(err)
+	}
+	ours := stale.DeepCopy()
+	ours.Status.ProviderStatus = "active"
+	giveUp := func(context.Context) (client.Object, client.Object, bool, error) { return nil, nil, false, nil }
+	if res, err := PatchRebasing(ctx, env.Client, stale, ours, stale.Status, ours.Status, ctrl.Result{}, nil, giveUp); err != nil ||
+		res.RequeueAfter != conflictRequeue {
+		t.Fatalf("a rebase that gives up: %v %v; want a quiet requeue", res, err)
+	}
+	broken := errors.New("reading the stored copy: connection refused")
+	failing := func(context.Context) (client.Object, client.Object, bool, error) { return nil, nil, false, broken }
+	if _, err := PatchRebasing(ctx, env.Client, stale, ours, stale.Status, ours.Status, ctrl.Result{}, nil, failing); !errors.Is(err, broken) {
+		t.Fatalf("a failing rebase: %v; want its error", err)
+	}
+	got := &billingv1alpha1.Subscription{}
+	if err := env.Client.Get(ctx, client.ObjectKeyFromObject(sub), got); err != nil || got.Status.ProviderStatus != "on_hold" {
+		t.Fatalf("the other writer's status was overwritten: %+v", got.Status)
+	}
+}

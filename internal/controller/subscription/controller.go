@@ -108,7 +108,8 @@ func (r *Reconciler) Reconcile(ctx context.Context, req ctrl.Request) (result ct
 }
 
 // finish writes the status once, with optimistic concurrency so that a write based on a
-// stale copy (the webhook receiver may have written since) fails and is retried.
+// stale copy (the webhook receiver may have written since) fails; it is then laid over the
+// stored copy and written again, rather than dropped for a new reconcile and a new read.
 func (r *Reconciler) finish(ctx context.Context, s *scope, result ctrl.Result, err error) (ctrl.Result, error) {
 	r.Metrics.observe(s, err)
 	if s.skipStatus {
@@ -122,7 +123,8 @@ func (r *Reconciler) finish(ctx context.Context, s *scope, result ctrl.Result, e
 		s.sub.Status.ObservedGeneration = s.sub.Generation
 		s.sub.Status.LastHandledReconcileAt = s.sub.Annotations[AnnotationReconcileRequestedAt]
 	}
-	return statuspatch.Patch(ctx, r.Client, s.before, s.sub, s.before.Status, s.sub.Status, result, err)
+	return statuspatch.PatchRebasing(ctx, r.Client, s.before, s.sub, s.before.Status, s.sub.Status, result, err,
+		r.rebaseOnConflict(s))
 }
 
 func wasPaused(sub *billingv1alpha1.Subscription) bool {

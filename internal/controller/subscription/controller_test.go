@@ -5,6 +5,7 @@ import (
 	"testing"
 	"time"
 
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/utils/ptr"
 
 	billingv1alpha1 "github.com/dodo-operator/dodo-operator/api/v1alpha1"
@@ -286,4 +287,40 @@ func TestCreatedIDSurvivesAWebhookWriteDuringTheReconcile(t *testing.T) {
 	if n := h.api.snapshot()["ListAllSubscriptions"]; n != 0 || len(h.simSubscriptions(sub)) != 1 {
 		t.Fatalf("looked the ID up %d times; simulator has %d", n, len(h.simSubscriptions(sub)))
 	}
+}
+
+func TestAWebhookWriteDuringTheReadIsKeptAndTheReadIsNotRepeated(t *testing.T) {
+	// The benchmark's create-time race: the receiver applies an event between the
+	// operator's read of Dodo and its status write. The write is laid over the receiver's
+	// instead of dropped, so Dodo is not read again and the receiver's state stays.
+	h := newHarness(t)
+	h.subscription("read-raced")
+	h.settle("read-raced")
+	h.clock.Step(2 * time.Hour) // past the resync, whatever this object's ±10% spread
+	h.api.afterGet = func() {
+		h.api.afterGet = nil
+		got := h.get("read-raced")
+		got.Status.ProviderStatus = "on_hold"
+		got.Status.LastWebhookEvent = &billingv1alpha1.WebhookEventRef{ID: "msg_hold", Type: "subscription.on_hold",
+			Timestamp: metav1.NewTime(t0)}
+		got.Status.RecentWebhookIDs = []string{"msg_hold"}
+		if err := env.Client.Status().Update(h.ctx, got); err != nil {
+			t.Error(err)
+		}
+	}
+	reads := h.api.snapshot()["GetSubscription"]
+	res, err := h.run("read-raced")
+	if err != nil || res.RequeueAfter < 50*time.Minute {
+		t.Fatalf("reconcile: %v %v; want the next resync, not a conflict requeue", res, err)
+	}
+	got := h.get("read-raced")
+	if n := h.api.snapshot()["GetSubscription"] - reads; n != 1 {
+		t.Fatalf("read Dodo %d times; want 1", n)
+	}
+	if got.Status.LastObservedAt == nil || !got.Status.LastObservedAt.Time.Equal(h.clock.Now().Truncate(time.Second)) ||
+		got.Status.ProviderStatus != "on_hold" || len(got.Status.RecentWebhookIDs) != 1 {
+		t.Fatalf("status after the race: %+v", got.Status)
+	}
+	h.expectCondition(got, billingv1alpha1.ConditionOnHold, "True", "PaymentFailed")
+	h.expectCondition(got, billingv1alpha1.ConditionReady, "False", "PaymentFailed")
 }

@@ -188,6 +188,7 @@ type recordingAPI struct {
 	calls       map[string]int
 	crashCreate bool
 	afterCreate func() // runs after the create reached Dodo, before the reconcile ends
+	afterGet    func() // runs after a subscription read, before the reconcile ends
 }
 
 func (r *recordingAPI) count(method string) {
@@ -223,7 +224,11 @@ type crash struct{}
 
 func (r *recordingAPI) GetSubscription(ctx context.Context, id string) (*dodo.Subscription, error) {
 	r.count("GetSubscription")
-	return r.PaymentsAPI.GetSubscription(ctx, id)
+	sub, err := r.PaymentsAPI.GetSubscription(ctx, id)
+	if r.afterGet != nil {
+		r.afterGet()
+	}
+	return sub, err
 }
 
 func (r *recordingAPI) ListAllSubscriptions(ctx context.Context, p dodo.ListSubscriptionsParams) ([]dodo.SubscriptionListItem, error) {
