@@ -45,8 +45,8 @@ func resyncInterval(sub *billingv1alpha1.Subscription, fallback time.Duration) t
 }
 
 // readDue says whether this reconcile must read Dodo: never read yet, a new spec, an
-// explicit request, or the interval has passed. A subscription that is over (cancelled,
-// expired, failed) is read only when asked; its wait is then negative.
+// explicit request, or the next read (nextRead) is due. A subscription that is over
+// (cancelled, expired, failed) is read only when asked; its wait is then negative.
 func readDue(sub *billingv1alpha1.Subscription, now time.Time, interval time.Duration) (bool, time.Duration) {
 	st := &sub.Status
 	if st.LastObservedAt == nil || sub.Generation != st.ObservedGeneration ||
@@ -56,6 +56,32 @@ func readDue(sub *billingv1alpha1.Subscription, now time.Time, interval time.Dur
 	if providerstate.IsTerminal(st.ProviderStatus) {
 		return false, -1
 	}
-	wait := st.LastObservedAt.Add(interval).Sub(now)
+	wait := nextRead(st, interval).Sub(now)
 	return wait <= 0, wait
+}
+
+// planRecheckFirst is how long after a change-plan call Dodo is first read to see it
+// applied; later checks double (10s, 20s, 40s, ...) until they reach the resync interval.
+// Dodo applies an immediate change within about two minutes, a scheduled one at the next
+// billing date, so Ready comes back quickly without polling a month-long wait.
+const planRecheckFirst = 10 * time.Second
+
+// nextRead is when Dodo is read next: one interval after the last read, sooner while a
+// plan change is pending. status.lastObservedAt must be set.
+func nextRead(st *billingv1alpha1.SubscriptionStatus, interval time.Duration) time.Time {
+	last := st.LastObservedAt.Time
+	next := last.Add(interval)
+	if st.LastPlanChangeRequest == nil {
+		return next
+	}
+	sent := st.LastPlanChangeRequest.RequestedAt.Time
+	for step := planRecheckFirst; step < interval; step *= 2 {
+		if check := sent.Add(step); check.After(last) {
+			if check.Before(next) {
+				return check
+			}
+			break
+		}
+	}
+	return next
 }

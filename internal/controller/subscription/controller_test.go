@@ -189,6 +189,13 @@ func TestPlanChangeIsSentOnceAndNotOnTheNextResync(t *testing.T) {
 		s.Spec.PlanChange = &billingv1alpha1.PlanChangeSpec{ProrationBillingMode: "do_not_bill"}
 	})
 	h.settle("plan")
+	h.expectCondition(h.get("plan"), billingv1alpha1.ConditionReady, "False", reasonPlanChangePending)
+	// Dodo applied it at once: the first recheck, 10 s later, not the hourly resync, shows it.
+	h.clock.Step(planRecheckFirst)
+	if res, err := h.run("plan"); err != nil || res.RequeueAfter < 50*time.Minute {
+		t.Fatalf("recheck: %v %v", res, err)
+	}
+	h.expectCondition(h.get("plan"), billingv1alpha1.ConditionReady, "True", billingv1alpha1.ReasonAvailable)
 	h.clock.Step(2 * time.Hour)
 	h.settle("plan")
 	if n := h.api.snapshot()["ChangePlan"]; n != 1 {

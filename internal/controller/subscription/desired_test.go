@@ -190,6 +190,32 @@ func TestResyncIntervalAndReadDue(t *testing.T) {
 	}
 }
 
+func TestNextReadWhileAPlanChangeIsPending(t *testing.T) {
+	sent := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
+	cases := map[string]struct {
+		pending        bool
+		lastRead, want time.Duration // after sent
+	}{
+		"nothing pending: one interval after the last read": {false, 0, time.Hour},
+		"just sent: 10s later":                              {true, 0, 10 * time.Second},
+		"read at 10s: 20s after sending":                    {true, 10 * time.Second, 20 * time.Second},
+		"read at 20s: 40s after sending":                    {true, 20 * time.Second, 40 * time.Second},
+		"read at 43m: the doubling passed the interval":     {true, 43 * time.Minute, 103 * time.Minute},
+		"a scheduled change a day later: hourly":            {true, 24 * time.Hour, 25 * time.Hour},
+	}
+	for name, tc := range cases {
+		t.Run(name, func(t *testing.T) {
+			st := &billingv1alpha1.SubscriptionStatus{LastObservedAt: ptrTime(sent.Add(tc.lastRead))}
+			if tc.pending {
+				st.LastPlanChangeRequest = &billingv1alpha1.PlanRequest{ProductID: "p", Quantity: 1, RequestedAt: metav1.NewTime(sent)}
+			}
+			if got := nextRead(st, time.Hour).Sub(sent); got != tc.want {
+				t.Fatalf("next read %v after sending; want %v", got, tc.want)
+			}
+		})
+	}
+}
+
 func ptrTime(t time.Time) *metav1.Time {
 	mt := metav1.NewTime(t)
 	return &mt

@@ -47,7 +47,7 @@ func (r *Reconciler) reconcileNormal(ctx context.Context, s *scope) (ctrl.Result
 			return ctrl.Result{}, err
 		}
 	}
-	return ctrl.Result{RequeueAfter: interval}, nil
+	return ctrl.Result{RequeueAfter: nextRead(&s.sub.Status, interval).Sub(s.now)}, nil
 }
 
 // currentStall returns the stall recorded for this generation, unless a reconcile was
