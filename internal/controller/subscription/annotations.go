@@ -22,6 +22,8 @@ const (
 	Finalizer = "billing.dodo-operator.io/finalizer"
 
 	minResyncInterval = time.Minute
+
+	annotationPrefix = "billing.dodo-operator.io/"
 )
 
 func isPaused(sub *billingv1alpha1.Subscription) bool {

@@ -4,6 +4,7 @@ import (
 	"context"
 	"maps"
 	"reflect"
+	"strings"
 
 	"k8s.io/apimachinery/pkg/api/equality"
 	"sigs.k8s.io/controller-runtime/pkg/client"
@@ -58,8 +59,9 @@ func rebaseStatus(before, ours, fresh *billingv1alpha1.SubscriptionStatus) *bill
 }
 
 // rebaseOnConflict gives statuspatch the reconcile's status laid over the stored copy. It
-// gives up (a new reconcile runs) when the object's spec, deletion, annotations or
-// recorded subscription changed: the reconcile's decisions were based on them.
+// gives up (a new reconcile runs) when the object's spec, deletion, billing.dodo-operator.io
+// annotations or recorded subscription changed: the reconcile's decisions were based on
+// them. Other metadata (Argo CD's tracking annotation, labels) does not matter.
 func (r *Reconciler) rebaseOnConflict(s *scope) statuspatch.Rebase {
 	return func(ctx context.Context) (client.Object, client.Object, bool, error) {
 		fresh := &billingv1alpha1.Subscription{}
@@ -67,7 +69,7 @@ func (r *Reconciler) rebaseOnConflict(s *scope) statuspatch.Rebase {
 			return nil, nil, false, client.IgnoreNotFound(err)
 		}
 		if fresh.Generation != s.before.Generation || !fresh.DeletionTimestamp.Equal(s.before.DeletionTimestamp) ||
-			!maps.Equal(fresh.Annotations, s.before.Annotations) ||
+			!maps.Equal(ownAnnotations(fresh), ownAnnotations(s.before)) ||
 			fresh.Status.SubscriptionID != s.before.Status.SubscriptionID {
 			return nil, nil, false, nil
 		}
@@ -77,4 +79,15 @@ func (r *Reconciler) rebaseOnConflict(s *scope) statuspatch.Rebase {
 		s.before, s.sub = fresh, next
 		return fresh, next, true, nil
 	}
+}
+
+// ownAnnotations are the object's billing.dodo-operator.io/ annotations.
+func ownAnnotations(sub *billingv1alpha1.Subscription) map[string]string {
+	out := map[string]string{}
+	for k, v := range sub.Annotations {
+		if strings.HasPrefix(k, annotationPrefix) {
+			out[k] = v
+		}
+	}
+	return out
 }
