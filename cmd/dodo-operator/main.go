@@ -110,10 +110,11 @@ func run(opts options) error {
 		return fmt.Errorf("setting up the subscription controller: %w", err)
 	}
 	charges := &ondemandcharge.Reconciler{
-		Client:   mgr.GetClient(),
-		API:      api,
-		Recorder: mgr.GetEventRecorder("dodo-operator"),
-		Options:  opts.charges,
+		Client:    mgr.GetClient(),
+		APIReader: mgr.GetAPIReader(),
+		API:       api,
+		Recorder:  mgr.GetEventRecorder("dodo-operator"),
+		Options:   opts.charges,
 	}
 	if err := charges.SetupWithManager(mgr); err != nil {
 		return fmt.Errorf("setting up the on-demand charge controller: %w", err)

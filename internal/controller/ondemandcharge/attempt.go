@@ -10,8 +10,10 @@ import (
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/types"
+	"k8s.io/client-go/util/retry"
 	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/client"
+	"sigs.k8s.io/controller-runtime/pkg/log"
 
 	billingv1alpha1 "github.com/dodo-operator/dodo-operator/api/v1alpha1"
 	"github.com/dodo-operator/dodo-operator/internal/dodo"
@@ -59,7 +61,40 @@ func (r *Reconciler) startAttempt(ctx context.Context, s *scope, sub *billingv1a
 	}
 	s.before = s.charge.DeepCopy()
 	paymentID, err := r.call(ctx, s, sub, via, number)
+	if err == nil && paymentID != "" {
+		if rerr := r.recordPaymentID(ctx, s, number, paymentID); rerr != nil {
+			// Not stored yet: the end-of-reconcile write tries again, else the lookup finds it.
+			log.FromContext(ctx).Error(rerr, "recording the payment ID at once", "attempt", number, "payment", paymentID)
+		}
+	}
 	return r.afterCall(s, paymentID, err)
+}
+
+// recordPaymentID stores the attempt's payment ID at once, retrying on conflict against a
+// fresh copy: the webhook receiver may write status between the call and the end of this
+// reconcile, and a dropped ID costs a lookup (never a second charge, but a slower, costlier
+// path). A payment ID the receiver already recorded is kept. The reconcile then goes on
+// from the stored copy.
+func (r *Reconciler) recordPaymentID(ctx context.Context, s *scope, number int32, paymentID string) error {
+	return retry.RetryOnConflict(retry.DefaultBackoff, func() error {
+		fresh := &billingv1alpha1.OnDemandCharge{}
+		if err := r.reader().Get(ctx, client.ObjectKeyFromObject(s.charge), fresh); err != nil {
+			return err
+		}
+		last := lastAttempt(&fresh.Status)
+		if last == nil || last.Number != number {
+			return fmt.Errorf("attempt %d is no longer the last one in the stored status", number)
+		}
+		if last.PaymentID == "" {
+			last.PaymentID = paymentID
+			if err := r.Status().Update(ctx, fresh); err != nil {
+				return err
+			}
+		}
+		fresh.DeepCopyInto(s.charge)
+		s.before = fresh.DeepCopy()
+		return nil
+	})
 }
 
 func (r *Reconciler) call(ctx context.Context, s *scope, sub *billingv1alpha1.Subscription, via string, number int32) (string, error) {
@@ -94,7 +129,12 @@ func (r *Reconciler) afterCall(s *scope, paymentID string, err error) (ctrl.Resu
 	last := lastAttempt(st)
 	switch {
 	case err == nil:
-		last.PaymentID = paymentID
+		if last.PaymentID == "" {
+			last.PaymentID = paymentID
+		}
+		if last.Outcome != billingv1alpha1.AttemptPending {
+			return ctrl.Result{RequeueAfter: requeueNow}, nil // the receiver already recorded the outcome
+		}
 		return ctrl.Result{RequeueAfter: r.Options.OutcomeTimeout}, nil
 	case dodo.IsOutcomeUnknown(err):
 		r.event(s.charge, corev1.EventTypeWarning, reasonOutcomeUnknown, "Charge",

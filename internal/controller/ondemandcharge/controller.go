@@ -70,11 +70,14 @@ func (o Options) withDefaults() Options {
 // Reconciler reconciles OnDemandCharges.
 type Reconciler struct {
 	client.Client
-	API      PaymentsAPI
-	Recorder events.EventRecorder
-	Clock    clock.PassiveClock
-	Options  Options
-	capacity *capacity
+	// APIReader reads past the cache (for writes that must start from the stored copy);
+	// the client itself when nil.
+	APIReader client.Reader
+	API       PaymentsAPI
+	Recorder  events.EventRecorder
+	Clock     clock.PassiveClock
+	Options   Options
+	capacity  *capacity
 }
 
 // scope is the state of one reconcile.
@@ -131,6 +134,13 @@ func (r *Reconciler) finish(ctx context.Context, s *scope, result ctrl.Result, e
 	s.charge.Status.ObservedGeneration = s.charge.Generation
 	s.charge.Status.AttemptCount = int32(len(s.charge.Status.Attempts))
 	return statuspatch.Patch(ctx, r.Client, s.before, s.charge, s.before.Status, s.charge.Status, result, err)
+}
+
+func (r *Reconciler) reader() client.Reader {
+	if r.APIReader != nil {
+		return r.APIReader
+	}
+	return r.Client
 }
 
 func (r *Reconciler) event(charge *billingv1alpha1.OnDemandCharge, eventType, reason, action, note string, args ...any) {

@@ -274,3 +274,51 @@ func TestPausedChargeMakesNoCalls(t *testing.T) {
 		t.Fatal("unpausing did not start the charge")
 	}
 }
+
+func TestPaymentIDSurvivesAnotherWriteDuringTheReconcile(t *testing.T) {
+	// Another writer changes the object between the charge call and the reconcile's status
+	// write: the receiver recording the outcome (found by the payment's stamp), or Argo CD
+	// labelling it. The ID the call returned must not be dropped for a lookup, and what the
+	// other writer wrote must stay.
+	writers := map[string]func(*billingv1alpha1.OnDemandCharge, string) bool{
+		"the webhook receiver": func(c *billingv1alpha1.OnDemandCharge, paymentID string) bool {
+			last := &c.Status.Attempts[len(c.Status.Attempts)-1]
+			last.PaymentID, last.Outcome = paymentID, billingv1alpha1.AttemptSucceeded
+			return true
+		},
+		"a label from Argo CD": func(c *billingv1alpha1.OnDemandCharge, _ string) bool {
+			c.Labels = map[string]string{"app.kubernetes.io/instance": "billing"}
+			return false
+		},
+	}
+	for name, write := range writers {
+		t.Run(name, func(t *testing.T) {
+			h := newHarness(t)
+			h.onDemandSubscription("raced", "raced@example.com")
+			h.charge("raced-c", "raced", 700)
+			listsBefore := 0 // the charge's look at earlier payments under its key, before its first call
+			h.api.afterCharge = func() {
+				h.api.afterCharge = nil
+				listsBefore = h.api.count("ListAllPayments")
+				got := h.get("raced-c")
+				var err error
+				if write(got, h.payments("raced-c")[0].PaymentID) {
+					err = env.Client.Status().Update(h.ctx, got)
+				} else {
+					err = env.Client.Update(h.ctx, got)
+				}
+				if err != nil {
+					t.Error(err)
+				}
+			}
+			h.settle("raced-c")
+			c := h.get("raced-c")
+			if len(c.Status.Attempts) != 1 || c.Status.Attempts[0].PaymentID != h.payments("raced-c")[0].PaymentID {
+				t.Fatalf("status after the race: %+v", c.Status)
+			}
+			if n := h.api.count("ListAllPayments") - listsBefore; n != 0 || h.api.count("Charge") != 1 || len(h.payments("raced-c")) != 1 {
+				t.Fatalf("looked the payment up %d times; %d charge calls, %d payments", n, h.api.count("Charge"), len(h.payments("raced-c")))
+			}
+		})
+	}
+}

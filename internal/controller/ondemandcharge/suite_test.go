@@ -205,6 +205,7 @@ type countingAPI struct {
 	mu          sync.Mutex
 	calls       map[string]int
 	crashCharge bool
+	afterCharge func() // runs after a charge reached Dodo, before the reconcile ends
 }
 
 type crash struct{}
@@ -227,7 +228,15 @@ func (c *countingAPI) Charge(ctx context.Context, id string, req dodo.ChargeRequ
 	if c.crashCharge {
 		panic(crash{})
 	}
+	if c.afterCharge != nil {
+		c.afterCharge()
+	}
 	return resp, err
+}
+
+func (c *countingAPI) ListAllPayments(ctx context.Context, p dodo.ListPaymentsParams) ([]dodo.PaymentListItem, error) {
+	c.add("ListAllPayments")
+	return c.PaymentsAPI.ListAllPayments(ctx, p)
 }
 
 func (c *countingAPI) UpdatePaymentMethod(ctx context.Context, id string,
