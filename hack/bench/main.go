@@ -161,10 +161,11 @@ func runMain(ctx context.Context, cfg config, bins harness.Binaries, dir string,
 	if err := b.sys.Client.Create(ctx, harness.Namespace("ceiling")); err != nil {
 		return err
 	}
+	cpu0 := readCPU()
 	elapsed, err := runCeiling(ctx, b.sys.CP.Config, "ceiling", plan)
 	if err != nil {
 		return fmt.Errorf("ceiling: %w", err)
 	}
-	rep.ceiling, rep.ceilingPlan = elapsed, plan
+	rep.ceiling, rep.ceilingPlan, rep.ceilingCPU = elapsed, plan, readCPU().minus(cpu0)
 	return nil
 }

@@ -128,3 +128,28 @@ func TestEventSourceSignsAndFlips(t *testing.T) {
 		}
 	}
 }
+
+func TestParseStatAndDescendantsCPU(t *testing.T) {
+	l, err := parseStat("42 (kube apiserver) S 7 42 42 0 -1 4194560 100 0 0 0 250 50 0 0 20 0 12 0 1 1 1")
+	if err != nil || l.comm != "kube apiserver" || l.ppid != 7 || l.cpu != 3*time.Second {
+		t.Fatalf("parseStat: %+v %v", l, err)
+	}
+	if _, err := parseStat("garbage"); err == nil {
+		t.Fatal("a line without a command was accepted")
+	}
+	lines := map[int]statLine{
+		7:  {comm: "bench", ppid: 1, cpu: time.Second},
+		42: {comm: "kube-apiserver", ppid: 7, cpu: 3 * time.Second},
+		43: {comm: "dodo-operator", ppid: 7, cpu: 2 * time.Second},
+		44: {comm: "dodo-operator", ppid: 43, cpu: time.Second},     // a grandchild counts too
+		99: {comm: "kube-apiserver", ppid: 1, cpu: 9 * time.Second}, // someone else's
+	}
+	got := descendantsCPU(lines, 7)
+	if len(got) != 3 || got["bench"] != time.Second || got["kube-apiserver"] != 3*time.Second || got["dodo-operator"] != 3*time.Second {
+		t.Fatalf("descendantsCPU: %v", got)
+	}
+	if s := got.minus(cpuTimes{"bench": time.Second}).text(); s != "6.0 s: dodo-operator 3.0, kube-apiserver 3.0" &&
+		s != "6.0 s: kube-apiserver 3.0, dodo-operator 3.0" {
+		t.Fatalf("text: %q", s)
+	}
+}

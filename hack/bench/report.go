@@ -21,6 +21,7 @@ type report struct {
 	steady                      *steadyResult
 	ceiling                     time.Duration
 	ceilingPlan                 ceilingPlan
+	ceilingCPU                  cpuTimes
 	rateLimited                 *rateLimitedResult
 }
 
@@ -98,7 +99,9 @@ func (r report) scaleRows() []row {
 			"apiserver_request_total (operator, webhook receiver and the apply)"},
 	}
 	rows = append(rows, row{"Payments API calls by route", routesText(s.calls), "all Subscriptions together"},
-		row{"Operator Events by reason", countsText(s.events), "Found = a create's answer was lost and the subscription was looked up"})
+		row{"Operator Events by reason", countsText(s.events), "Found = a create's answer was lost and the subscription was looked up"},
+		row{"CPU time during the phase, by process", s.cpu.text(), fmt.Sprintf("of %.0f s available (%d CPUs x the phase); "+
+			"bench = the simulator, the apply, the watch", s.elapsed.Seconds()*float64(r.machineBefore.cpus), r.machineBefore.cpus)})
 	if s.receiverPeak > 0 {
 		rows = append(rows, row{"Webhook receiver peak RSS", mib(s.receiverPeak), "during the scale phase"})
 	}
@@ -107,6 +110,8 @@ func (r report) scaleRows() []row {
 		rows = append(rows,
 			row{"Ceiling: bare client-go loop, same writes", seconds(r.ceiling), fmt.Sprintf("%d creates, %d updates, %d status writes, %d workers",
 				p.n, p.updates, p.statusWrites, p.workers)},
+			row{"CPU time during the ceiling, by process", r.ceilingCPU.text(), fmt.Sprintf("of %.0f s available",
+				r.ceiling.Seconds()*float64(r.machineBefore.cpus))},
 			row{"Operator time / ceiling", fmt.Sprintf("%.2fx", s.elapsed.Seconds()/r.ceiling.Seconds()), "goal: within 1.3x"})
 	}
 	return rows

@@ -28,6 +28,8 @@ type scaleResult struct {
 	writes                apiWrites
 	// events counts the operator's Kubernetes Events by reason (Created, Found, ...).
 	events map[string]int
+	// cpu is the CPU time each process used during the phase.
+	cpu cpuTimes
 }
 
 // apiWrites are the API server's successful writes on Subscriptions, by kind, from its
@@ -55,7 +57,7 @@ func runScale(ctx context.Context, b *bench) (scaleResult, error) {
 	if err != nil {
 		return res, err
 	}
-	start := time.Now()
+	cpu0, start := readCPU(), time.Now()
 	if err := applySubscriptions(ctx, b.sys.Client, b.ns, b.cfg.n, b.cfg.applyWorkers); err != nil {
 		return res, err
 	}
@@ -64,7 +66,7 @@ func runScale(ctx context.Context, b *bench) (scaleResult, error) {
 	if err := t.waitAllActive(waitCtx); err != nil {
 		return res, err
 	}
-	res.elapsed = t.lastActive().Sub(start)
+	res.elapsed, res.cpu = t.lastActive().Sub(start), readCPU().minus(cpu0)
 	res.calls = b.sys.Sim.Calls.Snapshot().Sub(calls0)
 	res.reconciles = b.reconciles(ctx) - reconciles0
 	writes1, err := scrapeAPIWrites(ctx, b.sys.CP.Config)
