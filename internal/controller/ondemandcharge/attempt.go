@@ -73,13 +73,16 @@ func (r *Reconciler) startAttempt(ctx context.Context, s *scope, sub *billingv1a
 // recordPaymentID stores the attempt's payment ID at once, retrying on conflict against a
 // fresh copy: the webhook receiver may write status between the call and the end of this
 // reconcile, and a dropped ID costs a lookup (never a second charge, but a slower, costlier
-// path). A payment ID the receiver already recorded is kept. The reconcile then goes on
-// from the stored copy.
+// path). A payment ID the receiver already recorded is kept. The first try writes over the
+// copy the attempt was recorded with; the reconcile then goes on from the stored copy.
 func (r *Reconciler) recordPaymentID(ctx context.Context, s *scope, number int32, paymentID string) error {
+	fresh := s.charge.DeepCopy()
 	return retry.RetryOnConflict(retry.DefaultBackoff, func() error {
-		fresh := &billingv1alpha1.OnDemandCharge{}
-		if err := r.reader().Get(ctx, client.ObjectKeyFromObject(s.charge), fresh); err != nil {
-			return err
+		if fresh == nil {
+			fresh = &billingv1alpha1.OnDemandCharge{}
+			if err := r.reader().Get(ctx, client.ObjectKeyFromObject(s.charge), fresh); err != nil {
+				return err
+			}
 		}
 		last := lastAttempt(&fresh.Status)
 		if last == nil || last.Number != number {
@@ -88,6 +91,7 @@ func (r *Reconciler) recordPaymentID(ctx context.Context, s *scope, number int32
 		if last.PaymentID == "" {
 			last.PaymentID = paymentID
 			if err := r.Status().Update(ctx, fresh); err != nil {
+				fresh = nil // read the stored copy before the next try
 				return err
 			}
 		}

@@ -88,12 +88,16 @@ func (r *Reconciler) create(ctx context.Context, s *scope) (string, ctrl.Result,
 // recordCreated stores the new ID at once, retrying on conflict against a fresh copy: the
 // webhook receiver may write status between the create and the end of this reconcile, and
 // losing the ID would cost a lookup (never a second create, but a slower, costlier path).
-// The reconcile then goes on from the stored copy.
+// The first try writes over the copy the pending marker was written with (no extra read
+// when nobody wrote since). The reconcile then goes on from the stored copy.
 func (r *Reconciler) recordCreated(ctx context.Context, s *scope, resp *dodo.CreateSubscriptionResponse) error {
+	fresh := s.sub.DeepCopy()
 	return retry.RetryOnConflict(retry.DefaultBackoff, func() error {
-		fresh := &billingv1alpha1.Subscription{}
-		if err := r.reader().Get(ctx, client.ObjectKeyFromObject(s.sub), fresh); err != nil {
-			return err
+		if fresh == nil {
+			fresh = &billingv1alpha1.Subscription{}
+			if err := r.reader().Get(ctx, client.ObjectKeyFromObject(s.sub), fresh); err != nil {
+				return err
+			}
 		}
 		st := &fresh.Status
 		st.SubscriptionID, st.CreatePendingSince, st.CustomerID = resp.SubscriptionID, nil, resp.Customer.CustomerID
@@ -101,6 +105,7 @@ func (r *Reconciler) recordCreated(ctx context.Context, s *scope, resp *dodo.Cre
 			st.PaymentLink, st.PaymentLinkExpiresAt = *resp.PaymentLink, timeOrNil(resp.ExpiresOn)
 		}
 		if err := r.Status().Update(ctx, fresh); err != nil {
+			fresh = nil // read the stored copy before the next try
 			return err
 		}
 		fresh.DeepCopyInto(s.sub)
