@@ -9,8 +9,11 @@
 //	tolerance checked against the injected clock (401), envelope decode (400), then apply.
 //
 // Apply maps the event to its objects and writes their status with optimistic concurrency:
-// a fresh read from the API server (never the cache), a change of the receiver's own
-// fields only, Status().Update, and a retry on conflict. Dodo gets a 2xx only once the
+// a read, a change of the receiver's own fields only, Status().Update, and a retry on
+// conflict. The first read comes from the cache; a write based on a stale copy conflicts,
+// and every outcome but a write (duplicate, stale, not found) is decided again from a
+// fresh read of the API server, so a lagging cache can cost a retry, never an event.
+// Dodo gets a 2xx only once the
 // write is stored; an API-server error, or a stamped object not found within the grace
 // period after the event, answers 503 so that Dodo delivers again.
 //

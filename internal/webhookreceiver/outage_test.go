@@ -105,9 +105,17 @@ func (h *simHarness) waitAttempts(n int) {
 	}
 }
 
+// missingFromCache is the shared cache, except that Get finds nothing: a cache that has not
+// seen the object yet, so the receiver must read the API server.
+type missingFromCache struct{ client.Reader }
+
+func (missingFromCache) Get(_ context.Context, key client.ObjectKey, _ client.Object, _ ...client.GetOption) error {
+	return apierrors.NewNotFound(billingv1alpha1.GroupVersion.WithResource("subscriptions").GroupResource(), key.Name)
+}
+
 func TestReadOutageAnswers503AndChangesNothing(t *testing.T) {
 	broken := &outage{}
-	f := newFixture(t, func(o *Options) { o.Client = broken.client(t) })
+	f := newFixture(t, func(o *Options) { o.Client, o.Cache = broken.client(t), missingFromCache{indexCache} })
 	obj := f.createSubscription("reads")
 	f.recordSubscriptionID("reads", "sub_reads")
 	body := envelope(t, dodo.EventSubscriptionOnHold, testStart, subscriptionData("sub_reads", dodo.SubscriptionStatusOnHold, stampOf(obj)))

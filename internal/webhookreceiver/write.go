@@ -17,24 +17,40 @@ import (
 // attempts, then a 503 lets Dodo deliver again.
 var writeBackoff = wait.Backoff{Steps: 6, Duration: 10 * time.Millisecond, Factor: 2, Jitter: 0.2}
 
-// writeStatus is the receiver's only way to write: read the object fresh, let mutate
-// change the receiver's own status fields, and Status().Update under the read's
-// resourceVersion, again on a conflict. Only outcomeApplied writes.
-func writeStatus[T client.Object](ctx context.Context, c client.Client, key types.NamespacedName,
+// writeStatus is the receiver's only way to write: read the object, let mutate change the
+// receiver's own status fields, and Status().Update under the read's resourceVersion,
+// again on a conflict. Only outcomeApplied writes. The first read comes from the cache
+// (one API-server read less per event); the optimistic lock rejects a write based on a
+// stale copy, and any other outcome (duplicate, stale, not found, another object) is
+// decided again from the stored copy, so the cache never makes an event be dropped.
+func writeStatus[T client.Object](ctx context.Context, c client.Client, cached client.Reader, key types.NamespacedName,
 	newObject func() T, mutate func(T) outcome) (outcome, error) {
 	var result outcome
 	err := retry.RetryOnConflict(writeBackoff, func() error {
-		obj := newObject()
-		if err := c.Get(ctx, key, obj); err != nil {
-			return err
+		var obj T
+		var err error
+		if cached != nil {
+			obj, result, err = readAndMutate(ctx, cached, key, newObject, mutate)
 		}
-		result = mutate(obj)
-		if result != outcomeApplied {
-			return nil
+		if cached == nil || err != nil || result != outcomeApplied {
+			obj, result, err = readAndMutate(ctx, c, key, newObject, mutate)
+		}
+		cached = nil // after a conflict, read the stored copy
+		if err != nil || result != outcomeApplied {
+			return err
 		}
 		return c.Status().Update(ctx, obj)
 	})
 	return result, err
+}
+
+func readAndMutate[T client.Object](ctx context.Context, reader client.Reader, key types.NamespacedName,
+	newObject func() T, mutate func(T) outcome) (T, outcome, error) {
+	obj := newObject()
+	if err := reader.Get(ctx, key, obj); err != nil {
+		return obj, "", err
+	}
+	return obj, mutate(obj), nil
 }
 
 // settle turns a write's NotFound into a per-object outcome: a stamped object that went
@@ -52,7 +68,8 @@ func (t target) settle(result outcome, err error) (outcome, error) {
 
 func (r *Receiver) writeSubscription(ctx context.Context, d delivery, t target,
 	apply func(*billingv1alpha1.Subscription) outcome) (outcome, error) {
-	result, err := writeStatus(ctx, r.client, t.key, func() *billingv1alpha1.Subscription { return &billingv1alpha1.Subscription{} },
+	result, err := writeStatus(ctx, r.client, r.cache, t.key,
+		func() *billingv1alpha1.Subscription { return &billingv1alpha1.Subscription{} },
 		func(obj *billingv1alpha1.Subscription) outcome {
 			if t.uid != "" && obj.UID != t.uid {
 				return outcomeUnknownObject
@@ -65,7 +82,8 @@ func (r *Receiver) writeSubscription(ctx context.Context, d delivery, t target,
 
 func (r *Receiver) writeCharge(ctx context.Context, d delivery, t target,
 	apply func(*billingv1alpha1.OnDemandCharge) outcome) (outcome, error) {
-	result, err := writeStatus(ctx, r.client, t.key, func() *billingv1alpha1.OnDemandCharge { return &billingv1alpha1.OnDemandCharge{} },
+	result, err := writeStatus(ctx, r.client, r.cache, t.key,
+		func() *billingv1alpha1.OnDemandCharge { return &billingv1alpha1.OnDemandCharge{} },
 		func(obj *billingv1alpha1.OnDemandCharge) outcome {
 			if t.uid != "" && obj.UID != t.uid {
 				return outcomeUnknownObject

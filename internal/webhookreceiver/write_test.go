@@ -1,0 +1,82 @@
+package webhookreceiver
+
+import (
+	"context"
+	"slices"
+	"testing"
+
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/runtime/schema"
+	"k8s.io/apimachinery/pkg/util/rand"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+
+	billingv1alpha1 "github.com/dodo-operator/dodo-operator/api/v1alpha1"
+)
+
+// frozenReader answers every Get with one saved copy (or NotFound when there is none): a
+// cache that lags behind the API server.
+type frozenReader struct {
+	client.Reader
+	copy  *billingv1alpha1.Subscription
+	reads int
+}
+
+func (f *frozenReader) Get(_ context.Context, key client.ObjectKey, obj client.Object, _ ...client.GetOption) error {
+	f.reads++
+	if f.copy == nil {
+		return apierrors.NewNotFound(schema.GroupResource{Group: "billing.dodo-operator.io", Resource: "subscriptions"}, key.Name)
+	}
+	f.copy.DeepCopyInto(obj.(*billingv1alpha1.Subscription))
+	return nil
+}
+
+func TestWriteStatusNeverDropsAnEventBecauseOfALaggingCache(t *testing.T) {
+	ctx := context.Background()
+	rememberEvent := func(id string) func(*billingv1alpha1.Subscription) outcome {
+		return func(s *billingv1alpha1.Subscription) outcome {
+			if slices.Contains(s.Status.RecentWebhookIDs, id) {
+				return outcomeDuplicate
+			}
+			s.Status.RecentWebhookIDs = append(s.Status.RecentWebhookIDs, id)
+			return outcomeApplied
+		}
+	}
+	cases := map[string]func(stored *billingv1alpha1.Subscription) *billingv1alpha1.Subscription{
+		"the cache is one write behind": func(stored *billingv1alpha1.Subscription) *billingv1alpha1.Subscription {
+			old := stored.DeepCopy()
+			stored.Status.RecentWebhookIDs = []string{"msg_other"}
+			if err := env.Client.Status().Update(ctx, stored); err != nil {
+				t.Fatal(err)
+			}
+			return old
+		},
+		"the cache says duplicate, the stored copy does not": func(stored *billingv1alpha1.Subscription) *billingv1alpha1.Subscription {
+			odd := stored.DeepCopy()
+			odd.Status.RecentWebhookIDs = []string{"msg_new"}
+			return odd
+		},
+		"the cache has not seen the object yet": func(*billingv1alpha1.Subscription) *billingv1alpha1.Subscription { return nil },
+	}
+	for name, cacheCopy := range cases {
+		t.Run(name, func(t *testing.T) {
+			stored := &billingv1alpha1.Subscription{ObjectMeta: metav1.ObjectMeta{Name: "w-" + rand.String(6), Namespace: "default"},
+				Spec: billingv1alpha1.SubscriptionSpec{ProductID: "p", Quantity: 1, Customer: billingv1alpha1.CustomerSpec{ID: "c"},
+					Billing: billingv1alpha1.BillingAddress{Country: "US"}}}
+			if err := env.Client.Create(ctx, stored); err != nil {
+				t.Fatal(err)
+			}
+			cached := &frozenReader{copy: cacheCopy(stored)}
+			result, err := writeStatus(ctx, env.Client, cached, client.ObjectKeyFromObject(stored),
+				func() *billingv1alpha1.Subscription { return &billingv1alpha1.Subscription{} }, rememberEvent("msg_new"))
+			got := &billingv1alpha1.Subscription{}
+			if gerr := env.Client.Get(ctx, client.ObjectKeyFromObject(stored), got); gerr != nil {
+				t.Fatal(gerr)
+			}
+			if err != nil || result != outcomeApplied || !slices.Contains(got.Status.RecentWebhookIDs, "msg_new") || cached.reads != 1 {
+				t.Fatalf("result %s, err %v, stored ids %v, cache reads %d; want applied and stored, the cache read once",
+					result, err, got.Status.RecentWebhookIDs, cached.reads)
+			}
+		})
+	}
+}
