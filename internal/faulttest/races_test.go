@@ -19,6 +19,9 @@ import (
 func TestCreateTimeWebhookDoesNotLoseTheID(t *testing.T) {
 	opts := testOperator()
 	opts.CreateSettle = 30 * time.Second // the default
+	// The production resync: with the suite's 5 s, the slowed reads of every object earlier
+	// tests left behind (hundreds in the long form) would starve this test's creates.
+	opts.ResyncInterval = time.Hour
 	s := newSuite(t, "race", &opts)
 	if err := sys.Sim.SetFaults(simulator.Faults{Routes: map[string]simulator.RouteFaults{
 		simulator.RouteGetSubscription: {Latency: simulator.Duration(500 * time.Millisecond)}}}); err != nil {
