@@ -10,12 +10,12 @@ import (
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/types"
-	"k8s.io/client-go/util/retry"
 	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/controller-runtime/pkg/log"
 
 	billingv1alpha1 "github.com/dodo-operator/dodo-operator/api/v1alpha1"
+	"github.com/dodo-operator/dodo-operator/internal/controller/statuspatch"
 	"github.com/dodo-operator/dodo-operator/internal/dodo"
 	"github.com/dodo-operator/dodo-operator/internal/stamp"
 )
@@ -70,35 +70,29 @@ func (r *Reconciler) startAttempt(ctx context.Context, s *scope, sub *billingv1a
 	return r.afterCall(s, paymentID, err)
 }
 
-// recordPaymentID stores the attempt's payment ID at once, retrying on conflict against a
-// fresh copy: the webhook receiver may write status between the call and the end of this
-// reconcile, and a dropped ID costs a lookup (never a second charge, but a slower, costlier
-// path). A payment ID the receiver already recorded is kept. The first try writes over the
-// copy the attempt was recorded with; the reconcile then goes on from the stored copy.
+// recordPaymentID stores the attempt's payment ID at once (statuspatch.StoreNow): the
+// webhook receiver or another writer may change the object between the call and the end
+// of this reconcile, and a dropped ID costs a lookup (never a second charge, but a slower,
+// costlier path). A payment ID the receiver already recorded is kept. The reconcile then
+// goes on from the stored copy.
 func (r *Reconciler) recordPaymentID(ctx context.Context, s *scope, number int32, paymentID string) error {
-	fresh := s.charge.DeepCopy()
-	return retry.RetryOnConflict(retry.DefaultBackoff, func() error {
-		if fresh == nil {
-			fresh = &billingv1alpha1.OnDemandCharge{}
-			if err := r.reader().Get(ctx, client.ObjectKeyFromObject(s.charge), fresh); err != nil {
-				return err
-			}
-		}
-		last := lastAttempt(&fresh.Status)
+	stored, err := statuspatch.StoreNow(ctx, r.Client, r.reader(), s.charge, func(c *billingv1alpha1.OnDemandCharge) (bool, error) {
+		last := lastAttempt(&c.Status)
 		if last == nil || last.Number != number {
-			return fmt.Errorf("attempt %d is no longer the last one in the stored status", number)
+			return false, fmt.Errorf("attempt %d is no longer the last one in the stored status", number)
 		}
-		if last.PaymentID == "" {
-			last.PaymentID = paymentID
-			if err := r.Status().Update(ctx, fresh); err != nil {
-				fresh = nil // read the stored copy before the next try
-				return err
-			}
+		if last.PaymentID != "" {
+			return false, nil
 		}
-		fresh.DeepCopyInto(s.charge)
-		s.before = fresh.DeepCopy()
-		return nil
+		last.PaymentID = paymentID
+		return true, nil
 	})
+	if err != nil {
+		return err
+	}
+	stored.DeepCopyInto(s.charge)
+	s.before = stored.DeepCopy()
+	return nil
 }
 
 func (r *Reconciler) call(ctx context.Context, s *scope, sub *billingv1alpha1.Subscription, via string, number int32) (string, error) {

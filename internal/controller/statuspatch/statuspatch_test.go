@@ -133,3 +133,27 @@ func TestPatchRebasingGivesUpOrFailsAsTheRebaseSays(t *testing.T) {
 		t.Fatalf("the other writer's status was overwritten: %+v", got.Status)
 	}
 }
+
+func TestStoreNowRetriesAConflictFromTheStoredCopy(t *testing.T) {
+	ctx := context.Background()
+	sub := newSubscription(t, "store-now")
+	other := sub.DeepCopy()
+	other.Status.RecentWebhookIDs = []string{"msg_1"} // the receiver writes after sub was read
+	if err := env.Client.Status().Update(ctx, other); err != nil {
+		t.Fatal(err)
+	}
+	tries := 0
+	stored, err := StoreNow(ctx, env.Client, env.Client, sub, func(s *billingv1alpha1.Subscription) (bool, error) {
+		tries++
+		s.Status.SubscriptionID = "sub_1"
+		return true, nil
+	})
+	if err != nil || tries != 2 || stored.Status.SubscriptionID != "sub_1" || len(stored.Status.RecentWebhookIDs) != 1 {
+		t.Fatalf("StoreNow: %v after %d tries, stored %+v; want both writers' fields after 2 tries", err, tries, stored.Status)
+	}
+	unchanged := stored.ResourceVersion
+	again, err := StoreNow(ctx, env.Client, env.Client, stored, func(*billingv1alpha1.Subscription) (bool, error) { return false, nil })
+	if err != nil || again.ResourceVersion != unchanged {
+		t.Fatalf("a change that needs no write wrote: %v, resourceVersion %s -> %s", err, unchanged, again.ResourceVersion)
+	}
+}

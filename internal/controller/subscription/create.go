@@ -7,11 +7,10 @@ import (
 
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
-	"k8s.io/client-go/util/retry"
 	ctrl "sigs.k8s.io/controller-runtime"
-	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	billingv1alpha1 "github.com/dodo-operator/dodo-operator/api/v1alpha1"
+	"github.com/dodo-operator/dodo-operator/internal/controller/statuspatch"
 	"github.com/dodo-operator/dodo-operator/internal/dodo"
 	"github.com/dodo-operator/dodo-operator/internal/stamp"
 )
@@ -85,33 +84,25 @@ func (r *Reconciler) create(ctx context.Context, s *scope) (string, ctrl.Result,
 	return "", ctrl.Result{}, fmt.Errorf("creating the subscription: %w", err)
 }
 
-// recordCreated stores the new ID at once, retrying on conflict against a fresh copy: the
-// webhook receiver may write status between the create and the end of this reconcile, and
-// losing the ID would cost a lookup (never a second create, but a slower, costlier path).
-// The first try writes over the copy the pending marker was written with (no extra read
-// when nobody wrote since). The reconcile then goes on from the stored copy.
+// recordCreated stores the new ID at once (statuspatch.StoreNow): the webhook receiver may
+// write status between the create and the end of this reconcile, and losing the ID would
+// cost a lookup (never a second create, but a slower, costlier path). The reconcile then
+// goes on from the stored copy.
 func (r *Reconciler) recordCreated(ctx context.Context, s *scope, resp *dodo.CreateSubscriptionResponse) error {
-	fresh := s.sub.DeepCopy()
-	return retry.RetryOnConflict(retry.DefaultBackoff, func() error {
-		if fresh == nil {
-			fresh = &billingv1alpha1.Subscription{}
-			if err := r.reader().Get(ctx, client.ObjectKeyFromObject(s.sub), fresh); err != nil {
-				return err
-			}
-		}
-		st := &fresh.Status
+	stored, err := statuspatch.StoreNow(ctx, r.Client, r.reader(), s.sub, func(sub *billingv1alpha1.Subscription) (bool, error) {
+		st := &sub.Status
 		st.SubscriptionID, st.CreatePendingSince, st.CustomerID = resp.SubscriptionID, nil, resp.Customer.CustomerID
 		if resp.PaymentLink != nil {
 			st.PaymentLink, st.PaymentLinkExpiresAt = *resp.PaymentLink, timeOrNil(resp.ExpiresOn)
 		}
-		if err := r.Status().Update(ctx, fresh); err != nil {
-			fresh = nil // read the stored copy before the next try
-			return err
-		}
-		fresh.DeepCopyInto(s.sub)
-		s.before = fresh.DeepCopy()
-		return nil
+		return true, nil
 	})
+	if err != nil {
+		return err
+	}
+	stored.DeepCopyInto(s.sub)
+	s.before = stored.DeepCopy()
+	return nil
 }
 
 // resolvePendingCreate looks for a subscription a lost create may have made, by the
