@@ -30,7 +30,9 @@ var mirrorFields = map[string]bool{
 // merged fields. It is pure.
 func rebaseStatus(before, ours, fresh *billingv1alpha1.SubscriptionStatus) *billingv1alpha1.SubscriptionStatus {
 	out := fresh.DeepCopy()
-	b, o, f, dst := reflect.ValueOf(before).Elem(), reflect.ValueOf(ours).Elem(), reflect.ValueOf(fresh).Elem(), reflect.ValueOf(out).Elem()
+	// ours is copied so that out shares no pointer or slice with the inputs.
+	b, o, f, dst := reflect.ValueOf(before).Elem(), reflect.ValueOf(ours.DeepCopy()).Elem(), reflect.ValueOf(fresh).Elem(),
+		reflect.ValueOf(out).Elem()
 	changed := func(x, y reflect.Value, name string) bool {
 		return !equality.Semantic.DeepEqual(x.FieldByName(name).Interface(), y.FieldByName(name).Interface())
 	}
