@@ -19,30 +19,22 @@ type CallKey struct {
 type CallCounts map[CallKey]int
 
 // Total is the number of calls.
-func (c CallCounts) Total() int {
-	n := 0
-	for _, v := range c {
-		n += v
-	}
-	return n
-}
+func (c CallCounts) Total() int { return c.sum(func(CallKey) bool { return true }) }
 
 // Route counts the calls of one route, whatever their status.
 func (c CallCounts) Route(route string) int {
-	n := 0
-	for k, v := range c {
-		if k.Route == route {
-			n += v
-		}
-	}
-	return n
+	return c.sum(func(k CallKey) bool { return k.Route == route })
 }
 
 // Status counts the calls answered with status.
 func (c CallCounts) Status(status int) int {
+	return c.sum(func(k CallKey) bool { return k.Status == status })
+}
+
+func (c CallCounts) sum(keep func(CallKey) bool) int {
 	n := 0
 	for k, v := range c {
-		if k.Status == status {
+		if keep(k) {
 			n += v
 		}
 	}
