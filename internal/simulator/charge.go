@@ -18,6 +18,7 @@ func (s *Simulator) charge(id string, req dodo.ChargeRequest) (dodo.ChargeRespon
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	defer s.publishLocked() // no events yet, but lagging lists record the payment
 	now := s.nowLocked()
 	sub, ok := s.st.subscriptions[id]
 	if !ok {
@@ -90,7 +91,9 @@ func (s *Simulator) updatePaymentMethod(
 	case dodo.SubscriptionStatusActive, dodo.SubscriptionStatusPaused:
 		return s.switchMethodLocked(sub, method, linkTarget{baseURL, req.ReturnURL}, now), nil
 	case dodo.SubscriptionStatusOnHold:
-		if sub.hasOpenPayment() {
+		// Dodo documents this refusal for new charges only; pessimistic
+		// mode drops it, so a repeated call charges the dues again.
+		if sub.hasOpenPayment() && !s.cfg.Pessimism.DuesDespiteOpenPayment {
 			return dodo.UpdatePaymentMethodResponse{}, unprocessable(codePreviousPaymentPending,
 				"a payment of subscription %s is still in flight", sub.SubscriptionID)
 		}

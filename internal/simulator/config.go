@@ -109,6 +109,11 @@ type Config struct {
 	CheckoutTTL time.Duration
 	// Seed makes IDs reproducible.
 	Seed uint64
+	// Pessimism turns off conveniences Dodo does not document (list lag,
+	// a payment-list page cap, dues despite an open payment, payments without
+	// the subscription's metadata), each on its own; the zero value keeps
+	// them all. Pessimistic(cfg) or FullPessimism() turns them all on.
+	Pessimism Pessimism
 	// Logger receives structured logs (discarded when nil).
 	Logger *slog.Logger
 }
@@ -164,6 +169,9 @@ func (c Config) validate() error {
 	}
 	if c.RateLimitPerMinute < 0 {
 		errs = append(errs, errors.New("rate limit must not be negative"))
+	}
+	if err := c.Pessimism.validate(); err != nil {
+		errs = append(errs, err)
 	}
 	return errors.Join(errs...)
 }

@@ -130,6 +130,7 @@ func (s *Simulator) newSubscriptionLocked(
 		inTrial:  trialDays > 0 && !onDemand,
 	}
 	s.st.addSubscription(sub)
+	s.markSubscriptionChangedLocked(sub, now)
 	return sub
 }
 

@@ -35,7 +35,8 @@
 //     Paying them (one dues payment carrying the subscription metadata)
 //     reactivates it; when a failed renewal was among them the billing period
 //     restarts at reactivation. While a payment is in flight a new charge,
-//     plan change or dues payment is refused with PREVIOUS_PAYMENT_PENDING.
+//     plan change or dues payment is refused with PREVIOUS_PAYMENT_PENDING
+//     (for dues payments a convenience; see Pessimism).
 //   - update-payment-method works on active and paused subscriptions (switch,
 //     no charge) and on on_hold ones (dues); subscription.update_payment_method
 //     is not emitted (when Dodo sends it is not documented).
@@ -50,4 +51,10 @@
 //     timestamp is business time. Events of one subscription (its payments
 //     included) go to one worker lane per endpoint, so first attempts keep
 //     emission order; retries may overtake, as at Dodo.
+//
+// Config.Pessimism (Pessimistic, FullPessimism) turns off, each on its own,
+// conveniences above that Dodo does not document: lists that are current,
+// uncapped payment pages, the refusal of a second dues payment, and the
+// subscription's metadata on mandate, renewal and dues payments
+// (docs/reliability.md, "Pessimistic mode").
 package simulator

@@ -69,7 +69,9 @@ func (s *Simulator) putOnHoldLocked(sub *subscription, failed *payment, at time.
 func (s *Simulator) settleDuesLocked(sub *subscription, duesPayment *payment, at time.Time) {
 	restartPeriod := false
 	for _, due := range duesPayment.duesFor {
-		due.paidBy = duesPayment.PaymentID
+		if due.paidBy == "" { // a later, duplicate dues payment pays nothing
+			due.paidBy = duesPayment.PaymentID
+		}
 		restartPeriod = restartPeriod || due.kind == paymentKindRenewal
 	}
 	sub.dues = slices.DeleteFunc(sub.dues, func(p *payment) bool { return p.paidBy != "" })

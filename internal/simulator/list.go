@@ -13,6 +13,8 @@ import (
 // Lists are sorted by created_at ascending, then by ID (Dodo does not
 // document an order; this is the simulator's stable one). IDs carry a
 // creation counter, so equal timestamps keep creation order.
+// Pessimism may make lists lag behind writes (list_lag.go) and cap the
+// page number of payment lists.
 
 const (
 	defaultPageSize = 10
@@ -130,15 +132,20 @@ func (s *Simulator) httpListSubscriptions(r *http.Request) (any, error) {
 		return nil, unprocessable(codeInvalidQueryParams, "unknown status %q", status)
 	}
 	productID, brandID := q.Get("product_id"), q.Get("brand_id")
-	keep := func(sub *subscription) bool {
-		return (status == "" || sub.Status == status) &&
-			(productID == "" || sub.ProductID == productID) &&
-			(brandID == "" || sub.BrandID == brandID) &&
-			(cancelAtNext == nil || sub.CancelAtNextBillingDate == *cancelAtNext)
-	}
 	s.catchUp()
 	s.mu.RLock()
 	defer s.mu.RUnlock()
+	cutoff := s.listCutoffLocked()
+	keep := func(sub *subscription) bool {
+		w := s.listedSubscriptionLocked(sub, cutoff) // nil: not listed yet
+		return w != nil && (status == "" || w.Status == status) &&
+			(productID == "" || w.ProductID == productID) &&
+			(brandID == "" || w.BrandID == brandID) &&
+			(cancelAtNext == nil || w.CancelAtNextBillingDate == *cancelAtNext)
+	}
+	render := func(sub *subscription) dodo.SubscriptionListItem {
+		return s.renderSubscriptionItemLocked(*s.listedSubscriptionLocked(sub, cutoff), sub.customer)
+	}
 	source := s.st.subsOrdered
 	if customerID := q.Get("customer_id"); customerID != "" {
 		source = nil
@@ -147,7 +154,7 @@ func (s *Simulator) httpListSubscriptions(r *http.Request) (any, error) {
 		}
 	}
 	source = window(source, func(sub *subscription) time.Time { return sub.CreatedAt }, created)
-	return dodo.SubscriptionList{Items: paginate(source, keep, page, s.renderSubscriptionItemLocked)}, nil
+	return dodo.SubscriptionList{Items: paginate(source, keep, page, render)}, nil
 }
 
 func knownSubscriptionStatus(status dodo.SubscriptionStatus) bool {
@@ -170,20 +177,31 @@ func (s *Simulator) httpListPayments(r *http.Request) (any, error) {
 	if err != nil {
 		return nil, err
 	}
+	if past, refusal := s.cfg.Pessimism.pastPaymentPageCap(page); past {
+		if refusal != nil {
+			return nil, refusal
+		}
+		return dodo.PaymentList{Items: []dodo.PaymentListItem{}}, nil
+	}
 	status, currency := dodo.PaymentStatus(q.Get("status")), q.Get("currency")
 	productID, brandID := q.Get("product_id"), q.Get("brand_id")
-	keep := func(p *payment) bool {
-		return (status == "" || p.StatusOrEmpty() == status) &&
-			(currency == "" || p.Currency == currency) &&
-			(brandID == "" || p.BrandID == brandID) &&
-			(productID == "" || (len(p.ProductCart) > 0 && p.ProductCart[0].ProductID == productID))
-	}
 	s.catchUp()
 	s.mu.RLock()
 	defer s.mu.RUnlock()
+	cutoff := s.listCutoffLocked()
+	keep := func(p *payment) bool {
+		w := s.listedPaymentLocked(p, cutoff) // nil: not listed yet
+		return w != nil && (status == "" || w.StatusOrEmpty() == status) &&
+			(currency == "" || w.Currency == currency) &&
+			(brandID == "" || w.BrandID == brandID) &&
+			(productID == "" || (len(w.ProductCart) > 0 && w.ProductCart[0].ProductID == productID))
+	}
+	render := func(p *payment) dodo.PaymentListItem {
+		return s.renderPaymentItemLocked(*s.listedPaymentLocked(p, cutoff), p.customer)
+	}
 	source := s.paymentSourceLocked(q.Get("subscription_id"), q.Get("customer_id"))
 	source = window(source, func(p *payment) time.Time { return p.CreatedAt }, created)
-	return dodo.PaymentList{Items: paginate(source, keep, page, s.renderPaymentItemLocked)}, nil
+	return dodo.PaymentList{Items: paginate(source, keep, page, render)}, nil
 }
 
 // paymentSourceLocked picks the narrowest index for the filters, so a

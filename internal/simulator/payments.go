@@ -26,7 +26,7 @@ func (s *Simulator) newPaymentLocked(sub *subscription, spec paymentSpec, at tim
 	}
 	metadata := spec.metadata
 	if metadata == nil {
-		metadata = sub.Metadata
+		metadata = s.defaultPaymentMetadata(sub, spec.kind)
 	}
 	p := &payment{
 		Payment: dodo.Payment{
@@ -43,6 +43,7 @@ func (s *Simulator) newPaymentLocked(sub *subscription, spec paymentSpec, at tim
 	}
 	s.setPaymentMethodLocked(p, spec.method)
 	s.st.addPayment(p)
+	s.markPaymentChangedLocked(p, at)
 	return p
 }
 
@@ -59,6 +60,7 @@ func (s *Simulator) setPaymentMethodLocked(p *payment, m *paymentMethod) {
 }
 
 func (s *Simulator) setPaymentStatusLocked(p *payment, status dodo.PaymentStatus, at time.Time) {
+	s.markPaymentChangedLocked(p, at)
 	p.Status = &status
 	updated := at
 	p.UpdatedAt = &updated
@@ -142,5 +144,21 @@ func (s *Simulator) afterPaymentFailedLocked(p *payment, at time.Time) {
 		}
 	case paymentKindDues:
 		// The subscription stays on_hold; its dues are unchanged.
+	}
+}
+
+// defaultPaymentMetadata is the metadata of a payment whose request sent
+// none. Dodo documents the subscription's metadata as the default only for
+// charges and plan changes; the copy on mandate, renewal and dues payments
+// is a convenience that Pessimism.PaymentsWithoutSubscriptionMetadata drops.
+func (s *Simulator) defaultPaymentMetadata(sub *subscription, kind paymentKind) dodo.Metadata {
+	if !s.cfg.Pessimism.PaymentsWithoutSubscriptionMetadata {
+		return sub.Metadata
+	}
+	switch kind {
+	case paymentKindCharge, paymentKindPlanChange:
+		return sub.Metadata
+	default:
+		return dodo.Metadata{}
 	}
 }

@@ -19,13 +19,14 @@ func (s *Simulator) renderSubscriptionLocked(sub *subscription) dodo.Subscriptio
 	return out
 }
 
-func (s *Simulator) renderSubscriptionItemLocked(sub *subscription) dodo.SubscriptionListItem {
-	w := sub.Subscription
-	name := sub.product.Name
+// renderSubscriptionItemLocked renders a list item from w, the live
+// subscription or the older copy a lagging list shows.
+func (s *Simulator) renderSubscriptionItemLocked(w dodo.Subscription, cust *customer) dodo.SubscriptionListItem {
+	name := s.products[w.ProductID].Name
 	discounts := []dodo.ListDiscount{}
 	return dodo.SubscriptionListItem{
 		SubscriptionID: w.SubscriptionID, Status: w.Status, ProductID: w.ProductID, ProductName: &name,
-		Quantity: w.Quantity, Customer: s.customerDetailsLocked(sub.customer), Billing: w.Billing,
+		Quantity: w.Quantity, Customer: s.customerDetailsLocked(cust), Billing: w.Billing,
 		Currency: w.Currency, RecurringPreTaxAmount: w.RecurringPreTaxAmount, TaxInclusive: w.TaxInclusive,
 		PaymentFrequencyCount: w.PaymentFrequencyCount, PaymentFrequencyInterval: w.PaymentFrequencyInterval,
 		SubscriptionPeriodCount: w.SubscriptionPeriodCount, SubscriptionPeriodInterval: w.SubscriptionPeriodInterval,
@@ -44,11 +45,12 @@ func (s *Simulator) renderPaymentLocked(p *payment) dodo.Payment {
 	return out
 }
 
-func (s *Simulator) renderPaymentItemLocked(p *payment) dodo.PaymentListItem {
-	w := p.Payment
+// renderPaymentItemLocked renders a list item from w, the live payment or
+// the older copy a lagging list shows.
+func (s *Simulator) renderPaymentItemLocked(w dodo.Payment, cust *customer) dodo.PaymentListItem {
 	return dodo.PaymentListItem{
 		PaymentID: w.PaymentID, BrandID: w.BrandID, CreatedAt: w.CreatedAt, Currency: w.Currency,
-		Customer: s.customerDetailsLocked(p.customer), Metadata: w.Metadata, TotalAmount: w.TotalAmount,
+		Customer: s.customerDetailsLocked(cust), Metadata: w.Metadata, TotalAmount: w.TotalAmount,
 		DigitalProductsDelivered: w.DigitalProductsDelivered, PaymentProvider: w.PaymentProvider,
 		Status: w.Status, SubscriptionID: w.SubscriptionID, PaymentMethod: w.PaymentMethod,
 		PaymentMethodType: w.PaymentMethodType, CardLastFour: w.CardLastFour, CardNetwork: w.CardNetwork,

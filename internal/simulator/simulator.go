@@ -30,6 +30,8 @@ type Simulator struct {
 	due   dueQueue
 	ids   *idGenerator
 	batch []event
+	// listChanged queues objects whose new state lagging lists must record.
+	listChanged listChanges
 
 	lifecycle sync.Mutex
 	started   bool
@@ -231,10 +233,12 @@ func (s *Simulator) emitLocked(at time.Time, typ dodo.EventType, kind dodo.Webho
 }
 
 func (s *Simulator) emitSubscriptionLocked(sub *subscription, typ dodo.EventType, at time.Time) {
+	s.markSubscriptionChangedLocked(sub, at)
 	s.emitLocked(at, typ, dodo.PayloadTypeSubscription, sub.SubscriptionID, sub.SubscriptionID)
 }
 
 func (s *Simulator) emitPaymentLocked(p *payment, typ dodo.EventType, at time.Time) {
+	s.markPaymentChangedLocked(p, at)
 	lane := p.PaymentID
 	if p.subscription != nil {
 		lane = p.subscription.SubscriptionID
@@ -242,9 +246,11 @@ func (s *Simulator) emitPaymentLocked(p *payment, typ dodo.EventType, at time.Ti
 	s.emitLocked(at, typ, dodo.PayloadTypePayment, p.PaymentID, lane)
 }
 
-// publishLocked hands the operation's events to the webhook hub in one
-// batch (under the state lock, so batches keep their global order).
+// publishLocked ends an operation or due item: it records what lagging
+// lists will show and hands the events to the webhook hub in one batch
+// (under the state lock, so batches keep their global order).
 func (s *Simulator) publishLocked() {
+	s.recordListVersionsLocked()
 	if len(s.batch) == 0 {
 		return
 	}

@@ -50,6 +50,15 @@ type SubscriptionState struct {
 	SimDues    []string `json:"sim_dues"`
 }
 
+// Payment kinds, the values of PaymentState.SimKind.
+const (
+	SimKindMandate    = string(paymentKindMandate)
+	SimKindRenewal    = string(paymentKindRenewal)
+	SimKindCharge     = string(paymentKindCharge)
+	SimKindPlanChange = string(paymentKindPlanChange)
+	SimKindDues       = string(paymentKindDues)
+)
+
 // PaymentState is a payment plus simulator internals.
 type PaymentState struct {
 	dodo.Payment
@@ -109,4 +118,18 @@ func paymentIDs(payments []*payment) []string {
 		ids = append(ids, p.PaymentID)
 	}
 	return ids
+}
+
+// PaymentsOf returns the payments of a subscription in creation order, only
+// those of kind when kind is not empty: for example
+// len(st.PaymentsOf(id, SimKindDues)) counts the dues payments, which pessimistic
+// mode lets a repeated update-payment-method duplicate.
+func (st State) PaymentsOf(subscriptionID, kind string) []PaymentState {
+	var out []PaymentState
+	for _, p := range st.Payments {
+		if p.SubscriptionID != nil && *p.SubscriptionID == subscriptionID && (kind == "" || p.SimKind == kind) {
+			out = append(out, p)
+		}
+	}
+	return out
 }

@@ -58,6 +58,8 @@ type payment struct {
 	paidBy string
 	// plan is the change a plan-change payment pays for.
 	plan *planChange
+	// listed is what a lagging list shows (Pessimism.ListLag).
+	listed listHistory[dodo.Payment]
 }
 
 // planChange is a product/quantity switch waiting to be applied.
@@ -86,6 +88,8 @@ type subscription struct {
 	dues      []*payment
 	scheduled *planChange
 	payments  []*payment
+	// listed is what a lagging list shows (Pessimism.ListLag).
+	listed listHistory[dodo.Subscription]
 }
 
 type checkoutKind string
