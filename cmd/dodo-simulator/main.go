@@ -8,6 +8,13 @@
 // pdt_sim_pro $80/month, pdt_sim_trial $10/month with 14 trial days,
 // pdt_sim_annual $300/year, pdt_sim_on_demand $10/month for on-demand).
 // Keys, tokens and webhook secrets are never logged.
+//
+// --pessimistic turns off the conveniences Dodo does not document (lists
+// lagging 2 s behind writes, payment pages capped at page_number 2, dues
+// charged again on a repeated update-payment-method, no subscription
+// metadata on mandate, renewal and dues payments); the other pessimism
+// flags set one switch each, and win over the preset's values
+// (docs/reliability.md, "Pessimistic mode").
 package main
 
 import (
@@ -54,6 +61,8 @@ type options struct {
 	settleDelay        time.Duration
 	seed               uint64
 	logFormat          string
+	pessimistic        bool
+	pessimism          simulator.Pessimism
 }
 
 func parseFlags(args []string) (options, error) {
@@ -75,10 +84,24 @@ func parseFlags(args []string) (options, error) {
 	fs.DurationVar(&o.settleDelay, "settle-delay", simulator.DefaultSettleDelay, "how long charges stay processing")
 	fs.Uint64Var(&o.seed, "seed", uint64(time.Now().UnixNano()), "seed for IDs")
 	fs.StringVar(&o.logFormat, "log-format", "text", "log format: text or json")
+	pessimismFlags(fs, &o)
 	if err := fs.Parse(args); err != nil {
 		return options{}, err
 	}
 	return o, nil
+}
+
+func pessimismFlags(fs *flag.FlagSet, o *options) {
+	p := &o.pessimism
+	fs.BoolVar(&o.pessimistic, "pessimistic", false, "turn on every pessimistic switch (values set by the flags below are kept)")
+	fs.DurationVar(&p.ListLag, "list-lag", 0, "lists show objects as they were this long ago (0 = current)")
+	fs.IntVar(&p.PaymentListPageCap, "payment-list-page-cap", 0, "highest page_number GET /payments serves (0 = no cap)")
+	fs.StringVar((*string)(&p.PaymentListPastCap), "payment-list-past-cap", "",
+		"answer past the cap: empty_page (default) or error (422)")
+	fs.BoolVar(&p.DuesDespiteOpenPayment, "dues-despite-open-payment", false,
+		"update-payment-method on on_hold charges the dues again while a payment is open")
+	fs.BoolVar(&p.PaymentsWithoutSubscriptionMetadata, "payments-without-subscription-metadata", false,
+		"mandate, renewal and dues payments carry no subscription metadata")
 }
 
 func readSecretFile(path string) (string, error) {
@@ -168,7 +191,10 @@ func (o options) config(logger *slog.Logger) (simulator.Config, error) {
 	cfg := simulator.Config{
 		APIKeys: keys, Products: products, BaseURL: o.baseURL, WebhookTimeScale: o.timeScale,
 		RateLimitPerMinute: o.rateLimitPerMinute, RateLimitBurst: o.rateLimitBurst,
-		SettleDelay: o.settleDelay, Seed: o.seed, Logger: logger,
+		SettleDelay: o.settleDelay, Seed: o.seed, Logger: logger, Pessimism: o.pessimism,
+	}
+	if o.pessimistic {
+		cfg = simulator.Pessimistic(cfg)
 	}
 	for _, url := range o.webhookURLs {
 		cfg.WebhookEndpoints = append(cfg.WebhookEndpoints, simulator.WebhookEndpoint{URL: url, Secret: secret})
@@ -208,7 +234,8 @@ func run(ctx context.Context, o options, logger *slog.Logger) error {
 	server := &http.Server{Handler: sim.Handler(), ReadHeaderTimeout: 10 * time.Second}
 	logger.Info("dodo simulator listening", "address", listener.Addr().String(),
 		"webhook_urls", []string(o.webhookURLs), "admin_token_set", cfg.AdminToken != "",
-		"rate_limit_per_minute", cfg.RateLimitPerMinute, "products", len(cfg.Products))
+		"rate_limit_per_minute", cfg.RateLimitPerMinute, "products", len(cfg.Products),
+		"pessimism", fmt.Sprintf("%+v", cfg.Pessimism))
 	serveErr := make(chan error, 1)
 	go func() { serveErr <- server.Serve(listener) }()
 	select {
