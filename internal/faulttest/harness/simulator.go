@@ -25,6 +25,10 @@ type SimOptions struct {
 	// WebhookTimeScale compresses Dodo's webhook retry schedule (default 0.001: the
 	// 5 s, 5 min, 30 min... retries come after 5 ms, 300 ms, 1.8 s...).
 	WebhookTimeScale float64
+	// Pessimism turns off simulator conveniences Dodo does not document
+	// (off by default); simulator.FullPessimism() turns every switch on. The
+	// business clock here follows real time, so ListLag passes in real time.
+	Pessimism simulator.Pessimism
 }
 
 // SimServer is the payments simulator served over HTTP on a loopback port, with every
@@ -63,7 +67,7 @@ func StartSimulator(opts SimOptions) (*SimServer, error) {
 	s.Simulator, err = simulator.New(simulator.Config{
 		APIKeys: []string{s.APIKey}, Seed: opts.Seed, RateLimitPerMinute: opts.RateLimitPerMinute,
 		SettleDelay: opts.SettleDelay, WebhookTimeScale: opts.WebhookTimeScale, ScanInterval: 100 * time.Millisecond,
-		WebhookWorkers: 16,
+		WebhookWorkers: 16, Pessimism: opts.Pessimism,
 	})
 	if err != nil {
 		return nil, err
