@@ -1,6 +1,9 @@
 package dodo
 
-import "strings"
+import (
+	"slices"
+	"strings"
+)
 
 // DeclineCode is a standardized payment failure code (Payment.error_code, 5.5).
 type DeclineCode string
@@ -84,6 +87,20 @@ var neverRetryCodes = map[DeclineCode]bool{
 	DeclineLostCard:              true,
 }
 
+// retryableCodes are the only declines a later attempt may follow (docs/retry-policy.md).
+// The on-demand guide: "retry only retryable failures (network/issuer errors, insufficient
+// funds)". Every code here is soft in the table and about money, the issuer or the network,
+// things that change with time and not with anything the customer does:
+var retryableCodes = map[DeclineCode]bool{
+	DeclineInsufficientFunds: true, // named by the guide; funds arrive over days
+	"LIMIT_EXCEEDED":         true, // a spending limit: resets with time, like funds
+	"CARD_VELOCITY_EXCEEDED": true, // a frequency limit: resets with time (the guide's spacing respects it)
+	"PROCESSING_ERROR":       true, // named by the guide
+	"NETWORK_ERROR":          true, // a network error, named by the guide
+	"NETWORK_TIMEOUT":        true, // named by the guide
+	"TRY_AGAIN_LATER":        true, // the issuer is unavailable now, named by the guide
+}
+
 // hiddenFromCustomerCodes must be shown to the customer as a generic decline.
 var hiddenFromCustomerCodes = map[DeclineCode]bool{
 	DeclineStolenCard: true, DeclineLostCard: true, DeclinePickupCard: true, DeclineFraudulent: true,
@@ -100,23 +117,38 @@ type DeclineClass struct {
 	// NeverRetry is Hard or in the on-demand guide's skip list: charging the
 	// same method again is against policy.
 	NeverRetry bool
+	// Retryable: a later attempt may follow this decline (retryableCodes). False for
+	// every other code, unknown and empty ones included.
+	Retryable bool
 	// HideFromCustomer: show a generic decline instead of the code.
 	HideFromCustomer bool
 }
 
 // ClassifyDecline classifies a Payment.error_code. Matching ignores case and
-// surrounding space. Unknown codes are treated as soft (Known=false) so the
-// caller's attempt cap, not this table, bounds retries.
+// surrounding space. An unknown or empty code is not retryable: only declines
+// known to be retryable are (docs/retry-policy.md).
 func ClassifyDecline(code string) DeclineClass {
 	normalized := DeclineCode(strings.ToUpper(strings.TrimSpace(code)))
 	info, known := declineCodes[normalized]
+	neverRetry := info.Hard || neverRetryCodes[normalized]
 	return DeclineClass{
 		Known:            known,
 		Hard:             info.Hard,
 		UserError:        info.UserError,
-		NeverRetry:       info.Hard || neverRetryCodes[normalized],
+		NeverRetry:       neverRetry,
+		Retryable:        known && !neverRetry && retryableCodes[normalized],
 		HideFromCustomer: hiddenFromCustomerCodes[normalized],
 	}
+}
+
+// RetryableDeclineCodes returns the codes a later attempt may follow, sorted.
+func RetryableDeclineCodes() []DeclineCode {
+	codes := make([]DeclineCode, 0, len(retryableCodes))
+	for code := range retryableCodes {
+		codes = append(codes, code)
+	}
+	slices.Sort(codes)
+	return codes
 }
 
 // DeclineCodes returns every documented decline code (for the simulator's

@@ -55,6 +55,9 @@ func TestClassifyDecline(t *testing.T) {
 		{"TRY_AGAIN_LATER", false, false, false},
 		{"UNKNOWN_ERROR", false, false, false},
 	}
+	// The only codes a later attempt may follow (docs/retry-policy.md).
+	retryable := map[string]bool{"INSUFFICIENT_FUNDS": true, "LIMIT_EXCEEDED": true, "CARD_VELOCITY_EXCEEDED": true,
+		"PROCESSING_ERROR": true, "NETWORK_ERROR": true, "NETWORK_TIMEOUT": true, "TRY_AGAIN_LATER": true}
 	if len(tests) != len(DeclineCodes()) {
 		t.Fatalf("test covers %d codes, table has %d", len(tests), len(DeclineCodes()))
 	}
@@ -62,7 +65,7 @@ func TestClassifyDecline(t *testing.T) {
 		t.Run(tt.code, func(t *testing.T) {
 			got := ClassifyDecline(tt.code)
 			want := DeclineClass{Known: true, Hard: tt.hard, UserError: tt.userError, NeverRetry: tt.never,
-				HideFromCustomer: got.HideFromCustomer}
+				Retryable: retryable[tt.code], HideFromCustomer: got.HideFromCustomer}
 			if got != want {
 				t.Errorf("ClassifyDecline(%s) = %+v, want %+v", tt.code, got, want)
 			}
@@ -76,13 +79,26 @@ func TestClassifyDecline(t *testing.T) {
 func TestClassifyDeclineUnknownAndNormalised(t *testing.T) {
 	unknown := ClassifyDecline("SOME_FUTURE_CODE")
 	if unknown != (DeclineClass{}) {
-		t.Errorf("unknown code = %+v, want soft and unknown", unknown)
+		t.Errorf("unknown code = %+v, want unknown and not retryable", unknown)
 	}
-	if got := ClassifyDecline(" insufficient_funds "); !got.Known || got.Hard || got.NeverRetry {
+	if got := ClassifyDecline(" insufficient_funds "); !got.Known || got.Hard || got.NeverRetry || !got.Retryable {
 		t.Errorf("lower-case soft code = %+v", got)
 	}
-	if got := ClassifyDecline(""); got.Known {
+	if got := ClassifyDecline(""); got.Known || got.Retryable {
 		t.Errorf("empty code = %+v", got)
+	}
+}
+
+func TestRetryableDeclineCodesAreKnownSoftAndOffTheSkipList(t *testing.T) {
+	codes := RetryableDeclineCodes()
+	if len(codes) != 7 {
+		t.Fatalf("retryable codes %v", codes)
+	}
+	for _, code := range codes {
+		info, known := LookupDecline(code)
+		if !known || info.Hard || neverRetryCodes[code] || !ClassifyDecline(string(code)).Retryable {
+			t.Errorf("%s: known %v, %+v, skip list %v", code, known, info, neverRetryCodes[code])
+		}
 	}
 }
 
