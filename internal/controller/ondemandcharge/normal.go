@@ -61,33 +61,49 @@ func (r *Reconciler) reconcileNormal(ctx context.Context, s *scope) (ctrl.Result
 	return r.afterFailure(ctx, s, sub, last)
 }
 
-// afterFailure applies the retry policy to a declined attempt.
+// afterFailure applies the retry policy to a declined attempt, on every reconcile until the
+// next attempt starts: a dues payment or a decline on the card outside the charge can
+// change the answer while it waits (docs/retry-policy.md).
 func (r *Reconciler) afterFailure(ctx context.Context, s *scope, sub *billingv1alpha1.Subscription,
 	last *billingv1alpha1.ChargeAttempt) (ctrl.Result, error) {
 	st := &s.charge.Status
-	if settled, err := r.settledByDues(ctx, s, sub, last); settled || err != nil {
+	allowed := retryAllowed(s.charge)
+	if done, err := r.settledByDues(ctx, s, sub, last, allowed); done || err != nil {
 		return ctrl.Result{}, err
 	}
-	v := afterDecline(policyOf(&s.charge.Spec), st.Attempts)
-	if !v.retry {
-		r.end(s, billingv1alpha1.ChargePhaseFailed, v.reason, v.message)
-		r.event(s.charge, corev1.EventTypeWarning, v.reason, "Charge", "%s", v.message)
+	card, err := r.latestDeclineOnCard(ctx, s, sub)
+	if err != nil {
+		return ctrl.Result{}, err
+	}
+	p := policyOf(&s.charge.Spec)
+	anchor := st.Attempts[0].StartedAt.Time
+	if st.AnchorTime != nil {
+		anchor = st.AnchorTime.Time
+	}
+	d := decideAfterDecline(retryInput{policy: p, attempts: st.Attempts, anchor: anchor, spreadKey: st.ChargeKey,
+		card: card, allowed: allowed})
+	switch d.action {
+	case actionStop:
+		r.end(s, billingv1alpha1.ChargePhaseFailed, d.reason, d.message)
+		r.event(s.charge, corev1.EventTypeWarning, d.reason, "Charge", "%s", d.message)
+		return ctrl.Result{}, nil
+	case actionAskPerson:
+		st.Phase, st.NextAttemptAt = billingv1alpha1.ChargePhaseWaiting, nil
+		s.out.stalled = &why{d.reason, d.message}
+		r.event(s.charge, corev1.EventTypeWarning, d.reason, "Charge", "%s", d.message)
 		return ctrl.Result{}, nil
 	}
-	if st.NextAttemptAt == nil {
-		first, anchor := st.Attempts[0].StartedAt.Time, st.Attempts[0].StartedAt.Time
-		if st.AnchorTime != nil {
-			anchor = st.AnchorTime.Time
-		}
-		next := metav1.NewTime(nextAttemptAt(policyOf(&s.charge.Spec), first, anchor, len(st.Attempts)+1, st.ChargeKey))
-		st.NextAttemptAt, st.Phase = &next, billingv1alpha1.ChargePhaseRetryScheduled
+	st.Phase = billingv1alpha1.ChargePhaseRetryScheduled
+	// Recomputed each time, so a schedule stored by an older version cannot start early.
+	if st.NextAttemptAt == nil || !st.NextAttemptAt.Time.Equal(d.next) {
+		next := metav1.NewTime(d.next)
+		st.NextAttemptAt = &next
 		// The on-demand guide: tell the customer before the next attempt.
 		r.event(s.charge, corev1.EventTypeNormal, reasonRetryScheduled, "ScheduleRetry",
-			"Attempt %d was declined (%s); attempt %d of %d will charge %d %s at %s", last.Number, last.DeclineCode,
-			last.Number+1, policyOf(&s.charge.Spec).maxAttempts, s.charge.Spec.Amount, s.charge.Spec.Currency,
-			next.UTC().Format(time.RFC3339))
+			"Attempt %d was declined (%s); attempt %d of %d will charge %d %s at %s", last.Number, displayCode(last.DeclineCode),
+			last.Number+1, p.maxAttempts, s.charge.Spec.Amount, s.charge.Spec.Currency, d.next.UTC().Format(time.RFC3339))
 	}
-	if wait := st.NextAttemptAt.Sub(s.now); wait > 0 {
+	if wait := d.next.Sub(s.now); wait > 0 {
 		return ctrl.Result{RequeueAfter: wait}, nil
 	}
 	return r.startAttempt(ctx, s, sub)

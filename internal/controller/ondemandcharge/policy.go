@@ -1,8 +1,9 @@
 // Package ondemandcharge reconciles OnDemandCharge objects: exactly one payment per attempt,
-// and retries only as the on-demand guide's safe policy allows (payments-api.md 6 and 9.2).
+// and retries only as the on-demand guide's safe policy allows (docs/retry-policy.md).
 package ondemandcharge
 
 import (
+	"fmt"
 	"hash/fnv"
 	"time"
 
@@ -13,13 +14,22 @@ import (
 // Policy limits, from the on-demand guide: 3-4 attempts, day 0, +3, +7, +7 days.
 const (
 	MaxAttempts = 4
-	// spreadWindow spreads attempts that fall due at the same moment, so that many charges
-	// anchored to the same time never hit the card networks together.
+	// spreadWindow bounds the per-charge spread: every retry of a charge starts the same
+	// stable offset in [0, spreadWindow) after its due time, so that charges anchored to
+	// the same time of day never reach the card networks together. It only ever delays.
 	spreadWindow = 15 * time.Minute
 )
 
 // DefaultIntervals are the gaps between attempts: day 0, day 3, day 10, day 17.
 var DefaultIntervals = []time.Duration{72 * time.Hour, 168 * time.Hour, 168 * time.Hour}
+
+// Reasons a charge stops retrying.
+const (
+	reasonHardDecline       = "HardDecline"
+	reasonAttemptsExhausted = "AttemptsExhausted"
+	reasonRepeatedDecline   = "RepeatedDecline"
+	reasonNotRetryable      = "DeclineNotRetryable"
+)
 
 // policy is the effective retry policy of one charge.
 type policy struct {
@@ -44,52 +54,112 @@ func policyOf(spec *billingv1alpha1.OnDemandChargeSpec) policy {
 	return p
 }
 
-// verdict is what to do after a declined attempt.
-type verdict struct {
-	retry   bool
-	reason  string // condition reason when not retrying
+// interval is the least time between attempt next-1 and attempt next (2..).
+func (p policy) interval(next int) time.Duration {
+	return p.intervals[min(next-2, len(p.intervals)-1)]
+}
+
+// cardDecline is a decline of the payment method the next attempt would charge, made
+// outside this charge (a renewal, a payment-method change, the customer portal).
+type cardDecline struct {
+	paymentID string
+	code      string
+	at        time.Time // the payment's creation; zero when unknown
+}
+
+// retryInput is everything the decision after a declined attempt depends on.
+type retryInput struct {
+	policy    policy
+	attempts  []billingv1alpha1.ChargeAttempt // the last one declined
+	anchor    time.Time
+	spreadKey string
+	card      *cardDecline // the latest decline on the card outside this charge, if any
+	allowed   bool         // a person allowed one more attempt after the last (AnnotationAllowRetry)
+}
+
+// retryAction is what follows a declined attempt.
+type retryAction int
+
+const (
+	actionRetry     retryAction = iota // schedule the next attempt
+	actionStop                         // no further attempt: the charge fails
+	actionAskPerson                    // no attempt unless a person allows one (AnnotationAllowRetry)
+)
+
+// decision is the policy's answer; next is set for actionRetry.
+type decision struct {
+	action  retryAction
+	reason  string
 	message string
+	next    time.Time
 }
 
-// afterDecline decides whether a declined attempt may be retried: never for a hard decline
-// (or one of the guide's never-retry codes), never when the same soft decline repeats,
-// never past the attempt cap.
-func afterDecline(p policy, attempts []billingv1alpha1.ChargeAttempt) verdict {
-	last := attempts[len(attempts)-1]
-	class := dodo.ClassifyDecline(last.DeclineCode)
-	switch {
-	case class.NeverRetry:
-		return verdict{reason: "HardDecline", message: "The payment was declined with " + last.DeclineCode +
-			", a decline that must not be retried on the same card; no further attempt will be made."}
-	case len(attempts) >= 2 && last.DeclineCode != "" && attempts[len(attempts)-2].DeclineCode == last.DeclineCode:
-		return verdict{reason: "RepeatedDecline", message: "The same decline (" + last.DeclineCode +
+// decideAfterDecline applies the guide's rules, in this order: never retry a hard or
+// skip-list decline of the card (the charge's own or the latest outside it), never past
+// the attempt cap, never when the same decline repeats, and retry only declines known to
+// be retryable unless a person allows one more attempt. See docs/retry-policy.md.
+func decideAfterDecline(in retryInput) decision {
+	last := in.attempts[len(in.attempts)-1]
+	codes := []string{last.DeclineCode}
+	sources := []string{fmt.Sprintf("attempt %d", last.Number)}
+	// The latest decline on the card counts when it is at least as recent as the last
+	// attempt; a hard one always does: that card is never charged again.
+	if c := in.card; c != nil && (dodo.ClassifyDecline(c.code).NeverRetry || c.at.IsZero() || !c.at.Before(last.StartedAt.Time)) {
+		codes = append(codes, c.code)
+		sources = append(sources, "payment "+c.paymentID+" on the same payment method, outside this charge,")
+	}
+	for i, code := range codes {
+		if dodo.ClassifyDecline(code).NeverRetry {
+			return decision{action: actionStop, reason: reasonHardDecline, message: fmt.Sprintf("The payment method was "+
+				"declined with %s (%s), a decline that must not be retried on the same payment method; "+
+				"no further attempt will be made.", displayCode(code), sources[i])}
+		}
+	}
+	switch n := len(in.attempts); {
+	case n >= in.policy.maxAttempts:
+		return decision{action: actionStop, reason: reasonAttemptsExhausted, message: fmt.Sprintf(
+			"All %d attempts were declined; the last with %s.", n, displayCode(last.DeclineCode))}
+	case n >= 2 && last.DeclineCode != "" && in.attempts[n-2].DeclineCode == last.DeclineCode:
+		return decision{action: actionStop, reason: reasonRepeatedDecline, message: "The same decline (" + last.DeclineCode +
 			") repeated; retries stop, as the on-demand guide asks. Create a new charge after the customer fixes the payment method."}
-	case len(attempts) >= p.maxAttempts:
-		return verdict{reason: "AttemptsExhausted", message: "All attempts were declined; the last with " + last.DeclineCode + "."}
 	}
-	return verdict{retry: true}
+	for i, code := range codes {
+		if !dodo.ClassifyDecline(code).Retryable && !in.allowed {
+			return decision{action: actionAskPerson, reason: reasonNotRetryable, message: fmt.Sprintf("%s was declined with %s, "+
+				"which is not on the list of retryable declines (docs/retry-policy.md); no attempt is made. To allow one more "+
+				"attempt, set the annotation %s to %q; otherwise delete this charge.",
+				sources[i], displayCode(code), AnnotationAllowRetry, fmt.Sprint(last.Number))}
+		}
+	}
+	next := nextAttemptAt(in.policy, last.StartedAt.Time, in.anchor, len(in.attempts)+1, in.spreadKey)
+	return decision{action: actionRetry, next: next}
 }
 
-// nextAttemptAt is when attempt number next (2..) is due: the first attempt's date plus the
-// intervals so far, at the anchor's time of day (UTC, so no DST shifts), spread by a stable
-// per-charge offset. It is never before the previous attempt plus half its interval.
-func nextAttemptAt(p policy, first, anchor time.Time, next int, spreadKey string) time.Time {
-	var offset time.Duration
-	for i := 0; i < next-1 && i < len(p.intervals); i++ {
-		offset += p.intervals[i]
+func displayCode(code string) string {
+	if code == "" {
+		return "no error code"
 	}
-	day := first.UTC().Add(offset)
+	return code
+}
+
+// nextAttemptAt is when attempt number next (2..) is due: the first instant at the
+// anchor's UTC time of day that is at least the interval after the previous attempt, plus
+// the charge's spread. Counting from the previous attempt (not the first) means a late
+// attempt never makes the next one due at once; the spread is added, never subtracted.
+func nextAttemptAt(p policy, previous, anchor time.Time, next int, spreadKey string) time.Time {
+	earliest := previous.UTC().Add(p.interval(next))
 	a := anchor.UTC()
-	due := time.Date(day.Year(), day.Month(), day.Day(), a.Hour(), a.Minute(), a.Second(), 0, time.UTC)
-	if earliest := first.UTC().Add(offset - p.intervals[min(next-2, len(p.intervals)-1)]/2); due.Before(earliest) {
+	due := time.Date(earliest.Year(), earliest.Month(), earliest.Day(), a.Hour(), a.Minute(), a.Second(), 0, time.UTC)
+	if due.Before(earliest) {
 		due = due.AddDate(0, 0, 1)
 	}
 	return due.Add(spread(spreadKey))
 }
 
-// spread is a stable offset in [0, spreadWindow) for a key.
+// spread is a stable offset in [0, spreadWindow) for a key, in whole seconds like the
+// times status keeps, so a stored nextAttemptAt compares equal to a recomputed one.
 func spread(key string) time.Duration {
 	h := fnv.New64a()
 	_, _ = h.Write([]byte(key))
-	return time.Duration(h.Sum64() % uint64(spreadWindow))
+	return time.Duration(h.Sum64()%uint64(spreadWindow/time.Second)) * time.Second
 }

@@ -1,6 +1,7 @@
 package ondemandcharge
 
 import (
+	"strings"
 	"testing"
 	"time"
 
@@ -23,85 +24,109 @@ func TestPolicyOf(t *testing.T) {
 	}
 }
 
+// declined is a history of declined attempts, a day apart from day0.
 func declined(codes ...string) []billingv1alpha1.ChargeAttempt {
 	out := make([]billingv1alpha1.ChargeAttempt, 0, len(codes))
 	for i, c := range codes {
-		out = append(out, billingv1alpha1.ChargeAttempt{Number: int32(i + 1), Outcome: billingv1alpha1.AttemptFailed, DeclineCode: c})
+		out = append(out, declinedAttempt(int32(i+1), "", day0.Add(time.Duration(i)*day), c))
 	}
 	return out
 }
 
-func TestAfterDecline(t *testing.T) {
+func TestDecideAfterDecline(t *testing.T) {
 	p := policy{maxAttempts: 4, intervals: DefaultIntervals}
+	afterLast := func(a []billingv1alpha1.ChargeAttempt, d time.Duration) time.Time {
+		return a[len(a)-1].StartedAt.Add(d)
+	}
+	soft := declined("INSUFFICIENT_FUNDS")
 	cases := map[string]struct {
 		attempts []billingv1alpha1.ChargeAttempt
-		retry    bool
+		card     *cardDecline
+		allowed  bool
+		action   retryAction
 		reason   string
 	}{
-		"SoftFirst":             {declined("INSUFFICIENT_FUNDS"), true, ""},
-		"SoftThenOtherSoft":     {declined("INSUFFICIENT_FUNDS", "PROCESSING_ERROR"), true, ""},
-		"SameSoftRepeats":       {declined("INSUFFICIENT_FUNDS", "INSUFFICIENT_FUNDS"), false, "RepeatedDecline"},
-		"CapReached":            {declined("INSUFFICIENT_FUNDS", "PROCESSING_ERROR", "NETWORK_ERROR", "TRY_AGAIN_LATER"), false, "AttemptsExhausted"},
-		"UnknownCodeIsSoft":     {declined("SOMETHING_NEW"), true, ""},
-		"AuthFailureNeverRetry": {declined("AUTHENTICATION_FAILURE"), false, "HardDecline"},
+		"RetryableFirst":            {soft, nil, false, actionRetry, ""},
+		"OtherRetryableSecond":      {declined("INSUFFICIENT_FUNDS", "PROCESSING_ERROR"), nil, false, actionRetry, ""},
+		"SameDeclineRepeats":        {declined("INSUFFICIENT_FUNDS", "INSUFFICIENT_FUNDS"), nil, false, actionStop, reasonRepeatedDecline},
+		"CapReached":                {declined("INSUFFICIENT_FUNDS", "PROCESSING_ERROR", "NETWORK_ERROR", "TRY_AGAIN_LATER"), nil, false, actionStop, reasonAttemptsExhausted},
+		"UnknownCodeAsksAPerson":    {declined("SOMETHING_NEW"), nil, false, actionAskPerson, reasonNotRetryable},
+		"EmptyCodeAsksAPerson":      {declined(""), nil, false, actionAskPerson, reasonNotRetryable},
+		"UserErrorAsksAPerson":      {declined("INCORRECT_CVC"), nil, false, actionAskPerson, reasonNotRetryable},
+		"PersonAllowsUnknown":       {declined("SOMETHING_NEW"), nil, true, actionRetry, ""},
+		"PersonCannotAllowHard":     {declined("STOLEN_CARD"), nil, true, actionStop, reasonHardDecline},
+		"PersonCannotPassTheCap":    {declined("INSUFFICIENT_FUNDS", "PROCESSING_ERROR", "NETWORK_ERROR", "X"), nil, true, actionStop, reasonAttemptsExhausted},
+		"AuthFailureNeverRetried":   {declined("AUTHENTICATION_FAILURE"), nil, false, actionStop, reasonHardDecline},
+		"CardStolenLater":           {soft, &cardDecline{"pay_x", "STOLEN_CARD", afterLast(soft, day)}, false, actionStop, reasonHardDecline},
+		"CardStolenEarlier":         {soft, &cardDecline{"pay_x", "STOLEN_CARD", afterLast(soft, -day)}, false, actionStop, reasonHardDecline},
+		"CardUnknownLater":          {soft, &cardDecline{"pay_x", "SOMETHING_NEW", afterLast(soft, day)}, false, actionAskPerson, reasonNotRetryable},
+		"CardUnknownEarlierIgnored": {soft, &cardDecline{"pay_x", "SOMETHING_NEW", afterLast(soft, -day)}, false, actionRetry, ""},
+		"CardUnknownTimeCounts":     {soft, &cardDecline{"pay_x", "INCORRECT_CVC", time.Time{}}, false, actionAskPerson, reasonNotRetryable},
+		"CardRetryableLater":        {soft, &cardDecline{"pay_x", "TRY_AGAIN_LATER", afterLast(soft, day)}, false, actionRetry, ""},
 	}
 	for _, hard := range []string{"STOLEN_CARD", "DO_NOT_HONOR", "FRAUDULENT", "PICKUP_CARD", "LOST_CARD", "CARD_DECLINED",
 		"EXPIRED_CARD", "INVALID_ACCOUNT", "TRANSACTION_NOT_ALLOWED", "REVOCATION_OF_AUTHORIZATION"} {
-		cases["Hard"+hard] = struct {
-			attempts []billingv1alpha1.ChargeAttempt
-			retry    bool
-			reason   string
-		}{declined(hard), false, "HardDecline"}
+		c := cases["AuthFailureNeverRetried"]
+		c.attempts = declined(hard)
+		cases["Hard"+hard] = c
 	}
 	for name, tc := range cases {
 		t.Run(name, func(t *testing.T) {
-			got := afterDecline(p, tc.attempts)
-			if got.retry != tc.retry || got.reason != tc.reason || (!got.retry && got.message == "") {
-				t.Fatalf("got %+v, want retry=%v reason=%q", got, tc.retry, tc.reason)
+			got := decideAfterDecline(retryInput{policy: p, attempts: tc.attempts, anchor: day0, spreadKey: "k", card: tc.card, allowed: tc.allowed})
+			if got.action != tc.action || got.reason != tc.reason || (got.action != actionRetry && got.message == "") {
+				t.Fatalf("got %+v, want action %d reason %q", got, tc.action, tc.reason)
+			}
+			if got.action == actionAskPerson && !strings.Contains(got.message, AnnotationAllowRetry) {
+				t.Fatalf("the message does not say how to allow an attempt: %s", got.message)
 			}
 		})
 	}
-	if got := afterDecline(policy{maxAttempts: 1, intervals: DefaultIntervals}, declined("INSUFFICIENT_FUNDS")); got.retry {
+	if got := decideAfterDecline(retryInput{policy: policy{1, DefaultIntervals}, attempts: soft, anchor: day0}); got.action != actionStop {
 		t.Fatal("maxAttempts 1 allowed a retry")
 	}
 }
 
 func TestNextAttemptAtKeepsTheAnchorTimeOfDay(t *testing.T) {
 	p := policy{maxAttempts: 4, intervals: DefaultIntervals}
-	first := time.Date(2026, 1, 30, 18, 45, 0, 0, time.UTC)
 	mandate := time.Date(2025, 12, 1, 13, 10, 0, 0, time.UTC)
 	const key = "team/charge-1"
 	s := spread(key)
 	cases := map[string]struct {
-		policy policy
-		first  time.Time
-		anchor time.Time
-		next   int
-		want   time.Time
+		policy   policy
+		previous time.Time
+		anchor   time.Time
+		next     int
+		want     time.Time
 	}{
-		"Day3AtMandateTime":            {p, first, mandate, 2, time.Date(2026, 2, 2, 13, 10, 0, 0, time.UTC)},
-		"Day10AcrossMonthEnd":          {p, first, mandate, 3, time.Date(2026, 2, 9, 13, 10, 0, 0, time.UTC)},
-		"Day17":                        {p, first, mandate, 4, time.Date(2026, 2, 16, 13, 10, 0, 0, time.UTC)},
-		"AnchoredToFirstAttempt":       {p, first, first, 2, time.Date(2026, 2, 2, 18, 45, 0, 0, time.UTC)},
-		"LeapYearFebruary":             {p, time.Date(2028, 2, 27, 9, 0, 0, 0, time.UTC), mandate, 2, time.Date(2028, 3, 1, 13, 10, 0, 0, time.UTC)},
-		"NoDSTShiftInUTC":              {p, time.Date(2026, 3, 27, 13, 10, 0, 0, time.FixedZone("CET", 3600)), mandate, 2, time.Date(2026, 3, 30, 13, 10, 0, 0, time.UTC)},
-		"ShortIntervalPushedToNextDay": {policy{2, []time.Duration{24 * time.Hour}}, time.Date(2026, 5, 1, 23, 0, 0, 0, time.UTC), time.Date(2026, 1, 1, 1, 0, 0, 0, time.UTC), 2, time.Date(2026, 5, 3, 1, 0, 0, 0, time.UTC)},
+		"Day3AtMandateTime":     {p, time.Date(2026, 1, 30, 9, 0, 0, 0, time.UTC), mandate, 2, time.Date(2026, 2, 2, 13, 10, 0, 0, time.UTC)},
+		"PastTheTimeOfDay":      {p, time.Date(2026, 1, 30, 18, 45, 0, 0, time.UTC), mandate, 2, time.Date(2026, 2, 3, 13, 10, 0, 0, time.UTC)},
+		"SevenDaysAfterTheLate": {p, time.Date(2026, 2, 11, 13, 10, 0, 0, time.UTC), mandate, 3, time.Date(2026, 2, 18, 13, 10, 0, 0, time.UTC)},
+		"ExactlyAtTheAnchor":    {p, time.Date(2026, 2, 9, 13, 10, 0, 0, time.UTC), mandate, 4, time.Date(2026, 2, 16, 13, 10, 0, 0, time.UTC)},
+		"AnchorJustAfterMidnight": {p, time.Date(2026, 5, 1, 23, 50, 0, 0, time.UTC), time.Date(2026, 1, 1, 0, 5, 0, 0, time.UTC), 2,
+			time.Date(2026, 5, 5, 0, 5, 0, 0, time.UTC)},
+		"LeapYearFebruary": {p, time.Date(2028, 2, 27, 9, 0, 0, 0, time.UTC), mandate, 2, time.Date(2028, 3, 1, 13, 10, 0, 0, time.UTC)},
+		"NoDSTShiftInUTC":  {p, time.Date(2026, 3, 27, 13, 10, 0, 0, time.FixedZone("CET", 3600)), mandate, 2, time.Date(2026, 3, 30, 13, 10, 0, 0, time.UTC)},
+		"CustomOneDay": {policy{2, []time.Duration{24 * time.Hour}}, time.Date(2026, 5, 1, 23, 0, 0, 0, time.UTC),
+			time.Date(2026, 1, 1, 1, 0, 0, 0, time.UTC), 2, time.Date(2026, 5, 3, 1, 0, 0, 0, time.UTC)},
 	}
 	for name, tc := range cases {
 		t.Run(name, func(t *testing.T) {
-			got := nextAttemptAt(tc.policy, tc.first, tc.anchor, tc.next, key)
+			got := nextAttemptAt(tc.policy, tc.previous, tc.anchor, tc.next, key)
 			if !got.Equal(tc.want.Add(s)) {
 				t.Fatalf("got %v, want %v (+ spread %v)", got, tc.want, s)
+			}
+			if got.Sub(tc.previous) < tc.policy.interval(tc.next) {
+				t.Fatalf("only %v after the previous attempt", got.Sub(tc.previous))
 			}
 		})
 	}
 }
 
-func TestSpreadIsStableAndBounded(t *testing.T) {
+func TestSpreadIsStableBoundedAndWholeSeconds(t *testing.T) {
 	seen := map[time.Duration]bool{}
 	for _, key := range []string{"a/1", "a/2", "b/1", "b/2", "c/3"} {
 		s := spread(key)
-		if s < 0 || s >= spreadWindow || s != spread(key) {
+		if s < 0 || s >= spreadWindow || s != spread(key) || s%time.Second != 0 {
 			t.Fatalf("spread(%q) = %v", key, s)
 		}
 		seen[s] = true
@@ -111,13 +136,21 @@ func TestSpreadIsStableAndBounded(t *testing.T) {
 	}
 }
 
-func TestClassifyEveryDocumentedDeclineCode(t *testing.T) {
-	// Every hard decline of the reference table, and the guide's skip list, stops retries.
+func TestEveryDocumentedDeclineCode(t *testing.T) {
+	// Hard and skip-list declines stop; retryable ones are retried; every other code waits
+	// for a person.
+	p := policy{maxAttempts: 4, intervals: DefaultIntervals}
 	for _, code := range dodo.DeclineCodes() {
 		class := dodo.ClassifyDecline(string(code))
-		got := afterDecline(policy{maxAttempts: 4, intervals: DefaultIntervals}, declined(string(code)))
-		if got.retry == class.NeverRetry {
-			t.Errorf("%s: retry=%v but NeverRetry=%v", code, got.retry, class.NeverRetry)
+		want := actionAskPerson
+		switch {
+		case class.NeverRetry:
+			want = actionStop
+		case class.Retryable:
+			want = actionRetry
+		}
+		if got := decideAfterDecline(retryInput{policy: p, attempts: declined(string(code)), anchor: day0}); got.action != want {
+			t.Errorf("%s: action %d, want %d", code, got.action, want)
 		}
 	}
 }
