@@ -20,6 +20,7 @@ import (
 
 	billingv1alpha1 "github.com/dodo-operator/dodo-operator/api/v1alpha1"
 	"github.com/dodo-operator/dodo-operator/internal/controller/statuspatch"
+	"github.com/dodo-operator/dodo-operator/internal/controller/unanswered"
 )
 
 // Options tune the reconciler; zero values take the defaults.
@@ -29,6 +30,11 @@ type Options struct {
 	// CreateSettle is how long after an unanswered create the operator waits before looking
 	// the subscription up (default 30s), so a committed create is visible in Dodo's lists.
 	CreateSettle time.Duration
+	// CreateAbsentAfter is how long after an unanswered create the lookup must keep finding
+	// nothing before the operator concludes that nothing was created and creates again
+	// (default 5m): Dodo's lists can lag behind its writes, and no Dodo call takes an
+	// idempotency key.
+	CreateAbsentAfter time.Duration
 	// CreateLookback widens the created_at window of that lookup for clock skew (default 24h).
 	CreateLookback time.Duration
 	// MaxConcurrentReconciles bounds parallel reconciles (default 4).
@@ -42,6 +48,10 @@ func (o Options) withDefaults() Options {
 	if o.CreateSettle <= 0 {
 		o.CreateSettle = 30 * time.Second
 	}
+	if o.CreateAbsentAfter <= 0 {
+		o.CreateAbsentAfter = 5 * time.Minute
+	}
+	o.CreateAbsentAfter = max(o.CreateAbsentAfter, o.CreateSettle)
 	if o.CreateLookback <= 0 {
 		o.CreateLookback = 24 * time.Hour
 	}
@@ -62,6 +72,9 @@ type Reconciler struct {
 	Clock     clock.PassiveClock
 	Options   Options
 	Metrics   *Metrics
+
+	// unanswered bounds when an unanswered create can have been sent.
+	unanswered unanswered.Tracker
 }
 
 // scope is the state of one reconcile.
@@ -88,6 +101,7 @@ func (r *Reconciler) Reconcile(ctx context.Context, req ctrl.Request) (result ct
 		}
 		return ctrl.Result{}, client.IgnoreNotFound(err)
 	}
+	r.unanswered.Start(r.Clock.Now())
 	s := &scope{sub: sub, before: sub.DeepCopy(), now: r.Clock.Now(), api: &countingAPI{api: r.API}}
 	defer func() { result, retErr = r.finish(ctx, s, result, retErr) }()
 
@@ -120,7 +134,11 @@ func (r *Reconciler) finish(ctx context.Context, s *scope, result ctrl.Result, e
 	}
 	setConditions(s.sub, s.out)
 	if !s.out.paused {
-		s.sub.Status.ObservedGeneration = s.sub.Generation
+		if s.out.err == nil {
+			// A failed reconcile has not brought Dodo to this generation: the retry reads
+			// again and applies the drift, rather than waiting for the next resync.
+			s.sub.Status.ObservedGeneration = s.sub.Generation
+		}
 		s.sub.Status.LastHandledReconcileAt = s.sub.Annotations[AnnotationReconcileRequestedAt]
 	}
 	return statuspatch.PatchRebasing(ctx, r.Client, s.before, s.sub, s.before.Status, s.sub.Status, result, err,

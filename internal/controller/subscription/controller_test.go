@@ -98,22 +98,16 @@ func TestCrashAfterCreateBeforeStatusWriteDoesNotCreateTwice(t *testing.T) {
 		t.Fatal(err)
 	}
 	h.api.crashCreate = true
-	func() {
-		defer func() {
-			if r := recover(); r != nil {
-				if _, ok := r.(crash); !ok {
-					panic(r)
-				}
-			}
-		}()
-		_, _ = h.run("crash")
-		t.Fatal("the create did not crash")
-	}()
-	h.api.crashCreate = false
+	h.runCrashing("crash")
 
-	// A new operator process, with no memory of the first.
-	h.reconcile = h.newReconciler()
+	// The new process waits the settle time from its own start (the dead one's call was
+	// sent before it), then finds the subscription instead of creating another.
 	h.clock.Step(time.Minute)
+	h.settle("crash")
+	if n := h.api.snapshot()["CreateSubscription"]; n != 1 || h.get("crash").Status.SubscriptionID != "" {
+		t.Fatalf("before the settle time: creates %d, status %+v", n, h.get("crash").Status)
+	}
+	h.clock.Step(31 * time.Second)
 	h.settle("crash")
 	got := h.get("crash")
 	if n := len(h.simSubscriptions(sub)); n != 1 || got.Status.SubscriptionID == "" {

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"time"
 
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
@@ -11,6 +12,7 @@ import (
 
 	billingv1alpha1 "github.com/dodo-operator/dodo-operator/api/v1alpha1"
 	"github.com/dodo-operator/dodo-operator/internal/controller/statuspatch"
+	"github.com/dodo-operator/dodo-operator/internal/controller/unanswered"
 	"github.com/dodo-operator/dodo-operator/internal/dodo"
 	"github.com/dodo-operator/dodo-operator/internal/stamp"
 )
@@ -33,9 +35,7 @@ func (r *Reconciler) ensureExists(ctx context.Context, s *scope) (string, ctrl.R
 	case st.SubscriptionID != "":
 		return st.SubscriptionID, ctrl.Result{}, nil
 	case adopt != nil:
-		st.SubscriptionID, st.CreatePendingSince = adopt.SubscriptionID, nil
-		r.event(s.sub, corev1.EventTypeNormal, "Adopting", "Adopt", "Adopting Dodo subscription %s", adopt.SubscriptionID)
-		return st.SubscriptionID, ctrl.Result{}, nil
+		return r.adopt(ctx, s, adopt.SubscriptionID)
 	case st.CreatePendingSince != nil:
 		return r.resolvePendingCreate(ctx, s)
 	}
@@ -68,6 +68,7 @@ func (r *Reconciler) create(ctx context.Context, s *scope) (string, ctrl.Result,
 		}
 		return resp.SubscriptionID, ctrl.Result{}, nil
 	case dodo.IsOutcomeUnknown(err):
+		r.unanswered.Ended(s.sub.UID, r.Clock.Now())
 		r.event(s.sub, corev1.EventTypeWarning, "CreateOutcomeUnknown", "Create",
 			"The create call's answer was lost (%v); looking it up before any new attempt", err)
 		s.out.err = errCreateOutcomeUnknown
@@ -106,28 +107,51 @@ func (r *Reconciler) recordCreated(ctx context.Context, s *scope, resp *dodo.Cre
 }
 
 // resolvePendingCreate looks for a subscription a lost create may have made, by the
-// metadata stamped on it, before allowing a new create.
+// metadata stamped on it, before allowing a new create (docs/reliability.md, "guarded calls").
 func (r *Reconciler) resolvePendingCreate(ctx context.Context, s *scope) (string, ctrl.Result, error) {
 	st := &s.sub.Status
-	if wait := st.CreatePendingSince.Add(r.Options.CreateSettle).Sub(s.now); wait > 0 {
+	id, wait, err := r.lookupPendingCreate(ctx, s)
+	switch {
+	case err != nil || s.out.stalled != nil:
+		return "", ctrl.Result{}, err
+	case wait > 0:
 		s.out.err = errCreateOutcomeUnknown
 		return "", ctrl.Result{RequeueAfter: wait}, nil
+	case id != "":
+		st.SubscriptionID, st.CreatePendingSince = id, nil
+		r.unanswered.Forget(s.sub.UID)
+		r.event(s.sub, corev1.EventTypeNormal, "Found", "Create",
+			"Found Dodo subscription %s created by an earlier attempt; not creating again", id)
+		return id, ctrl.Result{}, nil
+	}
+	st.CreatePendingSince = nil
+	r.unanswered.Forget(s.sub.UID)
+	return r.create(ctx, s)
+}
+
+// lookupPendingCreate decides what an unanswered create did (package unanswered): it
+// looks only once CreateSettle has passed since the call can last have been sent, and
+// believes an empty lookup only CreateAbsentAfter after that moment; until then it asks
+// to come back (wait > 0). More than one match, or a lookup that could not read every
+// page, stalls for a person.
+func (r *Reconciler) lookupPendingCreate(ctx context.Context, s *scope) (string, time.Duration, error) {
+	sent := r.unanswered.SentBy(s.sub.UID, s.sub.Status.CreatePendingSince.Time)
+	windows := unanswered.Windows{Settle: r.Options.CreateSettle, AbsentAfter: r.Options.CreateAbsentAfter}
+	if step, wait := windows.Next(sent, s.now, false); step == unanswered.Wait {
+		return "", wait, nil
 	}
 	matches, err := r.findCreated(ctx, s)
 	switch {
 	case errors.Is(err, dodo.ErrTooManyPages) || len(matches) > 1:
 		s.out.stalled = r.createUnknownStall(s, matches, err)
-		return "", ctrl.Result{}, nil
+		return "", 0, nil
 	case err != nil:
-		return "", ctrl.Result{}, fmt.Errorf("looking up a possibly created subscription: %w", err)
+		return "", 0, fmt.Errorf("looking up a possibly created subscription: %w", err)
 	case len(matches) == 1:
-		st.SubscriptionID, st.CreatePendingSince = matches[0], nil
-		r.event(s.sub, corev1.EventTypeNormal, "Found", "Create",
-			"Found Dodo subscription %s created by an earlier attempt; not creating again", matches[0])
-		return matches[0], ctrl.Result{}, nil
+		return matches[0], 0, nil
 	}
-	st.CreatePendingSince = nil
-	return r.create(ctx, s)
+	_, wait := windows.Next(sent, s.now, true)
+	return "", wait, nil
 }
 
 // findCreated lists subscriptions created since the marker (widened for clock skew), by

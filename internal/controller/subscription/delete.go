@@ -2,8 +2,8 @@ package subscription
 
 import (
 	"context"
-	"errors"
 	"fmt"
+	"time"
 
 	corev1 "k8s.io/api/core/v1"
 	ctrl "sigs.k8s.io/controller-runtime"
@@ -21,9 +21,9 @@ func (r *Reconciler) reconcileDelete(ctx context.Context, s *scope) (ctrl.Result
 		s.skipStatus = true
 		return ctrl.Result{}, nil
 	}
-	done, err := r.applyDeletionPolicy(ctx, s)
+	done, wait, err := r.applyDeletionPolicy(ctx, s)
 	if err != nil || !done {
-		return ctrl.Result{}, err
+		return ctrl.Result{RequeueAfter: wait}, err
 	}
 	controllerutil.RemoveFinalizer(s.sub, Finalizer)
 	s.skipStatus = true // the object is going away
@@ -31,27 +31,33 @@ func (r *Reconciler) reconcileDelete(ctx context.Context, s *scope) (ctrl.Result
 }
 
 // applyDeletionPolicy reports done when nothing (more) has to happen in Dodo. It never
-// blocks on a subscription that vanished or is already over.
-func (r *Reconciler) applyDeletionPolicy(ctx context.Context, s *scope) (bool, error) {
+// blocks on a subscription that vanished or is already over, and never writes to one this
+// object does not own. wait > 0 asks to come back: a create's outcome is still unknown.
+func (r *Reconciler) applyDeletionPolicy(ctx context.Context, s *scope) (bool, time.Duration, error) {
 	policy := s.sub.Spec.DeletionPolicy
 	if policy == "" {
 		policy = defaultDeletionPolicy
 	}
 	if policy == billingv1alpha1.DeletionPolicyOrphan || s.sub.Spec.ManagementPolicy == billingv1alpha1.ManagementPolicyObserveOnly {
-		return true, nil
+		return true, 0, nil
 	}
-	id, err := r.deletionTarget(ctx, s)
+	id, wait, err := r.deletionTarget(ctx, s)
 	if id == "" || err != nil {
-		return id == "" && err == nil && s.out.stalled == nil, err
+		return id == "" && wait == 0 && err == nil && s.out.stalled == nil, wait, err
 	}
 	observed, err := s.api.GetSubscription(ctx, id)
 	switch {
 	case dodo.IsNotFound(err):
-		return true, nil
+		return true, 0, nil
 	case err != nil:
-		return false, fmt.Errorf("reading subscription %s before deletion: %w", id, err)
+		return false, 0, fmt.Errorf("reading subscription %s before deletion: %w", id, err)
 	case providerstate.IsTerminal(string(observed.Status)):
-		return true, nil
+		return true, 0, nil
+	}
+	if refusal := r.adoptionRefusal(ctx, s.sub, observed); refusal != "" {
+		r.event(s.sub, corev1.EventTypeWarning, "DeletionPolicySkipped", "Delete",
+			"deletionPolicy %s not applied: %s", policy, refusal)
+		return true, 0, nil
 	}
 	req := dodo.UpdateSubscriptionRequest{CancelAtNextBillingDate: dodo.Ptr(true)}
 	note := "Scheduled cancellation of %s at the end of the period (deletionPolicy CancelAtPeriodEnd)"
@@ -59,36 +65,33 @@ func (r *Reconciler) applyDeletionPolicy(ctx context.Context, s *scope) (bool, e
 		req = dodo.UpdateSubscriptionRequest{Status: dodo.Ptr(dodo.SubscriptionStatusCancelled)}
 		note = "Cancelled %s (deletionPolicy Cancel)"
 	} else if observed.CancelAtNextBillingDate {
-		return true, nil
+		return true, 0, nil
 	}
 	if _, err := s.api.UpdateSubscription(ctx, id, req); err != nil {
-		return false, fmt.Errorf("applying deletionPolicy %s to %s: %w", policy, id, err)
+		return false, 0, fmt.Errorf("applying deletionPolicy %s to %s: %w", policy, id, err)
 	}
 	r.event(s.sub, corev1.EventTypeNormal, "DeletionPolicyApplied", "Delete", note, id)
-	return true, nil
+	return true, 0, nil
 }
 
 // deletionTarget is the subscription to apply the policy to. A create whose outcome is
-// unknown is looked up first, so deletion does not leave a paying subscription behind.
-func (r *Reconciler) deletionTarget(ctx context.Context, s *scope) (string, error) {
+// unknown is looked up first, with the same settle and absence waits as a normal
+// reconcile, so deletion does not let go while Dodo may still show the subscription.
+func (r *Reconciler) deletionTarget(ctx context.Context, s *scope) (string, time.Duration, error) {
 	st := &s.sub.Status
-	if st.SubscriptionID != "" {
-		return st.SubscriptionID, nil
+	if st.SubscriptionID != "" || st.CreatePendingSince == nil {
+		return st.SubscriptionID, 0, nil
 	}
-	if st.CreatePendingSince == nil {
-		return "", nil
-	}
-	matches, err := r.findCreated(ctx, s)
+	id, wait, err := r.lookupPendingCreate(ctx, s)
 	switch {
-	case errors.Is(err, dodo.ErrTooManyPages) || len(matches) > 1:
-		s.out.stalled = r.createUnknownStall(s, matches, err)
-		s.out.stalled.message += " To let the object go without looking, set spec.deletionPolicy to Orphan."
-		return "", nil
 	case err != nil:
-		return "", fmt.Errorf("looking up a possibly created subscription before deletion: %w", err)
-	case len(matches) == 1:
-		st.SubscriptionID = matches[0]
-		return matches[0], nil
+		return "", 0, fmt.Errorf("before deletion: %w", err)
+	case s.out.stalled != nil:
+		s.out.stalled.message += " To let the object go without looking, set spec.deletionPolicy to Orphan."
+	case wait > 0:
+		s.out.err = errCreateOutcomeUnknown
+	case id != "":
+		st.SubscriptionID, st.CreatePendingSince = id, nil
 	}
-	return "", nil
+	return id, wait, nil
 }

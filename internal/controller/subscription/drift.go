@@ -51,13 +51,20 @@ func (r *Reconciler) applyPlan(ctx context.Context, s *scope, observed *dodo.Sub
 		s.out.planPending = true
 		return nil // Dodo changes plans of active subscriptions only; retried after the next read
 	}
-	_, err := s.api.ChangePlan(ctx, observed.SubscriptionID, *req)
-	if err != nil && !dodo.IsOutcomeUnknown(err) {
-		return r.writeFailed(s, "ChangePlan", "changing the plan", err)
-	}
-	// Sent, or maybe sent: never send the same plan again.
+	// The marker is stored before the call: if anything fails after Dodo took it, the
+	// next reconcile sees it and never sends the same plan again.
+	previous := st.LastPlanChangeRequest
 	st.LastPlanChangeRequest = &billingv1alpha1.PlanRequest{ProductID: s.sub.Spec.ProductID, Quantity: s.sub.Spec.Quantity,
 		Addons: s.sub.Spec.Addons, RequestedAt: metav1.NewTime(s.now)}
+	if err := r.storeIntent(ctx, s); err != nil {
+		st.LastPlanChangeRequest = previous // not sent
+		return err
+	}
+	_, err := s.api.ChangePlan(ctx, observed.SubscriptionID, *req)
+	if err != nil && !dodo.IsOutcomeUnknown(err) {
+		st.LastPlanChangeRequest = previous // Dodo surely did not apply it
+		return r.writeFailed(s, "ChangePlan", "changing the plan", err)
+	}
 	s.out.planPending = true
 	if err != nil {
 		r.event(s.sub, corev1.EventTypeWarning, "PlanChangeOutcomeUnknown", "ChangePlan",
@@ -84,11 +91,19 @@ func (r *Reconciler) applyPaymentMethod(ctx context.Context, s *scope, observed 
 	if observed.Status != dodo.SubscriptionStatusActive && observed.Status != dodo.SubscriptionStatusOnHold {
 		return nil // Dodo takes payment-method changes on active and on_hold subscriptions
 	}
+	// Stored before the call: on an on_hold subscription the call charges the dues, and
+	// Dodo does not refuse a second one while the first payment is open.
+	previous := st.LastPaymentMethodRequest
+	st.LastPaymentMethodRequest = key
+	if err := r.storeIntent(ctx, s); err != nil {
+		st.LastPaymentMethodRequest = previous // not sent
+		return err
+	}
 	resp, err := s.api.UpdatePaymentMethod(ctx, observed.SubscriptionID, *req)
 	if err != nil && !dodo.IsOutcomeUnknown(err) {
+		st.LastPaymentMethodRequest = previous // Dodo surely did not take it
 		return r.writeFailed(s, "UpdatePaymentMethod", "updating the payment method", err)
 	}
-	st.LastPaymentMethodRequest = key
 	if err != nil {
 		r.event(s.sub, corev1.EventTypeWarning, "PaymentMethodOutcomeUnknown", "UpdatePaymentMethod",
 			"The update-payment-method answer was lost (%v); it is not sent again", err)
@@ -105,6 +120,17 @@ func (r *Reconciler) applyPaymentMethod(ctx context.Context, s *scope, observed 
 		note += "; Dodo charges the dues to reactivate the subscription"
 	}
 	r.event(s.sub, corev1.EventTypeNormal, "PaymentMethodUpdated", "UpdatePaymentMethod", "%s", note)
+	return nil
+}
+
+// storeIntent writes status, with the marker of the call about to be made, with
+// optimistic concurrency: a stale copy fails and no call is made. The end-of-reconcile
+// write then starts from the stored copy.
+func (r *Reconciler) storeIntent(ctx context.Context, s *scope) error {
+	if err := r.Status().Update(ctx, s.sub); err != nil {
+		return fmt.Errorf("storing the intent before calling Dodo: %w", err)
+	}
+	s.before = s.sub.DeepCopy()
 	return nil
 }
 

@@ -69,15 +69,14 @@ func currentStall(sub *billingv1alpha1.Subscription) *stall {
 func (r *Reconciler) observe(ctx context.Context, s *scope, id string) (*dodo.Subscription, error) {
 	observed, err := s.api.GetSubscription(ctx, id)
 	if dodo.IsNotFound(err) {
-		s.out.stalled = &stall{reasonNotFound, fmt.Sprintf("Dodo has no subscription %s. Check that the operator uses the "+
-			"right mode (test or live) and API key, and that spec.adopt names an existing subscription.", id)}
+		s.out.stalled = notFoundStall(id)
 		return nil, nil
 	}
 	if err != nil {
 		return nil, fmt.Errorf("reading subscription %s: %w", id, err)
 	}
 	if refusal := r.adoptionRefusal(ctx, s.sub, observed); refusal != "" {
-		s.out.stalled = &stall{reasonAdoptionRefused, refusal}
+		refuseObserved(s, refusal)
 		return nil, nil
 	}
 	st := &s.sub.Status
@@ -85,9 +84,12 @@ func (r *Reconciler) observe(ctx context.Context, s *scope, id string) (*dodo.Su
 	now := metav1.NewTime(s.now)
 	st.LastObservedAt = &now
 	if st.PaymentLinkExpiresAt != nil && !s.now.Before(st.PaymentLinkExpiresAt.Time) {
-		st.PaymentLink, st.PaymentLinkExpiresAt = "", nil
+		st.PaymentLink = "" // the expiry stays: it says when, and that the link is not to be recovered
 	}
 	if err := r.observeLastFailure(ctx, s, observed); err != nil {
+		return nil, err
+	}
+	if err := r.observePaymentLink(ctx, s, observed); err != nil {
 		return nil, err
 	}
 	return observed, nil

@@ -2,6 +2,7 @@ package subscription
 
 import (
 	"k8s.io/apimachinery/pkg/api/meta"
+	"k8s.io/utils/ptr"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
 	billingv1alpha1 "github.com/dodo-operator/dodo-operator/api/v1alpha1"
@@ -22,6 +23,8 @@ type outcome struct {
 	deleting    bool
 	stalled     *stall
 	planPending bool
+	// linkRequested: spec asks for a payment link (set by setConditions from spec).
+	linkRequested bool
 }
 
 // Condition reasons specific to Subscription.
@@ -38,6 +41,7 @@ const (
 // Failed come from providerstate, which the webhook receiver shares.
 func setConditions(sub *billingv1alpha1.Subscription, o outcome) {
 	gen := sub.Generation
+	o.linkRequested = ptr.Deref(sub.Spec.PaymentLink, false)
 	for _, c := range []metav1.Condition{syncedCondition(o), stalledCondition(o), readyCondition(&sub.Status, o)} {
 		c.ObservedGeneration = gen
 		meta.SetStatusCondition(&sub.Status.Conditions, c)
@@ -92,6 +96,9 @@ func readyCondition(status *billingv1alpha1.SubscriptionStatus, o outcome) metav
 		if status.PaymentLink != "" {
 			return notReady(billingv1alpha1.ReasonAwaitingPayment,
 				"Waiting for the customer to complete the payment link in status.paymentLink.")
+		}
+		if o.linkRequested {
+			return notReady(paymentLinkCondition(status))
 		}
 		return notReady(reasonPending, "Dodo has not activated the subscription yet.")
 	case dodo.SubscriptionStatusOnHold:

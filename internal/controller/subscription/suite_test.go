@@ -187,6 +187,7 @@ type recordingAPI struct {
 	mu          sync.Mutex
 	calls       map[string]int
 	crashCreate bool
+	crashAfter  string // a method name: the process dies after that call reached Dodo
 	afterCreate func() // runs after the create reached Dodo, before the reconcile ends
 	afterGet    func() // runs after a subscription read, before the reconcile ends
 }
@@ -221,6 +222,36 @@ func (r *recordingAPI) total() int {
 }
 
 type crash struct{}
+
+func (r *recordingAPI) maybeCrash(method string) {
+	r.mu.Lock()
+	hit := r.crashAfter == method
+	r.mu.Unlock()
+	if hit {
+		panic(crash{})
+	}
+}
+
+// runCrashing reconciles once, expecting the process to die in a call (crashAfter), and
+// then starts a new reconciler with no memory of the first: a restarted operator.
+func (h *harness) runCrashing(name string) {
+	h.t.Helper()
+	func() {
+		defer func() {
+			if r := recover(); r != nil {
+				if _, ok := r.(crash); !ok {
+					panic(r)
+				}
+			}
+		}()
+		_, _ = h.run(name)
+		h.t.Fatal("the reconcile did not crash")
+	}()
+	h.api.mu.Lock()
+	h.api.crashAfter, h.api.crashCreate = "", false
+	h.api.mu.Unlock()
+	h.reconcile = h.newReconciler()
+}
 
 func (r *recordingAPI) GetSubscription(ctx context.Context, id string) (*dodo.Subscription, error) {
 	r.count("GetSubscription")
@@ -265,11 +296,15 @@ func (r *recordingAPI) UpdateSubscription(ctx context.Context, id string, req do
 
 func (r *recordingAPI) ChangePlan(ctx context.Context, id string, req dodo.ChangePlanRequest) (*dodo.ChangePlanResponse, error) {
 	r.count("ChangePlan")
-	return r.PaymentsAPI.ChangePlan(ctx, id, req)
+	resp, err := r.PaymentsAPI.ChangePlan(ctx, id, req)
+	r.maybeCrash("ChangePlan")
+	return resp, err
 }
 
 func (r *recordingAPI) UpdatePaymentMethod(ctx context.Context, id string,
 	req dodo.UpdatePaymentMethodRequest) (*dodo.UpdatePaymentMethodResponse, error) {
 	r.count("UpdatePaymentMethod")
-	return r.PaymentsAPI.UpdatePaymentMethod(ctx, id, req)
+	resp, err := r.PaymentsAPI.UpdatePaymentMethod(ctx, id, req)
+	r.maybeCrash("UpdatePaymentMethod")
+	return resp, err
 }

@@ -1,0 +1,240 @@
+package subscription
+
+import (
+	"testing"
+	"time"
+
+	"sigs.k8s.io/controller-runtime/pkg/client"
+
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+
+	billingv1alpha1 "github.com/dodo-operator/dodo-operator/api/v1alpha1"
+	"github.com/dodo-operator/dodo-operator/internal/dodo"
+	"github.com/dodo-operator/dodo-operator/internal/simulator"
+)
+
+// A refused adoption must never record the other object's subscription: deleting the
+// refused object with deletionPolicy Cancel leaves the owner's subscription untouched.
+func TestRefusedAdoptionNeverActsOnTheOwnersSubscription(t *testing.T) {
+	h := newHarness(t)
+	activeSubscription(t, h, "owner")
+	id := h.get("owner").Status.SubscriptionID
+	h.subscription("thief", func(s *billingv1alpha1.Subscription) {
+		s.Spec.Adopt = &billingv1alpha1.AdoptSpec{SubscriptionID: id}
+		s.Spec.DeletionPolicy = billingv1alpha1.DeletionPolicyCancel
+	})
+	h.settle("thief")
+	got := h.get("thief")
+	h.expectCondition(got, billingv1alpha1.ConditionStalled, "True", reasonAdoptionRefused)
+	if got.Status.SubscriptionID != "" {
+		t.Fatalf("a refused adoption recorded %q as the managed subscription", got.Status.SubscriptionID)
+	}
+	h.deleteAndSettle("thief")
+	expectUntouched(t, h, id)
+}
+
+// An object written by an older operator holds a refused adoption's ID in status: the
+// next read drops it, and deletion leaves the owner's subscription alone.
+func TestRefusedAdoptionRecordedEarlierIsDropped(t *testing.T) {
+	h := newHarness(t)
+	activeSubscription(t, h, "owner")
+	id := h.get("owner").Status.SubscriptionID
+	h.subscription("legacy", func(s *billingv1alpha1.Subscription) {
+		s.Spec.Adopt = &billingv1alpha1.AdoptSpec{SubscriptionID: id}
+		s.Spec.DeletionPolicy = billingv1alpha1.DeletionPolicyCancel
+	})
+	if _, err := h.run("legacy"); err != nil { // adds the finalizer
+		t.Fatal(err)
+	}
+	legacy := h.get("legacy")
+	legacy.Status.SubscriptionID = id
+	if err := env.Client.Status().Update(h.ctx, legacy); err != nil {
+		t.Fatal(err)
+	}
+	h.settle("legacy")
+	got := h.get("legacy")
+	h.expectCondition(got, billingv1alpha1.ConditionStalled, "True", reasonAdoptionRefused)
+	if got.Status.SubscriptionID != "" {
+		t.Fatalf("refused adoption still recorded: %q", got.Status.SubscriptionID)
+	}
+	h.deleteAndSettle("legacy")
+	expectUntouched(t, h, id)
+}
+
+func expectUntouched(t *testing.T, h *harness, id string) {
+	t.Helper()
+	if n := h.api.snapshot()["UpdateSubscription"]; n != 0 {
+		t.Fatalf("%d writes to a subscription owned by another object", n)
+	}
+	for _, s := range h.sim.State().Subscriptions {
+		if s.SubscriptionID == id && (s.Status != dodo.SubscriptionStatusActive || s.CancelAtNextBillingDate) {
+			t.Fatalf("the owner's subscription was changed: %s cancelAtEnd=%v", s.Status, s.CancelAtNextBillingDate)
+		}
+	}
+}
+
+func (h *harness) deleteAndSettle(name string) {
+	h.t.Helper()
+	if err := env.Client.Delete(h.ctx, h.get(name)); err != nil {
+		h.t.Fatal(err)
+	}
+	h.settle(name)
+	err := env.Client.Get(h.ctx, client.ObjectKey{Namespace: h.ns, Name: name}, &billingv1alpha1.Subscription{})
+	if !apierrors.IsNotFound(err) {
+		h.t.Fatalf("%s still there after deletion: %v", name, err)
+	}
+}
+
+// The change-plan marker is stored before the call: a process that dies right after Dodo
+// took the call never sends it again.
+func TestPlanChangeIsNotSentTwiceWhenTheProcessDiesAfterTheCall(t *testing.T) {
+	h := newHarness(t)
+	activeSubscription(t, h, "plan")
+	h.update("plan", func(s *billingv1alpha1.Subscription) { s.Spec.Quantity = 3 })
+	h.api.crashAfter = "ChangePlan"
+	h.runCrashing("plan")
+	h.settle("plan")
+	h.clock.Step(2 * time.Hour)
+	h.settle("plan")
+	if n := h.api.snapshot()["ChangePlan"]; n != 1 {
+		t.Fatalf("change-plan calls for one requested plan: %d", n)
+	}
+	h.expectCondition(h.get("plan"), billingv1alpha1.ConditionReady, "True", billingv1alpha1.ReasonAvailable)
+}
+
+// The same for update-payment-method, which on an on_hold subscription charges the dues.
+func TestPaymentMethodUpdateIsNotSentTwiceWhenTheProcessDiesAfterTheCall(t *testing.T) {
+	h := newHarness(t)
+	activeSubscription(t, h, "pm")
+	h.update("pm", func(s *billingv1alpha1.Subscription) {
+		s.Spec.PaymentMethod = &billingv1alpha1.PaymentMethodSpec{New: &billingv1alpha1.NewPaymentMethodRequest{Token: "t1"}}
+	})
+	h.api.crashAfter = "UpdatePaymentMethod"
+	h.runCrashing("pm")
+	h.settle("pm")
+	h.clock.Step(2 * time.Hour)
+	h.settle("pm")
+	if n := h.api.snapshot()["UpdatePaymentMethod"]; n != 1 {
+		t.Fatalf("update-payment-method calls for one request: %d", n)
+	}
+	if got := h.get("pm").Status.LastPaymentMethodRequest; got != "new:t1" {
+		t.Fatalf("lastPaymentMethodRequest %q", got)
+	}
+}
+
+// A failed marker write means no call at all.
+func TestNoPlanChangeIsSentWhenItsMarkerCannotBeStored(t *testing.T) {
+	h := newHarness(t)
+	activeSubscription(t, h, "stale")
+	h.update("stale", func(s *billingv1alpha1.Subscription) { s.Spec.Quantity = 2 })
+	// The receiver writes status between the read and the marker write.
+	h.api.afterGet = func() {
+		h.api.afterGet = nil
+		sub := h.get("stale")
+		sub.Status.RecentWebhookIDs = append(sub.Status.RecentWebhookIDs, "msg_receiver_wrote")
+		if err := env.Client.Status().Update(h.ctx, sub); err != nil {
+			t.Error(err)
+		}
+	}
+	// The conflict ends the reconcile quietly (a requeue, no error) before any call.
+	if res, err := h.run("stale"); err != nil || res.IsZero() {
+		t.Fatalf("after a conflicting marker write: %v %v, want a requeue", res, err)
+	}
+	if n := h.api.snapshot()["ChangePlan"]; n != 0 {
+		t.Fatalf("change-plan sent without its marker stored: %d", n)
+	}
+	h.settle("stale")
+	if n := h.api.snapshot()["ChangePlan"]; n != 1 {
+		t.Fatalf("change-plan calls after the retry: %d", n)
+	}
+}
+
+// Deleting an object whose create is outcome-unknown waits the settle time before looking,
+// like a normal reconcile, and then applies the policy to what the create made.
+func TestDeletionDuringAnUnknownCreateWaitsAndThenCancels(t *testing.T) {
+	h := newHarness(t)
+	failCreates(t, h, simulator.RouteFaults{FailAfterCommitRate: 1})
+	sub := h.subscription("gone", func(s *billingv1alpha1.Subscription) {
+		s.Spec.DeletionPolicy = billingv1alpha1.DeletionPolicyCancel
+	})
+	h.settle("gone")
+	if err := env.Client.Delete(h.ctx, h.get("gone")); err != nil {
+		t.Fatal(err)
+	}
+	h.settle("gone")
+	if n := h.api.snapshot()["ListAllSubscriptions"]; n != 0 {
+		t.Fatalf("looked up %d times before the settle time", n)
+	}
+	if h.get("gone").DeletionTimestamp.IsZero() {
+		t.Fatal("not deleting")
+	}
+	h.clock.Step(31 * time.Second)
+	h.deleteAndSettleOnly("gone")
+	sims := h.simSubscriptions(sub)
+	if len(sims) != 1 || sims[0].Status != dodo.SubscriptionStatusCancelled {
+		t.Fatalf("the subscription the lost create made is left: %+v", sims)
+	}
+}
+
+func (h *harness) deleteAndSettleOnly(name string) {
+	h.t.Helper()
+	h.settle(name)
+	err := env.Client.Get(h.ctx, client.ObjectKey{Namespace: h.ns, Name: name}, &billingv1alpha1.Subscription{})
+	if !apierrors.IsNotFound(err) {
+		h.t.Fatalf("%s still there: %v", name, err)
+	}
+}
+
+func failCreates(t *testing.T, h *harness, f simulator.RouteFaults) {
+	t.Helper()
+	if err := h.sim.SetFaults(simulator.Faults{Routes: map[string]simulator.RouteFaults{"POST /subscriptions": f}}); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// An unanswered create that made nothing is made again only after the lookup has kept
+// finding nothing for CreateAbsentAfter: a lagging list must not cause a second create.
+func TestUnknownCreateIsRepeatedOnlyAfterTheAbsenceWindow(t *testing.T) {
+	h := newHarness(t)
+	failCreates(t, h, simulator.RouteFaults{ErrorRate: 1, ErrorStatus: 502})
+	sub := h.subscription("absent")
+	h.settle("absent")
+	if err := h.sim.SetFaults(simulator.Faults{}); err != nil {
+		t.Fatal(err)
+	}
+	h.clock.Step(31 * time.Second)
+	h.settle("absent")
+	if n := h.api.snapshot()["CreateSubscription"]; n != 1 {
+		t.Fatalf("created again %d times before the absence window", n-1)
+	}
+	h.expectCondition(h.get("absent"), billingv1alpha1.ConditionSynced, "False", billingv1alpha1.ReasonReconcileError)
+	h.clock.Step(5 * time.Minute)
+	h.settle("absent")
+	if n, sims := h.api.snapshot()["CreateSubscription"], h.simSubscriptions(sub); n != 2 || len(sims) != 1 {
+		t.Fatalf("creates %d, subscriptions %d", n, len(sims))
+	}
+}
+
+// A lost create answer must not lose the payment link: it is recovered from the
+// subscription's first payment.
+func TestLostCreateAnswerKeepsThePaymentLink(t *testing.T) {
+	h := newHarness(t)
+	failCreates(t, h, simulator.RouteFaults{FailAfterCommitRate: 1})
+	h.subscription("link", withPaymentLink)
+	h.settle("link")
+	h.clock.Step(31 * time.Second)
+	h.settle("link")
+	got := h.get("link")
+	if got.Status.SubscriptionID == "" || got.Status.PaymentLink == "" {
+		t.Fatalf("after the lookup: id %q, link %q", got.Status.SubscriptionID, got.Status.PaymentLink)
+	}
+	h.expectCondition(got, billingv1alpha1.ConditionReady, "False", billingv1alpha1.ReasonAwaitingPayment)
+	if err := h.sim.CompleteCheckout(got.Status.SubscriptionID, "4242424242424242"); err != nil {
+		t.Fatal(err)
+	}
+	h.simClock.Step(time.Minute)
+	h.sim.ProcessDue()
+	h.clock.Step(2 * time.Hour)
+	h.settle("link")
+	h.expectCondition(h.get("link"), billingv1alpha1.ConditionActive, "True", "Active")
+}
