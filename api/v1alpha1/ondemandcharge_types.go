@@ -136,6 +136,11 @@ type ChargeAttempt struct {
 	// completedAt is when the outcome became known.
 	// +optional
 	CompletedAt *metav1.Time `json:"completedAt,omitempty"`
+	// awaitingCustomerSince is set while the attempt's payment waits for the customer
+	// (requires_customer_action, for example 3-D Secure): still in flight, never charged
+	// again, but not counted against the in-flight caps.
+	// +optional
+	AwaitingCustomerSince *metav1.Time `json:"awaitingCustomerSince,omitempty"`
 	// outcome is Pending, Succeeded, Failed or Unknown.
 	// +required
 	Outcome AttemptOutcome `json:"outcome"`

@@ -9,43 +9,13 @@ import (
 	"github.com/dodo-operator/dodo-operator/internal/stamp"
 )
 
-func TestFindAttempt(t *testing.T) {
-	attempts := []billingv1alpha1.ChargeAttempt{pendingAttempt(1, "pay_1"), pendingAttempt(2, "")}
-	for name, tc := range map[string]struct {
-		paymentID    string
-		number       int32
-		wantIndex    int
-		wantConflict bool
-	}{
-		"by payment id":                          {"pay_1", 0, 0, false},
-		"by payment id, stamp number ignored":    {"pay_1", 2, 0, false},
-		"by stamped number, no payment recorded": {"pay_2", 2, 1, false},
-		"stamped number records another payment": {"pay_9", 1, -1, true},
-		"no stamp and unknown payment":           {"pay_9", 0, -1, false},
-		"stamped number not recorded yet":        {"pay_9", 3, -1, false},
-	} {
-		t.Run(name, func(t *testing.T) {
-			index, conflict := findAttempt(attempts, tc.paymentID, tc.number)
-			assertEqual(t, "index", index, tc.wantIndex)
-			assertEqual(t, "conflict", conflict, tc.wantConflict)
-		})
-	}
-}
-
-func TestChargeStampOf(t *testing.T) {
+func TestSubscriptionStampOf(t *testing.T) {
 	id := stamp.Identity{Namespace: "ns", Name: "charge", UID: "uid-1"}
-	s, ok := chargeStampOf(stamp.Charge(nil, id, "key-1", 2))
-	assertEqual(t, "charge stamp", ok, true)
-	assertEqual(t, "attempt number is retry_attempt + 1", s.attemptNumber, int32(3))
-	assertEqual(t, "key", s.chargeKey, "key-1")
-	_, ok = chargeStampOf(stamp.Subscription(nil, id))
-	assertEqual(t, "a subscription stamp names no charge", ok, false)
-	_, ok = subscriptionStampOf(stamp.Charge(nil, id, "key-1", 0))
+	_, ok := subscriptionStampOf(stamp.Charge(nil, id, "key-1", 0))
 	assertEqual(t, "a charge stamp names no subscription", ok, false)
-	garbled := stamp.Charge(nil, id, "key-1", 0)
-	garbled[stamp.KeyRetryAttempt] = "x"
-	s, _ = chargeStampOf(garbled)
-	assertEqual(t, "unreadable attempt", s.attemptNumber, int32(0))
+	got, ok := subscriptionStampOf(stamp.Subscription(nil, id))
+	assertEqual(t, "a subscription stamp", ok, true)
+	assertEqual(t, "its identity", got, id)
 }
 
 func TestApplyPaymentToAttempt(t *testing.T) {

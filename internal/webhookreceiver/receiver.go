@@ -9,9 +9,11 @@ import (
 
 	"github.com/go-logr/logr"
 	"k8s.io/utils/clock"
+	"k8s.io/utils/ptr"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	billingv1alpha1 "github.com/dodo-operator/dodo-operator/api/v1alpha1"
+	"github.com/dodo-operator/dodo-operator/internal/chargestate"
 	"github.com/dodo-operator/dodo-operator/internal/dodo"
 )
 
@@ -103,7 +105,7 @@ func (r *Receiver) applySubscriptionDelivery(ctx context.Context, d delivery) (o
 func (r *Receiver) applyPaymentDelivery(ctx context.Context, d delivery) (outcome, error) {
 	payment := d.Payment
 	status := paymentStatus(d.Event, payment)
-	subscriptionID := deref(payment.SubscriptionID)
+	subscriptionID := ptr.Deref(payment.SubscriptionID, "")
 	targets, missing, err := r.subscriptionTargets(ctx, subscriptionID, payment.Metadata)
 	if err != nil {
 		return outcomeError, err
@@ -148,7 +150,7 @@ func (r *Receiver) applyToCharge(d delivery, t target, obj *billingv1alpha1.OnDe
 	if seenOnCharge(&obj.Status, d.ID) {
 		return outcomeDuplicate
 	}
-	index, conflict := findAttempt(obj.Status.Attempts, d.Payment.PaymentID, t.attemptNumber)
+	index, conflict := chargestate.FindAttempt(obj.Status.Attempts, d.Payment.PaymentID, t.attemptNumber)
 	switch {
 	case conflict:
 		r.log.Error(errSecondPayment, "payment not applied to the charge; check Dodo for a duplicate charge",

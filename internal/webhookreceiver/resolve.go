@@ -9,6 +9,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	billingv1alpha1 "github.com/dodo-operator/dodo-operator/api/v1alpha1"
+	"github.com/dodo-operator/dodo-operator/internal/chargestate"
 	"github.com/dodo-operator/dodo-operator/internal/dodo"
 	"github.com/dodo-operator/dodo-operator/internal/stamp"
 )
@@ -59,9 +60,9 @@ func (r *Receiver) subscriptionTargets(ctx context.Context, subscriptionID strin
 // names (by UID, or by charge key after a re-creation), and those whose attempts record
 // its payment ID (the cache's index; dues payments carry no charge stamp).
 func (r *Receiver) chargeTargets(ctx context.Context, payment *dodo.Payment) (targets []target, missing bool, err error) {
-	if s, ok := chargeStampOf(payment.Metadata); ok {
+	if s, ok := chargestate.StampOf(payment.Metadata); ok {
 		charge := &billingv1alpha1.OnDemandCharge{}
-		lookup, err := r.readStamped(ctx, s.identity, charge)
+		lookup, err := r.readStamped(ctx, s.Identity, charge)
 		switch {
 		case err != nil:
 			return nil, false, err
@@ -69,9 +70,9 @@ func (r *Receiver) chargeTargets(ctx context.Context, payment *dodo.Payment) (ta
 			missing = true
 		case lookup == stampInvalid:
 			// a name the API server refuses is not one of ours
-		case charge.UID == s.identity.UID:
-			targets = append(targets, target{key: client.ObjectKeyFromObject(charge), uid: charge.UID, attemptNumber: s.attemptNumber})
-		case chargeKeyOf(charge) == s.chargeKey:
+		case charge.UID == s.Identity.UID:
+			targets = append(targets, target{key: client.ObjectKeyFromObject(charge), uid: charge.UID, attemptNumber: s.AttemptNumber})
+		case chargestate.KeyOf(charge) == s.ChargeKey:
 			targets = append(targets, target{key: client.ObjectKeyFromObject(charge), uid: charge.UID})
 		}
 	}

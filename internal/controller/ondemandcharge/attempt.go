@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"strconv"
 	"time"
 
 	corev1 "k8s.io/api/core/v1"
@@ -15,7 +14,9 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/log"
 
 	billingv1alpha1 "github.com/dodo-operator/dodo-operator/api/v1alpha1"
+	"github.com/dodo-operator/dodo-operator/internal/chargestate"
 	"github.com/dodo-operator/dodo-operator/internal/controller/statuspatch"
+	"github.com/dodo-operator/dodo-operator/internal/controller/unanswered"
 	"github.com/dodo-operator/dodo-operator/internal/dodo"
 	"github.com/dodo-operator/dodo-operator/internal/stamp"
 )
@@ -26,7 +27,11 @@ const (
 	viaDues   = "Dues"
 )
 
-var errOutcomeUnknown = errors.New("the last call's outcome is unknown; looking the payment up before any new call")
+var (
+	errOutcomeUnknown   = errors.New("the last call's outcome is unknown; looking the payment up before any new call")
+	errNoPaymentSeenYet = errors.New("the last call's outcome is unknown and Dodo shows no payment for it yet; " +
+		"its lists can lag, so it is looked up again before any new call")
+)
 
 // startAttempt records the attempt as pending with a conflicting write (a stale copy cannot
 // pass), then makes exactly one call: a charge, or, on an on_hold subscription, the dues
@@ -135,6 +140,7 @@ func (r *Reconciler) afterCall(s *scope, paymentID string, err error) (ctrl.Resu
 		}
 		return ctrl.Result{RequeueAfter: r.Options.OutcomeTimeout}, nil
 	case dodo.IsOutcomeUnknown(err):
+		r.unanswered.Ended(s.charge.UID, r.Clock.Now())
 		r.event(s.charge, corev1.EventTypeWarning, reasonOutcomeUnknown, "Charge",
 			"Attempt %d: the answer was lost (%v); looking the payment up before any new call", last.Number, err)
 		s.out.err = errOutcomeUnknown
@@ -146,6 +152,11 @@ func (r *Reconciler) afterCall(s *scope, paymentID string, err error) (ctrl.Resu
 	case code == "PREVIOUS_PAYMENT_PENDING" || code == "SUBSCRIPTION_INACTIVE":
 		s.out.waiting = &why{"SubscriptionBusy", "Dodo did not take the charge now (" + code + "); it is tried again shortly."}
 		return ctrl.Result{RequeueAfter: time.Minute}, nil
+	case code == "CHARGE_NOT_ALLOWED_FOR_SCHEDULED_CANCELLATION":
+		s.out.waiting = &why{reasonScheduledCancellation, "Dodo refused the charge (" + code + "): the subscription is " +
+			"scheduled to cancel at the end of its period. Nothing was charged; the charge starts if the cancellation is " +
+			"lifted (spec.cancelAtNextBillingDate: false on the Subscription), and fails when the subscription ends."}
+		return ctrl.Result{RequeueAfter: r.Options.OutcomeTimeout}, nil
 	case dodo.IsValidation(err):
 		r.end(s, billingv1alpha1.ChargePhaseFailed, billingv1alpha1.ReasonInvalidSpec,
 			"Dodo refused the charge: "+err.Error()+". Nothing was charged; create a new OnDemandCharge with a corrected spec.")
@@ -161,6 +172,9 @@ func (r *Reconciler) resolvePending(ctx context.Context, s *scope, last *billing
 	if last.PaymentID == "" {
 		return r.findPendingPayment(ctx, s, last)
 	}
+	if last.AwaitingCustomerSince != nil {
+		r.awaitingCustomer(s, last)
+	}
 	if wait := last.StartedAt.Add(r.Options.OutcomeTimeout).Sub(s.now); wait > 0 {
 		return ctrl.Result{RequeueAfter: wait}, nil
 	}
@@ -169,42 +183,66 @@ func (r *Reconciler) resolvePending(ctx context.Context, s *scope, last *billing
 		return ctrl.Result{}, fmt.Errorf("reading payment %s: %w", last.PaymentID, err)
 	}
 	if !recordOutcome(last, payment, s.now) {
+		r.noteAwaitingCustomer(s, last, payment.StatusOrEmpty())
 		return ctrl.Result{RequeueAfter: r.Options.OutcomeTimeout}, nil
 	}
 	return ctrl.Result{RequeueAfter: requeueNow}, nil
 }
 
-// recordOutcome copies a settled payment's outcome into the attempt; false while it is
-// still in flight.
-func recordOutcome(a *billingv1alpha1.ChargeAttempt, p *dodo.Payment, now time.Time) bool {
-	status := dodo.PaymentStatus("")
-	if p.Status != nil {
-		status = *p.Status
+// noteAwaitingCustomer marks an attempt whose payment waits for the customer (3-D Secure,
+// a new payment method): it stays in flight, so it is never charged again, but it no
+// longer holds a slot of the in-flight caps, which are there to spread load on the card
+// networks; otherwise one abandoned payment would block every other charge of the customer.
+func (r *Reconciler) noteAwaitingCustomer(s *scope, last *billingv1alpha1.ChargeAttempt, status dodo.PaymentStatus) {
+	if !awaitsCustomer(status) {
+		return
 	}
+	if last.AwaitingCustomerSince == nil {
+		since := metav1.NewTime(s.now)
+		last.AwaitingCustomerSince = &since
+		r.event(s.charge, corev1.EventTypeWarning, reasonAwaitingCustomer, "Charge",
+			"Attempt %d: payment %s is %s; the customer must complete it. It is not charged again meanwhile.",
+			last.Number, last.PaymentID, status)
+	}
+	r.awaitingCustomer(s, last)
+}
+
+// awaitingCustomer reports an attempt that waits for the customer, and frees its slot.
+func (r *Reconciler) awaitingCustomer(s *scope, last *billingv1alpha1.ChargeAttempt) {
+	r.capacityOrInit().release(client.ObjectKeyFromObject(s.charge))
+	s.out.waiting = &why{reasonAwaitingCustomer, fmt.Sprintf("Payment %s of attempt %d waits for the customer "+
+		"(for example 3-D Secure) since %s. No other attempt is made while it is open; Dodo settles or cancels it.",
+		last.PaymentID, last.Number, last.AwaitingCustomerSince.UTC().Format(time.RFC3339))}
+}
+
+func awaitsCustomer(status dodo.PaymentStatus) bool {
 	switch status {
-	case dodo.PaymentStatus("succeeded"):
-		a.Outcome = billingv1alpha1.AttemptSucceeded
-	case dodo.PaymentStatus("failed"), dodo.PaymentStatus("cancelled"):
-		a.Outcome, a.DeclineCode, a.Message = billingv1alpha1.AttemptFailed, derefString(p.ErrorCode), derefString(p.ErrorMessage)
-	default:
-		return false
+	case dodo.PaymentStatusRequiresCustomerAction, dodo.PaymentStatusRequiresPaymentMethod, dodo.PaymentStatusRequiresConfirmation:
+		return true
 	}
-	completed := metav1.NewTime(now)
-	a.CompletedAt = &completed
-	return true
+	return false
+}
+
+// recordOutcome copies a settled payment's outcome into the attempt (chargestate.Settle,
+// the rules the webhook receiver applies too); false while it is still in flight.
+func recordOutcome(a *billingv1alpha1.ChargeAttempt, p *dodo.Payment, now time.Time) bool {
+	return chargestate.Settle(a, p, p.StatusOrEmpty(), now)
 }
 
 // findPendingPayment looks for the payment of an attempt whose answer was lost (or whose
 // process died before recording it): by its stamped key and retry_attempt for a charge, by
 // time for a dues payment. None found: the call made no payment, and the attempt goes.
 func (r *Reconciler) findPendingPayment(ctx context.Context, s *scope, last *billingv1alpha1.ChargeAttempt) (ctrl.Result, error) {
-	if wait := last.StartedAt.Add(r.Options.Settle).Sub(s.now); wait > 0 {
+	sent := r.unanswered.SentBy(s.charge.UID, last.StartedAt.Time)
+	windows := unanswered.Windows{Settle: r.Options.Settle, AbsentAfter: r.Options.AbsentAfter}
+	if step, wait := windows.Next(sent, s.now, false); step == unanswered.Wait {
 		s.out.err = errOutcomeUnknown
 		return ctrl.Result{RequeueAfter: wait}, nil
 	}
-	since := last.StartedAt.Add(-24 * time.Hour)
+	// Bounded on both sides: payment lists cap page numbers (docs/reliability.md).
+	since, until := last.StartedAt.Add(-time.Hour), s.now.Add(time.Hour)
 	payments, err := r.API.ListAllPayments(ctx, dodo.ListPaymentsParams{SubscriptionID: s.charge.Status.SubscriptionID,
-		CreatedAtGTE: &since, PageSize: 100})
+		CreatedAtGTE: &since, CreatedAtLTE: &until, PageSize: 100})
 	if err != nil && !errors.Is(err, dodo.ErrTooManyPages) {
 		return ctrl.Result{}, fmt.Errorf("looking up the payment of attempt %d: %w", last.Number, err)
 	}
@@ -216,11 +254,17 @@ func (r *Reconciler) findPendingPayment(ctx context.Context, s *scope, last *bil
 		return ctrl.Result{}, nil
 	case len(matches) == 1:
 		last.PaymentID = matches[0]
+		r.unanswered.Forget(s.charge.UID)
 		r.event(s.charge, corev1.EventTypeNormal, "PaymentFound", "Charge",
 			"Attempt %d: found payment %s made by the unanswered call; not charging again", last.Number, matches[0])
 		return ctrl.Result{RequeueAfter: requeueNow}, nil
 	}
+	if step, wait := windows.Next(sent, s.now, true); step == unanswered.Wait {
+		s.out.err = errNoPaymentSeenYet
+		return ctrl.Result{RequeueAfter: wait}, nil
+	}
 	s.charge.Status.Attempts = s.charge.Status.Attempts[:len(s.charge.Status.Attempts)-1]
+	r.unanswered.Forget(s.charge.UID)
 	r.capacityOrInit().release(client.ObjectKeyFromObject(s.charge))
 	r.event(s.charge, corev1.EventTypeNormal, "NoPaymentMade", "Charge",
 		"Attempt %d: the unanswered call made no payment; the attempt will be made again", last.Number)
@@ -230,9 +274,9 @@ func (r *Reconciler) findPendingPayment(ctx context.Context, s *scope, last *bil
 func matchAttempt(payments []dodo.PaymentListItem, chargeKey string, a *billingv1alpha1.ChargeAttempt) []string {
 	var ids []string
 	for _, p := range payments {
-		key, hasKey := p.Metadata[stamp.KeyChargeKey]
+		_, hasKey := p.Metadata[stamp.KeyChargeKey]
 		switch {
-		case a.Via == viaCharge && hasKey && key == chargeKey && p.Metadata[stamp.KeyRetryAttempt] == strconv.Itoa(int(a.Number-1)):
+		case a.Via == viaCharge && chargestate.MadeBy(p.Metadata, chargeKey, a.Number):
 			ids = append(ids, p.PaymentID)
 		case a.Via == viaDues && !hasKey && !p.CreatedAt.Before(a.StartedAt.Add(-time.Minute)):
 			ids = append(ids, p.PaymentID)
@@ -262,7 +306,7 @@ func (r *Reconciler) inFlightElsewhere(ctx context.Context, self types.Namespace
 		c := &list.Items[i]
 		last := lastAttempt(&c.Status)
 		key := client.ObjectKeyFromObject(c)
-		if last == nil || last.Outcome != billingv1alpha1.AttemptPending || key == self {
+		if last == nil || last.Outcome != billingv1alpha1.AttemptPending || last.AwaitingCustomerSince != nil || key == self {
 			continue
 		}
 		sub := &billingv1alpha1.Subscription{}

@@ -17,6 +17,7 @@ import (
 
 	billingv1alpha1 "github.com/dodo-operator/dodo-operator/api/v1alpha1"
 	"github.com/dodo-operator/dodo-operator/internal/controller/statuspatch"
+	"github.com/dodo-operator/dodo-operator/internal/controller/unanswered"
 )
 
 // AnnotationPaused "true" stops every call to Dodo for the charge: no attempt starts and
@@ -37,6 +38,10 @@ type Options struct {
 	// Settle is how long after an unanswered call to wait before looking the payment up
 	// (default 30s).
 	Settle time.Duration
+	// AbsentAfter is how long after an unanswered call the lookup must keep finding no
+	// payment before the operator concludes none was made and may charge again (default
+	// 5m): Dodo's lists lag behind its writes, and no Dodo call takes an idempotency key.
+	AbsentAfter time.Duration
 	// DeletionWait bounds how long deletion waits for an in-flight attempt (default 1h).
 	DeletionWait time.Duration
 	// MaxInFlightPerCustomer and MaxInFlight cap concurrent attempts (defaults 1 and 10).
@@ -54,6 +59,8 @@ func (o Options) withDefaults() Options {
 	}
 	def(&o.OutcomeTimeout, 10*time.Minute)
 	def(&o.Settle, 30*time.Second)
+	def(&o.AbsentAfter, 5*time.Minute)
+	o.AbsentAfter = max(o.AbsentAfter, o.Settle)
 	def(&o.DeletionWait, time.Hour)
 	if o.MaxInFlightPerCustomer <= 0 {
 		o.MaxInFlightPerCustomer = 1
@@ -78,6 +85,8 @@ type Reconciler struct {
 	Clock     clock.PassiveClock
 	Options   Options
 	capacity  *capacity
+	// unanswered bounds when an unanswered charge can have been sent.
+	unanswered unanswered.Tracker
 }
 
 // scope is the state of one reconcile.
@@ -103,6 +112,7 @@ func (r *Reconciler) Reconcile(ctx context.Context, req ctrl.Request) (result ct
 		}
 		return ctrl.Result{}, client.IgnoreNotFound(err)
 	}
+	r.unanswered.Start(r.Clock.Now())
 	s := &scope{charge: charge, before: charge.DeepCopy(), now: r.Clock.Now()}
 	defer func() { result, retErr = r.finish(ctx, s, result, retErr) }()
 	switch {

@@ -34,6 +34,14 @@ const (
 	reasonRetryScheduled  = "RetryScheduled"
 	reasonOutcomeUnknown  = "PaymentOutcomeUnknown"
 	reasonWaitingCapacity = "WaitingForCapacity"
+	// reasonScheduledCancellation: Dodo refuses charges on a subscription set to cancel
+	// at the end of its period.
+	reasonScheduledCancellation = "SubscriptionCancelling"
+	// reasonSubscriptionChanged: the Subscription now manages another Dodo subscription
+	// than the one earlier attempts charged.
+	reasonSubscriptionChanged = "SubscriptionChanged"
+	// reasonAwaitingCustomer: the payment waits for the customer (3-D Secure or similar).
+	reasonAwaitingCustomer = "AwaitingCustomerAction"
 )
 
 // setConditions writes Ready, Synced, Stalled, Succeeded and Failed. Succeeded and Failed

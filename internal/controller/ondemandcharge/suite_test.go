@@ -47,7 +47,7 @@ type harness struct {
 	charges  *Reconciler
 }
 
-func newHarness(t *testing.T) *harness {
+func newHarness(t *testing.T, simConfig ...func(*simulator.Config)) *harness {
 	t.Helper()
 	h := &harness{t: t, ctx: context.Background(), ns: "odc-" + rand.String(6),
 		simClock: clocktesting.NewFakeClock(t0), clock: clocktesting.NewFakeClock(t0)}
@@ -56,8 +56,12 @@ func newHarness(t *testing.T) *harness {
 	}
 	// A seed of its own gives each test's simulator its own IDs: the caps count customers
 	// across the whole (shared) API server.
-	sim, err := simulator.New(simulator.Config{APIKeys: []string{"sk"}, Clock: h.simClock, WallClock: clocktesting.NewFakeClock(t0),
-		Seed: uint64(rand.Int())})
+	cfg := simulator.Config{APIKeys: []string{"sk"}, Clock: h.simClock, WallClock: clocktesting.NewFakeClock(t0),
+		Seed: uint64(rand.Int())}
+	for _, mutate := range simConfig {
+		mutate(&cfg)
+	}
+	sim, err := simulator.New(cfg)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -206,6 +210,21 @@ type countingAPI struct {
 	calls       map[string]int
 	crashCharge bool
 	afterCharge func() // runs after a charge reached Dodo, before the reconcile ends
+	// payment, when set, changes what a payment read returns (a state the simulator
+	// does not make, such as requires_customer_action).
+	payment func(*dodo.Payment)
+}
+
+func (c *countingAPI) GetPayment(ctx context.Context, id string) (*dodo.Payment, error) {
+	c.add("GetPayment")
+	p, err := c.PaymentsAPI.GetPayment(ctx, id)
+	c.mu.Lock()
+	change := c.payment
+	c.mu.Unlock()
+	if err == nil && change != nil {
+		change(p)
+	}
+	return p, err
 }
 
 type crash struct{}
