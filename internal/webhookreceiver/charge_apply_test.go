@@ -36,6 +36,10 @@ func TestApplyPaymentToAttempt(t *testing.T) {
 			billingv1alpha1.AttemptPending, ""},
 		"already recorded": {withOutcome(pendingAttempt(1, "pay_1"), billingv1alpha1.AttemptSucceeded), dodo.PaymentStatusSucceeded,
 			outcomeDuplicate, billingv1alpha1.AttemptSucceeded, ""},
+		// The controller counts a cancelled payment as a failed attempt; so does the receiver
+		// (chargestate.OutcomeOf), so the two never disagree.
+		"cancelled payment fails the attempt": {pendingAttempt(1, "pay_1"), dodo.PaymentStatusCancelled, outcomeApplied,
+			billingv1alpha1.AttemptFailed, ""},
 		"final outcome never flips": {withOutcome(pendingAttempt(1, "pay_1"), billingv1alpha1.AttemptSucceeded), dodo.PaymentStatusFailed,
 			outcomeStale, billingv1alpha1.AttemptSucceeded, ""},
 	} {

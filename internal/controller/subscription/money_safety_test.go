@@ -90,10 +90,19 @@ func (h *harness) deleteAndSettle(name string) {
 func TestPlanChangeIsNotSentTwiceWhenTheProcessDiesAfterTheCall(t *testing.T) {
 	h := newHarness(t)
 	activeSubscription(t, h, "plan")
-	h.update("plan", func(s *billingv1alpha1.Subscription) { s.Spec.Quantity = 3 })
+	// prevent_change: Dodo switches the plan only once the proration payment succeeds, so
+	// right after the crash the subscription still shows the old plan.
+	h.update("plan", func(s *billingv1alpha1.Subscription) {
+		s.Spec.Quantity = 3
+		s.Spec.PlanChange = &billingv1alpha1.PlanChangeSpec{OnPaymentFailure: "prevent_change"}
+	})
 	h.api.crashAfter = "ChangePlan"
 	h.runCrashing("plan")
 	h.settle("plan")
+	h.clock.Step(2 * time.Hour) // the next read, before Dodo applied the change
+	h.settle("plan")
+	h.simClock.Step(time.Minute)
+	h.sim.ProcessDue()
 	h.clock.Step(2 * time.Hour)
 	h.settle("plan")
 	if n := h.api.snapshot()["ChangePlan"]; n != 1 {
