@@ -55,6 +55,14 @@ func main() {
 	flag.DurationVar(&opts.subscription.ResyncInterval, "resync-interval", time.Hour, "How often each subscription is read from Dodo.")
 	flag.DurationVar(&opts.subscription.CreateSettle, "create-settle", 30*time.Second,
 		"Wait after an unanswered create before looking the subscription up.")
+	flag.DurationVar(&opts.subscription.CreateAbsentAfter, "create-absent-after", 5*time.Minute,
+		"After an unanswered create, believe a lookup that finds nothing only this long after the call "+
+			"(Dodo's lists lag behind its writes); only then is the create made again.")
+	flag.DurationVar(&opts.charges.Settle, "charge-settle", 30*time.Second,
+		"Wait after an unanswered charge before looking its payment up.")
+	flag.DurationVar(&opts.charges.AbsentAfter, "charge-absent-after", 5*time.Minute,
+		"After an unanswered charge, believe a lookup that finds no payment only this long after the call; "+
+			"only then is the attempt made again.")
 	flag.IntVar(&opts.subscription.MaxConcurrentReconciles, "max-concurrent-reconciles", 4, "Parallel reconciles per controller.")
 	flag.IntVar(&opts.charges.MaxInFlightPerCustomer, "max-charges-in-flight-per-customer", 1,
 		"Charge attempts in flight at once for one customer, retries included.")

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/dodo-operator/dodo-operator/internal/faulttest/harness"
+	"github.com/dodo-operator/dodo-operator/internal/simulator"
 )
 
 // sys is the system every test shares: one control plane, one simulator and one webhook
@@ -45,14 +46,15 @@ func runSuite(m *testing.M) int {
 	bins, err := harness.BuildBinaries(ctx, filepath.Join(dir, "bin"))
 	if err == nil {
 		sys, err = harness.StartSystem(ctx, dir, bins, harness.SystemOptions{
-			Sim: harness.SimOptions{Seed: seed}, Receiver: true, ReceiverViaProxy: true, ProxySeed: seed,
+			Sim: harness.SimOptions{Seed: seed, Pessimism: pessimism()}, Receiver: true, ReceiverViaProxy: true, ProxySeed: seed,
 		})
 	}
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "starting the system:", err)
 		return 1
 	}
-	fmt.Printf("faulttest: seed %d (FAULTTEST_SEED), long form %v, logs in %s\n", seed, longForm, dir)
+	fmt.Printf("faulttest: seed %d (FAULTTEST_SEED), long form %v, pessimistic simulator (list lag %s), logs in %s\n",
+		seed, longForm, listLag, dir)
 	code := m.Run()
 	if err := sys.Stop(); err != nil {
 		fmt.Fprintln(os.Stderr, "stopping the system:", err)
@@ -63,4 +65,15 @@ func runSuite(m *testing.M) int {
 		fmt.Fprintln(os.Stderr, "faulttest: logs kept in", dir)
 	}
 	return code
+}
+
+// listLag is how far the simulator's lists lag behind its writes in the fault suite.
+const listLag = 2 * time.Second
+
+// pessimism is the simulator the fault suite runs against: every convenience Dodo does not
+// document is off (docs/reliability.md, "Pessimistic mode").
+func pessimism() simulator.Pessimism {
+	p := simulator.FullPessimism()
+	p.ListLag = listLag
+	return p
 }

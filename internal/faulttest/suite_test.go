@@ -27,11 +27,14 @@ type suite struct {
 	order  []string
 }
 
-// testOperator are the operator settings of the crash-style tests: a short create settle
-// and resync so that recovery paths finish in seconds, no client-side throttling.
+// testOperator are the operator settings of the crash-style tests: short settle, absence
+// and resync times so that recovery paths finish in seconds, no client-side throttling.
+// The absence windows stay above the simulator's list lag (main_test.go), as the defaults
+// do above Dodo's.
 func testOperator() harness.OperatorOptions {
 	return harness.OperatorOptions{
 		ResyncInterval: 5 * time.Second, CreateSettle: time.Second, ChargeOutcomeTimeout: 5 * time.Second,
+		CreateAbsentAfter: 4 * listLag, ChargeSettle: time.Second, ChargeAbsentAfter: 4 * listLag,
 		RequestsPerSecond: 1000, MaxChargesInFlight: 1000, MaxConcurrentReconciles: 4,
 	}
 }

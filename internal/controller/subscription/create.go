@@ -107,7 +107,7 @@ func (r *Reconciler) recordCreated(ctx context.Context, s *scope, resp *dodo.Cre
 }
 
 // resolvePendingCreate looks for a subscription a lost create may have made, by the
-// metadata stamped on it, before allowing a new create (docs/reliability.md, "guarded calls").
+// metadata stamped on it, before allowing a new create (docs/money-safety.md).
 func (r *Reconciler) resolvePendingCreate(ctx context.Context, s *scope) (string, ctrl.Result, error) {
 	st := &s.sub.Status
 	id, wait, err := r.lookupPendingCreate(ctx, s)

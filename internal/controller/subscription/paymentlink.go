@@ -21,7 +21,7 @@ const (
 
 // observePaymentLink recovers the payment link of a pending subscription whose create
 // answer was lost: the subscription's first payment carries the same link
-// (docs/reliability.md, "lost create answers"). One bounded list and one read, only while
+// (docs/money-safety.md, "Lost answers"). One bounded list and one read, only while
 // the link is unknown.
 func (r *Reconciler) observePaymentLink(ctx context.Context, s *scope, observed *dodo.Subscription) error {
 	st := &s.sub.Status

@@ -2,7 +2,7 @@
 // (a create or a charge), and when an empty lookup may be believed. No Dodo call takes an
 // idempotency key, and Dodo's lists lag behind its writes, so the lookup waits from the
 // latest moment the call can have been sent, and "nothing was made" is concluded only
-// after the lists kept showing nothing for a while (docs/reliability.md, "guarded calls").
+// after the lists kept showing nothing for a while (docs/money-safety.md).
 package unanswered
 
 import (

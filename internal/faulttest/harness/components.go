@@ -24,6 +24,9 @@ type OperatorOptions struct {
 	// ResyncInterval, CreateSettle and ChargeOutcomeTimeout map to the flags of the same
 	// meaning.
 	ResyncInterval, CreateSettle, ChargeOutcomeTimeout time.Duration
+	// CreateAbsentAfter, ChargeSettle and ChargeAbsentAfter map to --create-absent-after,
+	// --charge-settle and --charge-absent-after (the lookups after an unanswered call).
+	CreateAbsentAfter, ChargeSettle, ChargeAbsentAfter time.Duration
 	// MaxConcurrentReconciles maps to --max-concurrent-reconciles.
 	MaxConcurrentReconciles int
 	// RequestsPerSecond maps to --dodo-requests-per-second (0 keeps the 1.5/s default).
@@ -57,6 +60,9 @@ func NewOperator(o OperatorOptions) (*Component, error) {
 	args = appendDuration(args, "--resync-interval", o.ResyncInterval)
 	args = appendDuration(args, "--create-settle", o.CreateSettle)
 	args = appendDuration(args, "--charge-outcome-timeout", o.ChargeOutcomeTimeout)
+	args = appendDuration(args, "--create-absent-after", o.CreateAbsentAfter)
+	args = appendDuration(args, "--charge-settle", o.ChargeSettle)
+	args = appendDuration(args, "--charge-absent-after", o.ChargeAbsentAfter)
 	args = appendInt(args, "--max-concurrent-reconciles", o.MaxConcurrentReconciles)
 	args = appendInt(args, "--max-charges-in-flight", o.MaxChargesInFlight)
 	if o.RequestsPerSecond > 0 {
