@@ -109,7 +109,8 @@ func historyStart(s *scope, sub *billingv1alpha1.Subscription) time.Time {
 // paymentsBetween lists the payments matching params created in [from, to]. A window whose
 // list does not fit in one page (or that Dodo refuses at its page cap) is halved, so no
 // answer depends on a page past the cap; at most maxListCalls calls.
-func (r *Reconciler) paymentsBetween(ctx context.Context, params dodo.ListPaymentsParams, from, to time.Time) ([]dodo.PaymentListItem, error) {
+func (r *Reconciler) paymentsBetween(ctx context.Context, params dodo.ListPaymentsParams,
+	from, to time.Time) ([]dodo.PaymentListItem, error) {
 	var out []dodo.PaymentListItem
 	seen := map[string]bool{}
 	calls := 0
@@ -142,6 +143,28 @@ func (r *Reconciler) paymentsBetween(ctx context.Context, params dodo.ListPaymen
 		return walk(mid, to) // both bounds are inclusive: seen drops the overlap
 	}
 	return out, walk(from, to)
+}
+
+// retryDecision gathers what the policy needs after a declined attempt (the dues
+// evidence, the card's latest decline outside the charge, a person's annotation) and
+// decides. done: settledByDues ended or stalled the charge, and d is empty.
+func (r *Reconciler) retryDecision(ctx context.Context, s *scope, sub *billingv1alpha1.Subscription,
+	last *billingv1alpha1.ChargeAttempt) (d decision, done bool, err error) {
+	st := &s.charge.Status
+	allowed := retryAllowed(s.charge)
+	if done, err := r.settledByDues(ctx, s, sub, last, allowed); done || err != nil {
+		return decision{}, done, err
+	}
+	card, err := r.latestDeclineOnCard(ctx, s, sub)
+	if err != nil {
+		return decision{}, false, err
+	}
+	anchor := st.Attempts[0].StartedAt.Time
+	if st.AnchorTime != nil {
+		anchor = st.AnchorTime.Time
+	}
+	return decideAfterDecline(retryInput{policy: policyOf(&s.charge.Spec), attempts: st.Attempts, anchor: anchor,
+		spreadKey: st.ChargeKey, card: card, allowed: allowed}), false, nil
 }
 
 // settledByDues ends the charge Succeeded when the amount its last attempt failed to
@@ -244,7 +267,8 @@ func (r *Reconciler) latestDeclineOnCard(ctx context.Context, s *scope, sub *bil
 	if err != nil {
 		return nil, fmt.Errorf("reading payment %s, the subscription's latest decline: %w", lp.PaymentID, err)
 	}
-	if method := derefString(p.PaymentMethodID); method != "" && sub.Status.PaymentMethodID != "" && method != sub.Status.PaymentMethodID {
+	current := sub.Status.PaymentMethodID
+	if method := derefString(p.PaymentMethodID); method != "" && current != "" && method != current {
 		return nil, nil // another payment method: a retry does not charge it
 	}
 	d := &cardDecline{paymentID: lp.PaymentID, code: lp.DeclineCode}

@@ -67,21 +67,10 @@ func (r *Reconciler) reconcileNormal(ctx context.Context, s *scope) (ctrl.Result
 func (r *Reconciler) afterFailure(ctx context.Context, s *scope, sub *billingv1alpha1.Subscription,
 	last *billingv1alpha1.ChargeAttempt) (ctrl.Result, error) {
 	st := &s.charge.Status
-	allowed := retryAllowed(s.charge)
-	if done, err := r.settledByDues(ctx, s, sub, last, allowed); done || err != nil {
+	d, done, err := r.retryDecision(ctx, s, sub, last)
+	if done || err != nil {
 		return ctrl.Result{}, err
 	}
-	card, err := r.latestDeclineOnCard(ctx, s, sub)
-	if err != nil {
-		return ctrl.Result{}, err
-	}
-	p := policyOf(&s.charge.Spec)
-	anchor := st.Attempts[0].StartedAt.Time
-	if st.AnchorTime != nil {
-		anchor = st.AnchorTime.Time
-	}
-	d := decideAfterDecline(retryInput{policy: p, attempts: st.Attempts, anchor: anchor, spreadKey: st.ChargeKey,
-		card: card, allowed: allowed})
 	switch d.action {
 	case actionStop:
 		r.end(s, billingv1alpha1.ChargePhaseFailed, d.reason, d.message)
@@ -100,8 +89,9 @@ func (r *Reconciler) afterFailure(ctx context.Context, s *scope, sub *billingv1a
 		st.NextAttemptAt = &next
 		// The on-demand guide: tell the customer before the next attempt.
 		r.event(s.charge, corev1.EventTypeNormal, reasonRetryScheduled, "ScheduleRetry",
-			"Attempt %d was declined (%s); attempt %d of %d will charge %d %s at %s", last.Number, displayCode(last.DeclineCode),
-			last.Number+1, p.maxAttempts, s.charge.Spec.Amount, s.charge.Spec.Currency, d.next.UTC().Format(time.RFC3339))
+			"Attempt %d was declined (%s); attempt %d of %d will charge %d %s at %s", last.Number,
+			displayCode(last.DeclineCode), last.Number+1, policyOf(&s.charge.Spec).maxAttempts,
+			s.charge.Spec.Amount, s.charge.Spec.Currency, d.next.UTC().Format(time.RFC3339))
 	}
 	if wait := d.next.Sub(s.now); wait > 0 {
 		return ctrl.Result{RequeueAfter: wait}, nil

@@ -100,19 +100,12 @@ type decision struct {
 // be retryable unless a person allows one more attempt. See docs/retry-policy.md.
 func decideAfterDecline(in retryInput) decision {
 	last := in.attempts[len(in.attempts)-1]
-	codes := []string{last.DeclineCode}
-	sources := []string{fmt.Sprintf("attempt %d", last.Number)}
-	// The latest decline on the card counts when it is at least as recent as the last
-	// attempt; a hard one always does: that card is never charged again.
-	if c := in.card; c != nil && (dodo.ClassifyDecline(c.code).NeverRetry || c.at.IsZero() || !c.at.Before(last.StartedAt.Time)) {
-		codes = append(codes, c.code)
-		sources = append(sources, "payment "+c.paymentID+" on the same payment method, outside this charge,")
-	}
-	for i, code := range codes {
-		if dodo.ClassifyDecline(code).NeverRetry {
+	weighed := declinesToWeigh(in)
+	for _, w := range weighed {
+		if dodo.ClassifyDecline(w.code).NeverRetry {
 			return decision{action: actionStop, reason: reasonHardDecline, message: fmt.Sprintf("The payment method was "+
 				"declined with %s (%s), a decline that must not be retried on the same payment method; "+
-				"no further attempt will be made.", displayCode(code), sources[i])}
+				"no further attempt will be made.", displayCode(w.code), w.source)}
 		}
 	}
 	switch n := len(in.attempts); {
@@ -123,16 +116,38 @@ func decideAfterDecline(in retryInput) decision {
 		return decision{action: actionStop, reason: reasonRepeatedDecline, message: "The same decline (" + last.DeclineCode +
 			") repeated; retries stop, as the on-demand guide asks. Create a new charge after the customer fixes the payment method."}
 	}
-	for i, code := range codes {
-		if !dodo.ClassifyDecline(code).Retryable && !in.allowed {
+	for _, w := range weighed {
+		if !dodo.ClassifyDecline(w.code).Retryable && !in.allowed {
 			return decision{action: actionAskPerson, reason: reasonNotRetryable, message: fmt.Sprintf("%s was declined with %s, "+
 				"which is not on the list of retryable declines (docs/retry-policy.md); no attempt is made. To allow one more "+
 				"attempt, set the annotation %s to %q; otherwise delete this charge.",
-				sources[i], displayCode(code), AnnotationAllowRetry, fmt.Sprint(last.Number))}
+				w.source, displayCode(w.code), AnnotationAllowRetry, fmt.Sprint(last.Number))}
 		}
 	}
 	next := nextAttemptAt(in.policy, last.StartedAt.Time, in.anchor, len(in.attempts)+1, in.spreadKey)
 	return decision{action: actionRetry, next: next}
+}
+
+// weighedDecline is a decline the decision looks at, with where it comes from.
+type weighedDecline struct {
+	code   string
+	source string
+}
+
+// declinesToWeigh are the last attempt's decline and, when it counts, the card's latest
+// decline outside the charge: when it is at least as recent as the last attempt, or when
+// it is hard (a card with a hard decline is never charged again), or of unknown time.
+func declinesToWeigh(in retryInput) []weighedDecline {
+	last := in.attempts[len(in.attempts)-1]
+	out := []weighedDecline{{last.DeclineCode, fmt.Sprintf("attempt %d", last.Number)}}
+	c := in.card
+	if c == nil {
+		return out
+	}
+	if dodo.ClassifyDecline(c.code).NeverRetry || c.at.IsZero() || !c.at.Before(last.StartedAt.Time) {
+		out = append(out, weighedDecline{c.code, "payment " + c.paymentID + " on the same payment method, outside this charge,"})
+	}
+	return out
 }
 
 func displayCode(code string) string {

@@ -29,6 +29,8 @@ type scriptedAPI struct {
 	capRefuses bool // past the cap the server answers 422 instead of an empty page
 	charges    int  // Charge calls: money moves
 	dues       int  // UpdatePaymentMethod calls: money moves on an on_hold subscription
+	// chargeMetadata is the metadata of the last Charge call.
+	chargeMetadata map[string]string
 }
 
 func newScriptedAPI(payments ...*dodo.Payment) *scriptedAPI {
@@ -43,6 +45,7 @@ func (a *scriptedAPI) Charge(_ context.Context, subID string, req dodo.ChargeReq
 	a.mu.Lock()
 	defer a.mu.Unlock()
 	a.charges++
+	a.chargeMetadata = req.Metadata
 	return &dodo.ChargeResponse{PaymentID: fmt.Sprintf("pay_new_%d", a.charges+a.dues)}, nil
 }
 
