@@ -157,18 +157,20 @@ func displayCode(code string) string {
 	return code
 }
 
-// nextAttemptAt is when attempt number next (2..) is due: the first instant at the
-// anchor's UTC time of day that is at least the interval after the previous attempt, plus
-// the charge's spread. Counting from the previous attempt (not the first) means a late
-// attempt never makes the next one due at once; the spread is added, never subtracted.
+// nextAttemptAt is when attempt number next (2..) is due: the first instant at the charge's
+// time of day that is at least the interval after the previous attempt started. The
+// charge's time of day is the anchor's (UTC) plus its spread, so attempts that run on time
+// keep the guide's days (3, 10, 17); counting from the previous attempt (not the first)
+// means a late attempt never makes the next one due at once, and the spread never brings
+// an attempt closer than its interval. Times are whole seconds, as status keeps them.
 func nextAttemptAt(p policy, previous, anchor time.Time, next int, spreadKey string) time.Time {
-	earliest := previous.UTC().Add(p.interval(next))
-	a := anchor.UTC()
-	due := time.Date(earliest.Year(), earliest.Month(), earliest.Day(), a.Hour(), a.Minute(), a.Second(), 0, time.UTC)
+	earliest := previous.UTC().Truncate(time.Second).Add(p.interval(next))
+	slot := anchor.UTC().Truncate(time.Second).Add(spread(spreadKey))
+	due := time.Date(earliest.Year(), earliest.Month(), earliest.Day(), slot.Hour(), slot.Minute(), slot.Second(), 0, time.UTC)
 	if due.Before(earliest) {
 		due = due.AddDate(0, 0, 1)
 	}
-	return due.Add(spread(spreadKey))
+	return due
 }
 
 // spread is a stable offset in [0, spreadWindow) for a key, in whole seconds like the

@@ -70,6 +70,9 @@ type oracleStats struct {
 	capacityWaits, outageWaits, blockedWaits       int
 	resolutions                                    int
 	violations                                     []string
+	// offsets are the charges' spreads seen: "do not bunch many subscriptions at the
+	// same instant".
+	offsets map[time.Duration]bool
 }
 
 func (st *oracleStats) violate(c *simCharge, format string, args ...any) {
@@ -255,20 +258,14 @@ func operatorOutcome(d decision, done bool, s *scope) string {
 		reasonRepeatedDecline: outRepeat}[d.reason]
 }
 
-// checkSchedule: the retry is due at the anchor's time of day, within the documented
-// spread after the oracle's earliest instant, by the same offset for every retry.
+// checkSchedule: the retry is due as guideScheduleProblem says, with one spread per charge.
 func (a *simAccount) checkSchedule(c *simCharge, next time.Time, want oracleVerdict) {
-	offset := next.Sub(want.earliest)
-	if offset < 0 || offset >= spreadWindow {
-		a.stats.violate(c, "next attempt %v is %v from the guide's earliest %v", next, offset, want.earliest)
-	}
-	if c.spread != nil && *c.spread != offset {
-		a.stats.violate(c, "the spread moved from %v to %v", *c.spread, offset)
+	problem, offset := guideScheduleProblem(next, want.notBefore, c.anchor, c.spread)
+	if problem != "" {
+		a.stats.violate(c, "%s", problem)
 	}
 	c.spread = &offset
-	if tod := (secondOfDay(next) - secondOfDay(c.anchor) + 86400) % 86400; time.Duration(tod)*time.Second >= spreadWindow {
-		a.stats.violate(c, "next attempt %v is not at the anchor's time of day %v", next, c.anchor)
-	}
+	a.stats.offsets[offset] = true
 }
 
 func (c *simCharge) facts() oracleFacts {

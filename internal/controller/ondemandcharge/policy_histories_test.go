@@ -36,9 +36,9 @@ func TestRetryPolicyAgainstTheOracle(t *testing.T) {
 	began := time.Now()
 	stats := runOracle(seed, histories)
 	t.Logf("RETRY-ORACLE seed=%d histories=%d decisions=%d attempts=%d metadata-checks=%d violations=%d outcomes=%v "+
-		"waits: capacity=%d outage=%d paused-or-waiting=%d; person resolutions=%d; %v", seed, stats.histories, stats.decisions,
+		"waits: capacity=%d outage=%d paused-or-waiting=%d; person resolutions=%d; distinct spreads=%d; %v", seed, stats.histories, stats.decisions,
 		stats.attempts, stats.metadataChecks, len(stats.violations), stats.outcomes, stats.capacityWaits, stats.outageWaits,
-		stats.blockedWaits, stats.resolutions, time.Since(began).Round(time.Millisecond))
+		stats.blockedWaits, stats.resolutions, len(stats.offsets), time.Since(began).Round(time.Millisecond))
 	for i, v := range stats.violations {
 		if i == oracleViolationsMax {
 			break
@@ -54,6 +54,10 @@ func TestRetryPolicyAgainstTheOracle(t *testing.T) {
 			t.Errorf("outcome %s decided only %d times", out, stats.outcomes[out])
 		}
 	}
+	// Charges anchored to the same minute must not retry at the same instant.
+	if len(stats.offsets) < 100 {
+		t.Errorf("retries used only %d distinct spreads", len(stats.offsets))
+	}
 	if stats.histories != histories || stats.capacityWaits == 0 || stats.outageWaits == 0 || stats.blockedWaits == 0 ||
 		stats.resolutions == 0 || stats.metadataChecks == 0 {
 		t.Errorf("a part of the model was not exercised: %+v", stats)
@@ -62,7 +66,7 @@ func TestRetryPolicyAgainstTheOracle(t *testing.T) {
 
 func runOracle(seed uint64, histories int) *oracleStats {
 	g := newGenerator(seed)
-	stats := &oracleStats{outcomes: map[string]int{}}
+	stats := &oracleStats{outcomes: map[string]int{}, offsets: map[time.Duration]bool{}}
 	for account := 0; account*chargesPerAccount < histories; account++ {
 		a := &simAccount{capacity: newCapacity(simPerCustomer, simInFlight), inFlight: map[*simCharge]bool{}, stats: stats}
 		for range outagesPerAccount {

@@ -1,6 +1,7 @@
 package ondemandcharge
 
 import (
+	"fmt"
 	"time"
 
 	"github.com/dodo-operator/dodo-operator/internal/dodo"
@@ -81,10 +82,10 @@ const (
 	outRetry   = "retry"
 )
 
-// oracleVerdict: the outcome, and for a retry the earliest instant the guide allows.
+// oracleVerdict: the outcome, and for a retry the instant the interval ends.
 type oracleVerdict struct {
-	outcome  string
-	earliest time.Time
+	outcome   string
+	notBefore time.Time
 }
 
 func oracleDecide(f oracleFacts) oracleVerdict {
@@ -120,7 +121,7 @@ func oracleDecide(f oracleFacts) oracleVerdict {
 			return oracleVerdict{outcome: outPerson}
 		}
 	}
-	return oracleVerdict{outcome: outRetry, earliest: guideEarliest(f, last.start, n)}
+	return oracleVerdict{outcome: outRetry, notBefore: guideNotBefore(f, last.start, n)}
 }
 
 // oracleDues: "a failed charge settled by a dues payment is paid and must never be charged
@@ -164,9 +165,9 @@ func latestOf(ledger []ledgerEntry) (ledgerEntry, bool) {
 	return latest, found
 }
 
-// guideEarliest: the gap after attempt n counts from attempt n ("+3 days", "+7 more
-// days"), and retries run at the anchor's time of day in UTC, never before the gap ends.
-func guideEarliest(f oracleFacts, lastStart time.Time, n int) time.Time {
+// guideNotBefore: the gap after attempt n counts from attempt n ("+3 days", "+7 more
+// days"); no retry starts before it has passed.
+func guideNotBefore(f oracleFacts, lastStart time.Time, n int) time.Time {
 	gaps := guideGaps
 	if len(f.gaps) > 0 {
 		gaps = f.gaps
@@ -175,13 +176,26 @@ func guideEarliest(f oracleFacts, lastStart time.Time, n int) time.Time {
 	if n-1 < len(gaps) {
 		gap = gaps[n-1]
 	}
-	t := lastStart.UTC().Add(gap)
-	wait := (secondOfDay(f.anchor) - secondOfDay(t) + 86400) % 86400
-	earliest := t.Truncate(time.Second).Add(time.Duration(wait) * time.Second)
-	if earliest.Before(t) {
-		earliest = earliest.Add(24 * time.Hour)
+	return lastStart.UTC().Add(gap)
+}
+
+// guideScheduleProblem checks a scheduled retry against "anchor retries to the mandate's
+// time of day; use UTC" and docs/retry-policy.md's spread: due at or after notBefore, at
+// the anchor's time of day plus an offset under spreadWindow that is the same for every
+// retry of the charge (offset, nil before the first), and at the first such instant.
+func guideScheduleProblem(due, notBefore, anchor time.Time, offset *time.Duration) (string, time.Duration) {
+	tod := time.Duration((secondOfDay(due)-secondOfDay(anchor)+86400)%86400) * time.Second
+	switch {
+	case due.Before(notBefore):
+		return fmt.Sprintf("due %v, before the interval ends at %v", due, notBefore), tod
+	case !due.Add(-24 * time.Hour).Before(notBefore):
+		return fmt.Sprintf("due %v, a day or more after the first allowed instant %v", due, notBefore), tod
+	case tod >= spreadWindow:
+		return fmt.Sprintf("due %v, %v after the anchor's time of day %v", due, tod, anchor.UTC()), tod
+	case offset != nil && *offset != tod:
+		return fmt.Sprintf("due %v: the spread moved from %v to %v", due, *offset, tod), tod
 	}
-	return earliest
+	return "", tod
 }
 
 func secondOfDay(t time.Time) int {
@@ -205,8 +219,8 @@ func (a *simAccount) checkRetryStart(c *simCharge, now time.Time, number int) {
 	if number > maxAttempts || number != len(c.attempts)+1 {
 		a.stats.violate(c, "attempt %d of at most %d (%d declined before)", number, maxAttempts, len(c.attempts))
 	}
-	if gap := guideEarliest(f, prev.start, len(c.attempts)); now.Before(gap) || now.Before(c.due) {
-		a.stats.violate(c, "attempt %d at %v: the guide's earliest is %v, the due time %v", number, now, gap, c.due)
+	if notBefore := guideNotBefore(f, prev.start, len(c.attempts)); now.Before(notBefore) || now.Before(c.due) {
+		a.stats.violate(c, "attempt %d at %v: the interval ends at %v, the due time is %v", number, now, notBefore, c.due)
 	}
 	for _, at := range c.attempts {
 		if guideNeverAgain(at.code) {

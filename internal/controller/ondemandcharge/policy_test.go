@@ -104,6 +104,10 @@ func TestNextAttemptAtKeepsTheAnchorTimeOfDay(t *testing.T) {
 		"ExactlyAtTheAnchor":    {p, time.Date(2026, 2, 9, 13, 10, 0, 0, time.UTC), mandate, 4, time.Date(2026, 2, 16, 13, 10, 0, 0, time.UTC)},
 		"AnchorJustAfterMidnight": {p, time.Date(2026, 5, 1, 23, 50, 0, 0, time.UTC), time.Date(2026, 1, 1, 0, 5, 0, 0, time.UTC), 2,
 			time.Date(2026, 5, 5, 0, 5, 0, 0, time.UTC)},
+		// An attempt that ran on time, at the anchor plus the spread: the next keeps the
+		// guide's day (10, not 11).
+		"OnTimeKeepsTheGuideDays": {p, time.Date(2026, 2, 2, 13, 10, 0, 0, time.UTC).Add(s), mandate, 3,
+			time.Date(2026, 2, 9, 13, 10, 0, 0, time.UTC)},
 		"LeapYearFebruary": {p, time.Date(2028, 2, 27, 9, 0, 0, 0, time.UTC), mandate, 2, time.Date(2028, 3, 1, 13, 10, 0, 0, time.UTC)},
 		"NoDSTShiftInUTC":  {p, time.Date(2026, 3, 27, 13, 10, 0, 0, time.FixedZone("CET", 3600)), mandate, 2, time.Date(2026, 3, 30, 13, 10, 0, 0, time.UTC)},
 		"CustomOneDay": {policy{2, []time.Duration{24 * time.Hour}}, time.Date(2026, 5, 1, 23, 0, 0, 0, time.UTC),
