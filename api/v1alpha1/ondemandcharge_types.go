@@ -51,8 +51,16 @@ type OnDemandChargeSpec struct {
 	// +kubebuilder:validation:XValidation:rule="self.matches('^[A-Za-z0-9._:/-]+$')",message="chargeKey must use letters, digits and . _ : / - only"
 	ChargeKey string `json:"chargeKey,omitempty"`
 
-	// retryPolicy bounds retries of a declined charge. Hard declines (stolen card, fraud,
-	// do not honor, ...) are never retried, whatever the policy says.
+	// retryPolicy bounds retries of a declined charge (docs/retry-policy.md). Whatever it
+	// says, only declines known to be retryable are retried: INSUFFICIENT_FUNDS,
+	// LIMIT_EXCEEDED, CARD_VELOCITY_EXCEEDED, PROCESSING_ERROR, NETWORK_ERROR,
+	// NETWORK_TIMEOUT and TRY_AGAIN_LATER. Hard declines and the on-demand guide's skip list
+	// (STOLEN_CARD, DO_NOT_HONOR, FRAUDULENT, PICKUP_CARD, AUTHENTICATION_FAILURE,
+	// LOST_CARD) end the charge Failed, also when the subscription's payment method received
+	// them outside this charge; the same decline twice in a row ends it too. Any other
+	// decline (unknown, empty, or one the customer must fix) stops retries and waits for a
+	// person (Stalled): the annotation billing.dodo-operator.io/allow-retry set to the
+	// declined attempt's number allows one more attempt.
 	// +optional
 	RetryPolicy *ChargeRetryPolicy `json:"retryPolicy,omitempty"`
 }
@@ -77,8 +85,13 @@ type ChargeRetryPolicy struct {
 	MaxAttempts *int32 `json:"maxAttempts,omitempty"`
 
 	// intervals between attempts, each at least 24h, for example ["72h", "168h", "168h"]
-	// (the default: day 0, day 3, day 10, day 17). Attempts keep the time of day of the
-	// first one (or of the mandate, when known).
+	// (the default: day 0, day 3, day 10, day 17 when no attempt runs late). Attempt n+1
+	// is due at the first instant at the charge's time of day that is at least
+	// intervals[n-1] after attempt n started. The charge's time of day is
+	// status.anchorTime's (UTC) plus its spread: a stable offset under 15 minutes, derived
+	// from the charge key, so that charges anchored to the same minute do not reach the
+	// card networks together. No attempt is ever closer than its interval to the previous
+	// one, however late that one ran.
 	// +optional
 	// +listType=atomic
 	// +kubebuilder:validation:MaxItems=3
@@ -180,11 +193,14 @@ type OnDemandChargeStatus struct {
 	// attemptCount is the number of attempts made (for kubectl get).
 	// +optional
 	AttemptCount int32 `json:"attemptCount,omitempty"`
-	// anchorTime gives every attempt its time of day (UTC): the subscription's mandate
-	// (activation) time when known, otherwise the first attempt's.
+	// anchorTime gives every retry its time of day (UTC): the subscription's mandate
+	// (activation) time when known, otherwise the first attempt's. Retries start at this
+	// time of day plus the charge's spread (under 15 minutes).
 	// +optional
 	AnchorTime *metav1.Time `json:"anchorTime,omitempty"`
-	// nextAttemptAt is when the next attempt is due, if one is scheduled.
+	// nextAttemptAt is when the next attempt is due, if one is scheduled (see
+	// spec.retryPolicy.intervals for the rule); recomputed from the attempts on every
+	// reconcile.
 	// +optional
 	NextAttemptAt *metav1.Time `json:"nextAttemptAt,omitempty"`
 	// recentWebhookIDs are the webhook-id values applied most recently (newest last).
