@@ -239,7 +239,7 @@ func (r *Reconciler) findPendingPayment(ctx context.Context, s *scope, last *bil
 		s.out.err = errOutcomeUnknown
 		return ctrl.Result{RequeueAfter: wait}, nil
 	}
-	// Bounded on both sides: payment lists cap page numbers (docs/reliability.md).
+	// Bounded on both sides: payment lists cap page numbers (docs/money-safety.md).
 	since, until := last.StartedAt.Add(-time.Hour), s.now.Add(time.Hour)
 	payments, err := r.API.ListAllPayments(ctx, dodo.ListPaymentsParams{SubscriptionID: s.charge.Status.SubscriptionID,
 		CreatedAtGTE: &since, CreatedAtLTE: &until, PageSize: 100})

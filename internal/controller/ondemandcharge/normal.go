@@ -12,6 +12,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	billingv1alpha1 "github.com/dodo-operator/dodo-operator/api/v1alpha1"
+	"github.com/dodo-operator/dodo-operator/internal/chargestate"
 	"github.com/dodo-operator/dodo-operator/internal/dodo"
 	"github.com/dodo-operator/dodo-operator/internal/providerstate"
 )
@@ -23,7 +24,7 @@ const requeueNow = 100 * time.Millisecond
 func (r *Reconciler) reconcileNormal(ctx context.Context, s *scope) (ctrl.Result, error) {
 	st := &s.charge.Status
 	if st.ChargeKey == "" {
-		st.ChargeKey = chargeKeyOf(s.charge)
+		st.ChargeKey = chargestate.KeyOf(s.charge)
 	}
 	if isFinished(st.Phase) {
 		r.capacityOrInit().release(client.ObjectKeyFromObject(s.charge))
@@ -126,6 +127,12 @@ func (r *Reconciler) subscriptionFor(ctx context.Context, s *scope) (*billingv1a
 		}
 		return nil, err
 	}
+	if w, stall := ownershipStop(s.charge, sub); stall != nil {
+		s.out.stalled = stall
+		return nil, nil
+	} else if w != nil {
+		return wait(w.reason, "%s", w.message)
+	}
 	status := dodo.SubscriptionStatus(sub.Status.ProviderStatus)
 	switch {
 	case sub.Spec.OnDemand == nil:
@@ -140,8 +147,31 @@ func (r *Reconciler) subscriptionFor(ctx context.Context, s *scope) (*billingv1a
 		return sub, nil // a retry pays the dues (payments-api.md 9.2)
 	case status != dodo.SubscriptionStatusActive:
 		return wait("SubscriptionNotActive", "Subscription %s is %q in Dodo; charges need it active.", key.Name, status)
+	case sub.Status.CancelAtNextBillingDate:
+		return wait(reasonScheduledCancellation, "Subscription %s is scheduled to cancel at the end of its period "+
+			"(its deletionPolicy CancelAtPeriodEnd, or spec.cancelAtNextBillingDate), and Dodo refuses charges on it "+
+			"(CHARGE_NOT_ALLOWED_FOR_SCHEDULED_CANCELLATION). The charge starts if the cancellation is lifted, and fails "+
+			"when the subscription ends.", key.Name)
 	}
 	return sub, nil
+}
+
+// ownershipStop keeps a charge off a subscription the Subscription object has not proven
+// it owns (docs/money-safety.md): the Subscription records a Dodo ID only
+// once it created the subscription or proved an adoption, so an object being let go of,
+// or an ID different from the one earlier attempts charged, stops the charge (a wait, or
+// a stall for a person).
+func ownershipStop(charge *billingv1alpha1.OnDemandCharge, sub *billingv1alpha1.Subscription) (wait, stall *why) {
+	recorded := charge.Status.SubscriptionID
+	switch {
+	case !sub.DeletionTimestamp.IsZero():
+		return &why{"SubscriptionDeleting", "Subscription " + sub.Name + " is being deleted; no charge is made on it."}, nil
+	case recorded != "" && sub.Status.SubscriptionID != "" && recorded != sub.Status.SubscriptionID:
+		return nil, &why{reasonSubscriptionChanged, fmt.Sprintf("Earlier attempts of this charge were made on Dodo "+
+			"subscription %s, but Subscription %s now manages %s; a charge never moves to another subscription. "+
+			"Delete this charge and create a new one.", recorded, sub.Name, sub.Status.SubscriptionID)}
+	}
+	return nil, nil
 }
 
 func lastAttempt(st *billingv1alpha1.OnDemandChargeStatus) *billingv1alpha1.ChargeAttempt {
@@ -149,13 +179,4 @@ func lastAttempt(st *billingv1alpha1.OnDemandChargeStatus) *billingv1alpha1.Char
 		return nil
 	}
 	return &st.Attempts[len(st.Attempts)-1]
-}
-
-// chargeKeyOf is the stable key of the charge: spec.chargeKey, or the object's name. It
-// survives deletion and re-creation, unlike the UID.
-func chargeKeyOf(charge *billingv1alpha1.OnDemandCharge) string {
-	if charge.Spec.ChargeKey != "" {
-		return charge.Spec.ChargeKey
-	}
-	return charge.Name
 }
