@@ -28,7 +28,7 @@ type DeclineInfo struct {
 	UserError bool
 }
 
-// declineCodes is the table of payments-api.md 5.5 (newest version).
+// declineCodes is Dodo's table of transaction failure codes (the newest version).
 var declineCodes = map[DeclineCode]DeclineInfo{
 	DeclineAuthenticationFailure:       {Hard: false, UserError: true},
 	"AUTHENTICATION_REQUIRED":          {Hard: false, UserError: true},

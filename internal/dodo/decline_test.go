@@ -3,7 +3,7 @@ package dodo
 import "testing"
 
 func TestClassifyDecline(t *testing.T) {
-	// Every row of payments-api.md 5.5; "never" marks the on-demand skip list.
+	// Every row of Dodo's decline table; "never" marks the on-demand skip list.
 	tests := []struct {
 		code      string
 		hard      bool
