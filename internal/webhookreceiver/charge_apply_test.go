@@ -27,20 +27,20 @@ func TestApplyPaymentToAttempt(t *testing.T) {
 		wantOutcome billingv1alpha1.AttemptOutcome
 		wantCode    string
 	}{
-		"pending attempt succeeds": {pendingAttempt(1, ""), dodo.PaymentStatusSucceeded, outcomeApplied, billingv1alpha1.AttemptSucceeded, ""},
-		"pending attempt declines": {pendingAttempt(1, "pay_1"), dodo.PaymentStatusFailed, outcomeApplied,
+		"pending attempt succeeds": {firstAttempt(""), dodo.PaymentStatusSucceeded, outcomeApplied, billingv1alpha1.AttemptSucceeded, ""},
+		"pending attempt declines": {firstAttempt("pay_1"), dodo.PaymentStatusFailed, outcomeApplied,
 			billingv1alpha1.AttemptFailed, "INSUFFICIENT_FUNDS"},
-		"unknown outcome resolved": {withOutcome(pendingAttempt(1, ""), billingv1alpha1.AttemptUnknown), dodo.PaymentStatusSucceeded,
+		"unknown outcome resolved": {withOutcome(firstAttempt(""), billingv1alpha1.AttemptUnknown), dodo.PaymentStatusSucceeded,
 			outcomeApplied, billingv1alpha1.AttemptSucceeded, ""},
-		"processing only records the payment": {pendingAttempt(1, ""), dodo.PaymentStatusProcessing, outcomeApplied,
+		"processing only records the payment": {firstAttempt(""), dodo.PaymentStatusProcessing, outcomeApplied,
 			billingv1alpha1.AttemptPending, ""},
-		"already recorded": {withOutcome(pendingAttempt(1, "pay_1"), billingv1alpha1.AttemptSucceeded), dodo.PaymentStatusSucceeded,
+		"already recorded": {withOutcome(firstAttempt("pay_1"), billingv1alpha1.AttemptSucceeded), dodo.PaymentStatusSucceeded,
 			outcomeDuplicate, billingv1alpha1.AttemptSucceeded, ""},
 		// The controller counts a cancelled payment as a failed attempt; so does the receiver
 		// (chargestate.OutcomeOf), so the two never disagree.
-		"cancelled payment fails the attempt": {pendingAttempt(1, "pay_1"), dodo.PaymentStatusCancelled, outcomeApplied,
+		"cancelled payment fails the attempt": {firstAttempt("pay_1"), dodo.PaymentStatusCancelled, outcomeApplied,
 			billingv1alpha1.AttemptFailed, ""},
-		"final outcome never flips": {withOutcome(pendingAttempt(1, "pay_1"), billingv1alpha1.AttemptSucceeded), dodo.PaymentStatusFailed,
+		"final outcome never flips": {withOutcome(firstAttempt("pay_1"), billingv1alpha1.AttemptSucceeded), dodo.PaymentStatusFailed,
 			outcomeStale, billingv1alpha1.AttemptSucceeded, ""},
 	} {
 		t.Run(name, func(t *testing.T) {

@@ -64,12 +64,12 @@ func TestChargeAttemptsFromWebhooks(t *testing.T) {
 	good := h.onDemandSubscription(f, "good", "buyer@example.com")
 	declining := h.onDemandSubscription(f, "declining", "ops+decline_card_declined@example.com")
 
-	paid := f.createCharge("paid", "good", pendingAttempt(1, ""))
+	paid := f.createCharge("paid", "good", firstAttempt(""))
 	charged, err := h.api.Charge(ctx, good, dodo.ChargeRequest{ProductPrice: 2500, Metadata: chargeStampFor(paid, 0)})
 	if err != nil {
 		t.Fatalf("charge: %v", err)
 	}
-	refused := f.createCharge("refused", "declining", pendingAttempt(1, ""))
+	refused := f.createCharge("refused", "declining", firstAttempt(""))
 	if _, err := h.api.Charge(ctx, declining, dodo.ChargeRequest{ProductPrice: 2500, Metadata: chargeStampFor(refused, 0)}); err != nil {
 		t.Fatalf("charge: %v", err)
 	}

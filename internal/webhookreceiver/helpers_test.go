@@ -191,8 +191,9 @@ func (f *fixture) charge(name string) *billingv1alpha1.OnDemandCharge {
 	return charge
 }
 
-func pendingAttempt(number int32, paymentID string) billingv1alpha1.ChargeAttempt {
-	return billingv1alpha1.ChargeAttempt{Number: number, PaymentID: paymentID, Via: "Charge",
+// firstAttempt is a charge's first attempt, in flight.
+func firstAttempt(paymentID string) billingv1alpha1.ChargeAttempt {
+	return billingv1alpha1.ChargeAttempt{Number: 1, PaymentID: paymentID, Via: "Charge",
 		StartedAt: metav1.NewTime(testStart), Outcome: billingv1alpha1.AttemptPending}
 }
 

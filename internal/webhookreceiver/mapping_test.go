@@ -68,7 +68,7 @@ func TestChargeStampMatching(t *testing.T) {
 	f := newFixture(t)
 	f.createSubscription("od")
 	f.recordSubscriptionID("od", "sub_od")
-	charge := f.createCharge("charge", "od", pendingAttempt(1, "pay_recorded"))
+	charge := f.createCharge("charge", "od", firstAttempt("pay_recorded"))
 
 	// Attempt 2 is not recorded yet: Dodo must retry (the controller records it first).
 	early := paymentData("pay_2", "sub_od", dodo.PaymentStatusSucceeded, "", chargeStampFor(charge, 1))

@@ -54,11 +54,11 @@ type Windows struct {
 type Step int
 
 const (
-	// Wait: too early to look, or to believe that nothing was made; come back after the wait.
+	// Wait means: too early to look, or to believe that nothing was made; come back after the wait.
 	Wait Step = iota
-	// Look: look the call's result up now.
+	// Look means: look the call's result up now.
 	Look
-	// Absent: the lookups found nothing for long enough; the call made nothing.
+	// Absent means: the lookups found nothing for long enough; the call made nothing.
 	Absent
 )
 
