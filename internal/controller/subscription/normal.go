@@ -111,6 +111,10 @@ func (r *Reconciler) adoptionRefusal(ctx context.Context, sub *billingv1alpha1.S
 		"another object. Delete that object with deletionPolicy Orphan first.", observed.SubscriptionID, owner.Namespace, owner.Name)
 }
 
+// failureLookback bounds the search for the failed payment behind an on_hold or failed
+// subscription: a little over the longest billing period a renewal retries within.
+const failureLookback = 40 * 24 * time.Hour
+
 // observeLastFailure fills status.lastPayment with the failed payment that explains an
 // on_hold or failed subscription, when status does not know it yet (one list, one read).
 func (r *Reconciler) observeLastFailure(ctx context.Context, s *scope, observed *dodo.Subscription) error {
@@ -121,8 +125,11 @@ func (r *Reconciler) observeLastFailure(ctx context.Context, s *scope, observed 
 	if st.LastPayment != nil && st.LastPayment.DeclineCode != "" {
 		return nil
 	}
-	payments, err := s.api.ListAllPayments(ctx, dodo.ListPaymentsParams{
-		SubscriptionID: observed.SubscriptionID, Status: dodo.PaymentStatus("failed"), PageSize: 100})
+	// Bounded by time: payment lists cap page numbers, and the failure that explains the
+	// current state is recent (docs/money-safety.md).
+	since := s.now.Add(-failureLookback)
+	payments, err := s.api.ListAllPayments(ctx, dodo.ListPaymentsParams{SubscriptionID: observed.SubscriptionID,
+		Status: dodo.PaymentStatusFailed, CreatedAtGTE: &since, PageSize: 100})
 	if err != nil || len(payments) == 0 {
 		return err
 	}
