@@ -42,6 +42,9 @@ type Options struct {
 	// payment before the operator concludes none was made and may charge again (default
 	// 5m): Dodo's lists lag behind its writes, and no Dodo call takes an idempotency key.
 	AbsentAfter time.Duration
+	// SubscriptionWait bounds how long a charge waits for its Subscription to exist before
+	// it ends Failed (default 10m).
+	SubscriptionWait time.Duration
 	// DeletionWait bounds how long deletion waits for an in-flight attempt (default 1h).
 	DeletionWait time.Duration
 	// MaxInFlightPerCustomer and MaxInFlight cap concurrent attempts (defaults 1 and 10).
@@ -62,6 +65,7 @@ func (o Options) withDefaults() Options {
 	def(&o.AbsentAfter, 5*time.Minute)
 	o.AbsentAfter = max(o.AbsentAfter, o.Settle)
 	def(&o.DeletionWait, time.Hour)
+	def(&o.SubscriptionWait, 10*time.Minute)
 	if o.MaxInFlightPerCustomer <= 0 {
 		o.MaxInFlightPerCustomer = 1
 	}
@@ -96,6 +100,8 @@ type scope struct {
 	now        time.Time
 	out        outcome
 	skipStatus bool
+	// recheck asks to come back after this long while the charge waits.
+	recheck time.Duration
 }
 
 // +kubebuilder:rbac:groups=billing.dodo-operator.io,resources=ondemandcharges,verbs=get;list;watch;update;patch

@@ -3,6 +3,7 @@ package ondemandcharge
 import (
 	"context"
 	"fmt"
+	"strings"
 	"time"
 
 	corev1 "k8s.io/api/core/v1"
@@ -42,7 +43,7 @@ func (r *Reconciler) reconcileNormal(ctx context.Context, s *scope) (ctrl.Result
 	r.capacityOrInit().release(client.ObjectKeyFromObject(s.charge))
 	sub, err := r.subscriptionFor(ctx, s)
 	if sub == nil || err != nil {
-		return ctrl.Result{}, err
+		return ctrl.Result{RequeueAfter: s.recheck}, err
 	}
 	last := lastAttempt(st)
 	switch {
@@ -123,9 +124,18 @@ func (r *Reconciler) subscriptionFor(ctx context.Context, s *scope) (*billingv1a
 	}
 	if err := r.Get(ctx, key, sub); err != nil {
 		if apierrors.IsNotFound(err) {
-			return wait("SubscriptionNotFound", "Subscription %s does not exist in namespace %s.", key.Name, key.Namespace)
+			return r.subscriptionMissing(s, key, wait)
 		}
 		return nil, err
+	}
+	if c := s.charge.Spec.Currency; c != "" && sub.Status.Currency != "" && !strings.EqualFold(c, sub.Status.Currency) &&
+		len(s.charge.Status.Attempts) == 0 {
+		r.end(s, billingv1alpha1.ChargePhaseFailed, reasonCurrencyMismatch, fmt.Sprintf("The charge is in %s, but Subscription "+
+			"%s bills in %s; nothing was charged. Create a new OnDemandCharge in %s, or leave spec.currency empty.",
+			c, key.Name, sub.Status.Currency, sub.Status.Currency))
+		r.event(s.charge, corev1.EventTypeWarning, reasonCurrencyMismatch, "Charge", "Refused: currency %s, subscription bills in %s",
+			c, sub.Status.Currency)
+		return nil, nil
 	}
 	if w, stall := ownershipStop(s.charge, sub); stall != nil {
 		s.out.stalled = stall
@@ -154,6 +164,24 @@ func (r *Reconciler) subscriptionFor(ctx context.Context, s *scope) (*billingv1a
 			"when the subscription ends.", key.Name)
 	}
 	return sub, nil
+}
+
+// subscriptionMissing waits a bounded time for the referenced Subscription to appear (a
+// GitOps sync applies both together), then ends the charge: a Subscription of that name
+// created months later must not be charged by a forgotten charge.
+func (r *Reconciler) subscriptionMissing(s *scope, key client.ObjectKey,
+	wait func(reason, format string, args ...any) (*billingv1alpha1.Subscription, error)) (*billingv1alpha1.Subscription, error) {
+	deadline := s.charge.CreationTimestamp.Add(r.Options.SubscriptionWait)
+	if len(s.charge.Status.Attempts) > 0 || s.now.Before(deadline) {
+		s.recheck = max(deadline.Sub(s.now), 0)
+		return wait(reasonSubscriptionNotFound, "Subscription %s does not exist in namespace %s; the charge waits for it until %s.",
+			key.Name, key.Namespace, deadline.UTC().Format(time.RFC3339))
+	}
+	msg := fmt.Sprintf("Subscription %s did not appear in namespace %s within %s of the charge's creation; nothing was "+
+		"charged. Create the Subscription, then delete and re-create this charge.", key.Name, key.Namespace, r.Options.SubscriptionWait)
+	r.end(s, billingv1alpha1.ChargePhaseFailed, reasonSubscriptionNotFound, msg)
+	r.event(s.charge, corev1.EventTypeWarning, reasonSubscriptionNotFound, "Charge", "%s", msg)
+	return nil, nil
 }
 
 // ownershipStop keeps a charge off a subscription the Subscription object has not proven

@@ -34,6 +34,10 @@ const (
 	reasonRetryScheduled  = "RetryScheduled"
 	reasonOutcomeUnknown  = "PaymentOutcomeUnknown"
 	reasonWaitingCapacity = "WaitingForCapacity"
+	// reasonSubscriptionNotFound: the referenced Subscription does not exist.
+	reasonSubscriptionNotFound = "SubscriptionNotFound"
+	// reasonCurrencyMismatch: the charge's currency is not the subscription's.
+	reasonCurrencyMismatch = "CurrencyMismatch"
 	// reasonScheduledCancellation: Dodo refuses charges on a subscription set to cancel
 	// at the end of its period.
 	reasonScheduledCancellation = "SubscriptionCancelling"
@@ -87,8 +91,11 @@ func latch(conditionType string, isTrue bool, w *why) metav1.Condition {
 	if isTrue {
 		return metav1.Condition{Type: conditionType, Status: metav1.ConditionTrue, Reason: w.reason, Message: w.message}
 	}
-	return metav1.Condition{Type: conditionType, Status: metav1.ConditionFalse, Reason: "Not" + conditionType,
-		Message: "The charge ended otherwise."}
+	other := "The charge failed."
+	if conditionType == billingv1alpha1.ConditionFailed {
+		other = "The charge succeeded."
+	}
+	return metav1.Condition{Type: conditionType, Status: metav1.ConditionFalse, Reason: "Not" + conditionType, Message: other}
 }
 
 func readyCondition(charge *billingv1alpha1.OnDemandCharge, o outcome) metav1.Condition {
