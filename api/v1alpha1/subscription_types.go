@@ -29,6 +29,10 @@ const (
 // +kubebuilder:validation:XValidation:rule="!has(self.onDemand) || !has(self.addons) || size(self.addons) == 0",message="addons are not allowed on an on-demand subscription"
 // +kubebuilder:validation:XValidation:rule="!has(self.onDemand) || !has(self.discountCodes) || size(self.discountCodes) == 0",message="discountCodes are not available for an on-demand subscription"
 // +kubebuilder:validation:XValidation:rule="has(self.onDemand) == has(oldSelf.onDemand)",message="onDemand cannot be added or removed after creation"
+// +kubebuilder:validation:XValidation:rule="has(self.paymentLink) == has(oldSelf.paymentLink) && (!has(self.paymentLink) || self.paymentLink == oldSelf.paymentLink)",message="paymentLink is used only when the subscription is created in Dodo and cannot change afterwards"
+// +kubebuilder:validation:XValidation:rule="has(self.returnURL) == has(oldSelf.returnURL) && (!has(self.returnURL) || self.returnURL == oldSelf.returnURL)",message="returnURL is used only when the subscription is created in Dodo and cannot change afterwards"
+// +kubebuilder:validation:XValidation:rule="has(self.trialPeriodDays) == has(oldSelf.trialPeriodDays) && (!has(self.trialPeriodDays) || self.trialPeriodDays == oldSelf.trialPeriodDays)",message="trialPeriodDays is used only when the subscription is created in Dodo and cannot change afterwards"
+// +kubebuilder:validation:XValidation:rule="has(self.discountCodes) == has(oldSelf.discountCodes) && (!has(self.discountCodes) || self.discountCodes == oldSelf.discountCodes)",message="discountCodes is used only when the subscription is created in Dodo and cannot change afterwards"
 // +kubebuilder:validation:XValidation:rule="!has(oldSelf.adopt) || (has(self.adopt) && self.adopt == oldSelf.adopt)",message="adopt cannot be changed or removed once set"
 // +kubebuilder:validation:XValidation:rule="!has(self.managementPolicy) || self.managementPolicy != 'ObserveOnly' || has(self.adopt)",message="managementPolicy ObserveOnly needs adopt.subscriptionID: there is nothing to observe otherwise"
 type SubscriptionSpec struct {
@@ -62,25 +66,26 @@ type SubscriptionSpec struct {
 
 	// paymentLink asks Dodo for a hosted payment link at creation; the link and its expiry
 	// appear in status. Defaults to false (a saved payment method of the customer is used).
-	// Used at creation only.
+	// Used at creation only: it cannot change afterwards.
 	// +optional
 	PaymentLink *bool `json:"paymentLink,omitempty"`
 
 	// returnURL is where the hosted payment page sends the customer afterwards.
-	// Used at creation only.
+	// Used at creation only: it cannot change afterwards.
 	// +optional
 	// +kubebuilder:validation:MaxLength=2048
 	// +kubebuilder:validation:XValidation:rule="isURL(self)",message="returnURL must be an absolute URL"
 	ReturnURL string `json:"returnURL,omitempty"`
 
 	// trialPeriodDays overrides the product's trial length, 0 to 10000 days.
-	// Used at creation only.
+	// Used at creation only: it cannot change afterwards.
 	// +optional
 	// +kubebuilder:validation:Minimum=0
 	// +kubebuilder:validation:Maximum=10000
 	TrialPeriodDays *int32 `json:"trialPeriodDays,omitempty"`
 
 	// discountCodes are stacked discount codes, applied in order (at most 20).
+	// Used at creation only: they cannot change afterwards.
 	// +optional
 	// +listType=atomic
 	// +kubebuilder:validation:MaxItems=20

@@ -140,6 +140,10 @@ func TestUpdateRulesAreEnforced(t *testing.T) {
 		"CustomerImmutable":        {subscriptionSample, set("spec.customer.email", "other@acme.example"), "customer is immutable"},
 		"OnDemandCannotBeAdded":    {subscriptionSample, set("spec.onDemand", map[string]any{"mandateOnly": true}), "onDemand cannot be added or removed after creation"},
 		"OnDemandCannotBeRemoved":  {onDemandSample, remove("spec.onDemand"), "onDemand cannot be added or removed after creation"},
+		"TrialIsCreationOnly":      {subscriptionSample, set("spec.trialPeriodDays", int64(3)), "trialPeriodDays is used only when the subscription is created"},
+		"ReturnURLIsCreationOnly":  {subscriptionSample, set("spec.returnURL", "https://other.example/back"), "returnURL is used only when the subscription is created"},
+		"PaymentLinkCreationOnly":  {subscriptionSample, set("spec.paymentLink", false), "paymentLink is used only when the subscription is created"},
+		"DiscountsAreCreationOnly": {subscriptionSample, set("spec.discountCodes", []any{"LATE10"}), "discountCodes is used only when the subscription is created"},
 		"AdoptCannotChange":        {subscriptionSample, nil, "adopt cannot be changed or removed once set"},
 		"AdoptCannotBeRemovedLate": {subscriptionSample, nil, "adopt cannot be changed or removed once set"},
 	}
