@@ -171,6 +171,7 @@ type WebhookEventRef struct {
 // +kubebuilder:printcolumn:name="Qty",type=integer,JSONPath=`.spec.quantity`
 // +kubebuilder:printcolumn:name="Next Billing",type=string,JSONPath=`.status.nextBillingDate`,description="When the next charge is due (RFC 3339)"
 // +kubebuilder:printcolumn:name="Ready",type=string,JSONPath=`.status.conditions[?(@.type=="Ready")].status`
+// +kubebuilder:printcolumn:name="Synced",type=string,JSONPath=`.status.conditions[?(@.type=="Synced")].status`,description="False while calls to Dodo fail"
 // +kubebuilder:printcolumn:name="Age",type=date,JSONPath=`.metadata.creationTimestamp`
 // +kubebuilder:printcolumn:name="Subscription ID",type=string,JSONPath=`.status.subscriptionID`,priority=1
 // +kubebuilder:printcolumn:name="Customer",type=string,JSONPath=`.status.customerID`,priority=1

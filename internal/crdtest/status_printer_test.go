@@ -94,6 +94,10 @@ func TestKubectlGetShowsPrinterColumns(t *testing.T) {
 	meta.SetStatusCondition(&sub.Status.Conditions, metav1.Condition{
 		Type: billingv1alpha1.ConditionReady, Status: metav1.ConditionTrue, Reason: billingv1alpha1.ReasonAvailable,
 	})
+	// Calls to Dodo failing show by default, next to Ready.
+	meta.SetStatusCondition(&sub.Status.Conditions, metav1.Condition{
+		Type: billingv1alpha1.ConditionSynced, Status: metav1.ConditionFalse, Reason: billingv1alpha1.ReasonReconcileError,
+	})
 	if err := env.Client.Status().Update(ctx, sub); err != nil {
 		t.Fatal(err)
 	}
@@ -110,13 +114,17 @@ func TestKubectlGetShowsPrinterColumns(t *testing.T) {
 	t.Cleanup(func() { _ = env.Client.Delete(ctx, charge) })
 	charge.Status.Phase = billingv1alpha1.ChargePhaseRetryScheduled
 	charge.Status.AttemptCount = 2
+	meta.SetStatusCondition(&charge.Status.Conditions, metav1.Condition{
+		Type: billingv1alpha1.ConditionReady, Status: metav1.ConditionFalse, Reason: "RetryScheduled",
+	})
 	if err := env.Client.Status().Update(ctx, charge); err != nil {
 		t.Fatal(err)
 	}
 
 	wide := kubectl(t, "get", "subscriptions.billing.dodo-operator.io", "printer-columns", "-o", "wide")
-	assertColumns(t, wide, []string{"NAME", "STATUS", "PRODUCT", "QTY", "NEXT BILLING", "READY", "AGE", "SUBSCRIPTION ID", "CUSTOMER", "REASON"},
-		[]string{"printer-columns", "active", "pdt_pro", "2", "True", "sub_printer", "cus_42", "Available"})
+	assertColumns(t, wide,
+		[]string{"NAME", "STATUS", "PRODUCT", "QTY", "NEXT BILLING", "READY", "SYNCED", "AGE", "SUBSCRIPTION ID", "CUSTOMER", "REASON"},
+		[]string{"printer-columns", "active", "pdt_pro", "2", "True", "False", "sub_printer", "cus_42", "Available"})
 	narrow := kubectl(t, "get", "dsub", "printer-columns")
 	if strings.Contains(narrow, "SUBSCRIPTION ID") {
 		t.Errorf("wide-only column shown without -o wide:\n%s", narrow)
@@ -124,6 +132,10 @@ func TestKubectlGetShowsPrinterColumns(t *testing.T) {
 	charges := kubectl(t, "get", "odc", "printer-charge")
 	assertColumns(t, charges, []string{"NAME", "SUBSCRIPTION", "AMOUNT", "CURRENCY", "PHASE", "ATTEMPTS", "NEXT ATTEMPT", "AGE"},
 		[]string{"printer-charge", "printer-columns", "2500", "USD", "RetryScheduled", "2"})
+	wideCharges := kubectl(t, "get", "odc", "printer-charge", "-o", "wide")
+	assertColumns(t, wideCharges,
+		[]string{"NAME", "SUBSCRIPTION", "AMOUNT", "CURRENCY", "PHASE", "ATTEMPTS", "NEXT ATTEMPT", "AGE", "REASON", "SYNCED"},
+		[]string{"printer-charge", "printer-columns", "2500", "USD", "RetryScheduled", "2", "RetryScheduled"})
 	both := kubectl(t, "get", "dodo")
 	for _, want := range []string{"subscription.billing.dodo-operator.io/printer-columns", "ondemandcharge.billing.dodo-operator.io/printer-charge"} {
 		if !strings.Contains(both, want) {
