@@ -20,10 +20,6 @@ import (
 	"github.com/dodo-operator/dodo-operator/internal/controller/unanswered"
 )
 
-// AnnotationPaused "true" stops every call to Dodo for the charge: no attempt starts and
-// none is looked up (Synced=False, reason Paused). The same annotation pauses Subscriptions.
-const AnnotationPaused = "billing.dodo-operator.io/paused"
-
 // Finalizer keeps a charge with an attempt in flight until its outcome is known.
 const Finalizer = "billing.dodo-operator.io/charge-finalizer"
 
@@ -122,7 +118,7 @@ func (r *Reconciler) Reconcile(ctx context.Context, req ctrl.Request) (result ct
 	s := &scope{charge: charge, before: charge.DeepCopy(), now: r.Clock.Now()}
 	defer func() { result, retErr = r.finish(ctx, s, result, retErr) }()
 	switch {
-	case charge.Annotations[AnnotationPaused] == "true":
+	case charge.Annotations[billingv1alpha1.AnnotationPaused] == "true":
 		s.out.paused = true
 		if last := lastAttempt(&charge.Status); last == nil || last.Outcome != billingv1alpha1.AttemptPending {
 			r.capacityOrInit().release(req.NamespacedName)

@@ -252,7 +252,7 @@ func TestPausedChargeMakesNoCalls(t *testing.T) {
 	h.onDemandSubscription("calm", "calm@example.com")
 	c := &billingv1alpha1.OnDemandCharge{}
 	c.Name, c.Namespace = "held", h.ns
-	c.Annotations = map[string]string{AnnotationPaused: "true"}
+	c.Annotations = map[string]string{billingv1alpha1.AnnotationPaused: "true"}
 	c.Spec = billingv1alpha1.OnDemandChargeSpec{SubscriptionRef: billingv1alpha1.LocalSubscriptionReference{Name: "calm"}, Amount: 100}
 	if err := env.Client.Create(h.ctx, c); err != nil {
 		t.Fatal(err)
@@ -265,7 +265,7 @@ func TestPausedChargeMakesNoCalls(t *testing.T) {
 	if h.api.count("Charge") != 0 || len(got.Status.Attempts) != 0 {
 		t.Fatalf("a paused charge was charged: %+v", got.Status)
 	}
-	delete(got.Annotations, AnnotationPaused)
+	delete(got.Annotations, billingv1alpha1.AnnotationPaused)
 	if err := env.Client.Update(h.ctx, got); err != nil {
 		t.Fatal(err)
 	}

@@ -71,7 +71,7 @@ func setConditions(charge *billingv1alpha1.OnDemandCharge, o outcome) {
 	switch {
 	case o.paused:
 		synced = metav1.Condition{Type: billingv1alpha1.ConditionSynced, Status: metav1.ConditionFalse, Reason: billingv1alpha1.ReasonPaused,
-			Message: "Reconciliation is paused by the " + AnnotationPaused + " annotation; no calls are made to Dodo."}
+			Message: "Reconciliation is paused by the " + billingv1alpha1.AnnotationPaused + " annotation; no calls are made to Dodo."}
 	case o.err != nil:
 		synced = metav1.Condition{Type: billingv1alpha1.ConditionSynced, Status: metav1.ConditionFalse,
 			Reason: billingv1alpha1.ReasonReconcileError, Message: o.err.Error()}

@@ -116,7 +116,7 @@ func (h *harness) refreshSubscription(name string) {
 	if sub.Annotations == nil {
 		sub.Annotations = map[string]string{}
 	}
-	sub.Annotations[subscription.AnnotationReconcileRequestedAt] = strconv.FormatInt(h.clock.Now().UnixNano(), 10) + rand.String(3)
+	sub.Annotations[billingv1alpha1.AnnotationReconcileRequestedAt] = strconv.FormatInt(h.clock.Now().UnixNano(), 10) + rand.String(3)
 	if err := env.Client.Update(h.ctx, sub); err != nil {
 		h.t.Fatal(err)
 	}

@@ -8,15 +8,11 @@ import (
 	"github.com/dodo-operator/dodo-operator/internal/providerstate"
 )
 
-// Annotations users set on a Subscription.
+// Annotations users set on a Subscription, besides billingv1alpha1's paused and
+// reconcile-requested-at.
 const (
-	// AnnotationPaused "true" stops every call to Dodo for the object (Synced=False, Paused).
-	AnnotationPaused = "billing.dodo-operator.io/paused"
 	// AnnotationResyncInterval overrides how often Dodo is read, as a Go duration ("30m").
 	AnnotationResyncInterval = "billing.dodo-operator.io/resync-interval"
-	// AnnotationReconcileRequestedAt asks for a read of Dodo now when its value changes; the
-	// value handled is echoed in status.lastHandledReconcileAt.
-	AnnotationReconcileRequestedAt = "billing.dodo-operator.io/reconcile-requested-at"
 
 	// Finalizer makes deletion apply the deletionPolicy in Dodo first.
 	Finalizer = "billing.dodo-operator.io/finalizer"
@@ -27,7 +23,7 @@ const (
 )
 
 func isPaused(sub *billingv1alpha1.Subscription) bool {
-	return sub.Annotations[AnnotationPaused] == "true"
+	return sub.Annotations[billingv1alpha1.AnnotationPaused] == "true"
 }
 
 // resyncInterval is the object's read interval: the annotation when valid, otherwise the
@@ -52,7 +48,7 @@ func resyncInterval(sub *billingv1alpha1.Subscription, fallback time.Duration) t
 func readDue(sub *billingv1alpha1.Subscription, now time.Time, interval time.Duration) (bool, time.Duration) {
 	st := &sub.Status
 	if st.LastObservedAt == nil || sub.Generation != st.ObservedGeneration ||
-		sub.Annotations[AnnotationReconcileRequestedAt] != st.LastHandledReconcileAt {
+		sub.Annotations[billingv1alpha1.AnnotationReconcileRequestedAt] != st.LastHandledReconcileAt {
 		return true, 0
 	}
 	if providerstate.IsTerminal(st.ProviderStatus) {

@@ -139,7 +139,7 @@ func (r *Reconciler) finish(ctx context.Context, s *scope, result ctrl.Result, e
 			// again and applies the drift, rather than waiting for the next resync.
 			s.sub.Status.ObservedGeneration = s.sub.Generation
 		}
-		s.sub.Status.LastHandledReconcileAt = s.sub.Annotations[AnnotationReconcileRequestedAt]
+		s.sub.Status.LastHandledReconcileAt = s.sub.Annotations[billingv1alpha1.AnnotationReconcileRequestedAt]
 	}
 	return statuspatch.PatchRebasing(ctx, r.Client, s.before, s.sub, s.before.Status, s.sub.Status, result, err,
 		r.rebaseOnConflict(s))

@@ -42,7 +42,7 @@ func TestCreateWithPaymentLinkAwaitsPaymentThenBecomesActive(t *testing.T) {
 	h.simClock.Step(time.Minute)
 	h.sim.ProcessDue()
 	h.update("link", func(s *billingv1alpha1.Subscription) {
-		s.Annotations = map[string]string{AnnotationReconcileRequestedAt: "now"}
+		s.Annotations = map[string]string{billingv1alpha1.AnnotationReconcileRequestedAt: "now"}
 	})
 	h.settle("link")
 	got = h.get("link")
@@ -236,7 +236,7 @@ func TestFieldChangesArePatchedOnlyWhenDrifted(t *testing.T) {
 func TestPauseMakesNoCalls(t *testing.T) {
 	h := newHarness(t)
 	h.subscription("paused", func(s *billingv1alpha1.Subscription) {
-		s.Annotations = map[string]string{AnnotationPaused: "true"}
+		s.Annotations = map[string]string{billingv1alpha1.AnnotationPaused: "true"}
 	})
 	h.settle("paused")
 	h.clock.Step(3 * time.Hour)
@@ -247,7 +247,7 @@ func TestPauseMakesNoCalls(t *testing.T) {
 	got := h.get("paused")
 	h.expectCondition(got, billingv1alpha1.ConditionSynced, "False", billingv1alpha1.ReasonPaused)
 	h.expectEvent("Reconciliation paused")
-	h.update("paused", func(s *billingv1alpha1.Subscription) { delete(s.Annotations, AnnotationPaused) })
+	h.update("paused", func(s *billingv1alpha1.Subscription) { delete(s.Annotations, billingv1alpha1.AnnotationPaused) })
 	h.settle("paused")
 	if got := h.get("paused"); got.Status.SubscriptionID == "" {
 		t.Fatal("unpausing did not resume work")

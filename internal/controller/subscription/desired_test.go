@@ -184,7 +184,7 @@ func TestResyncIntervalAndReadDue(t *testing.T) {
 		t.Fatalf("an expired subscription is polled: due=%v wait=%v", due, wait)
 	}
 	read.Generation = 0
-	read.Annotations = map[string]string{AnnotationReconcileRequestedAt: "x"}
+	read.Annotations = map[string]string{billingv1alpha1.AnnotationReconcileRequestedAt: "x"}
 	if due, _ := readDue(read, now, time.Hour); !due {
 		t.Fatal("reconcile requested: want due")
 	}

@@ -83,7 +83,7 @@ func TestAdoptionOfAnExistingSubscription(t *testing.T) {
 	}
 	h.settle("original")
 	h.update("thief", func(s *billingv1alpha1.Subscription) {
-		s.Annotations = map[string]string{AnnotationReconcileRequestedAt: "retry"}
+		s.Annotations = map[string]string{billingv1alpha1.AnnotationReconcileRequestedAt: "retry"}
 	})
 	h.settle("thief")
 	got := h.get("thief")

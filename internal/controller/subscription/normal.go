@@ -53,7 +53,7 @@ func (r *Reconciler) reconcileNormal(ctx context.Context, s *scope) (ctrl.Result
 // currentStall returns the stall recorded for this generation, unless a reconcile was
 // explicitly requested since.
 func currentStall(sub *billingv1alpha1.Subscription) *stall {
-	if sub.Annotations[AnnotationReconcileRequestedAt] != sub.Status.LastHandledReconcileAt {
+	if sub.Annotations[billingv1alpha1.AnnotationReconcileRequestedAt] != sub.Status.LastHandledReconcileAt {
 		return nil
 	}
 	for _, c := range sub.Status.Conditions {
