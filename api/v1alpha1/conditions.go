@@ -50,4 +50,7 @@ const (
 	ReasonDeleting = "Deleting"
 	// ReasonInvalidSpec means the payments API refused the spec; it must change.
 	ReasonInvalidSpec = "InvalidSpec"
+	// ReasonCredentialsInvalid means the payments API refused the operator's API key (HTTP
+	// 401 or 403): nothing was done; the key or its mode (test/live) must be fixed.
+	ReasonCredentialsInvalid = "CredentialsInvalid"
 )

@@ -10,6 +10,7 @@ package main
 import (
 	"flag"
 	"fmt"
+	"net/http"
 	"os"
 	"time"
 
@@ -131,6 +132,10 @@ func run(opts options) error {
 		return err
 	}
 	if err := mgr.AddReadyzCheck("readyz", healthz.Ping); err != nil {
+		return err
+	}
+	// A refused API key makes every call fail: say so on /readyz (and in Synced).
+	if err := mgr.AddReadyzCheck("dodo-credentials", func(*http.Request) error { return api.CredentialsError() }); err != nil {
 		return err
 	}
 	ctrl.Log.Info("Starting the operator", "paymentsAPI", api.BaseURL())

@@ -5,6 +5,7 @@ import (
 	"math/rand/v2"
 	"net/http"
 	"net/url"
+	"sync/atomic"
 	"time"
 
 	"github.com/go-logr/logr"
@@ -30,6 +31,9 @@ type Client struct {
 	limiter    waiter
 	metrics    *metrics
 	log        logr.Logger
+	// refusedAt is when Dodo last refused the API key (401/403), zero once a later call
+	// was accepted: the readiness check reports it.
+	refusedAt atomic.Pointer[time.Time]
 }
 
 type clientOptions struct {

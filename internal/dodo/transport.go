@@ -132,6 +132,7 @@ func (c *Client) attempt(ctx context.Context, req call, payload []byte) (attempt
 	body, readErr := readLimited(resp.Body, c.maxBody)
 	c.metrics.observeAttempt(req.route, req.method, resp.StatusCode, time.Since(start))
 	res := attemptResult{status: resp.StatusCode, header: resp.Header, body: body, mayHaveBeenSent: true}
+	c.noteCredentials(resp.StatusCode)
 	if readErr != nil && resp.StatusCode/100 == 2 {
 		// The server acted but its answer is lost.
 		res.err = fmt.Errorf("read response body: %w", readErr)

@@ -4,6 +4,7 @@ import (
 	"context"
 	"time"
 
+	corev1 "k8s.io/api/core/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	"k8s.io/client-go/tools/events"
 	"k8s.io/client-go/util/workqueue"
@@ -143,6 +144,11 @@ func (r *Reconciler) finish(ctx context.Context, s *scope, result ctrl.Result, e
 		s.out.err = err
 	}
 	setConditions(s.charge, s.out)
+	if statuspatch.EnteredReason(s.before.Status.Conditions, s.charge.Status.Conditions, billingv1alpha1.ConditionSynced,
+		billingv1alpha1.ReasonCredentialsInvalid) {
+		r.event(s.charge, corev1.EventTypeWarning, billingv1alpha1.ReasonCredentialsInvalid, "Reconcile",
+			"Dodo refused the operator's API key (HTTP 401/403); nothing was charged")
+	}
 	s.charge.Status.ObservedGeneration = s.charge.Generation
 	s.charge.Status.AttemptCount = int32(len(s.charge.Status.Attempts))
 	return statuspatch.Patch(ctx, r.Client, s.before, s.charge, s.before.Status, s.charge.Status, result, err)

@@ -8,6 +8,7 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
 	billingv1alpha1 "github.com/dodo-operator/dodo-operator/api/v1alpha1"
+	"github.com/dodo-operator/dodo-operator/internal/dodo"
 )
 
 // why is a condition reason with its message.
@@ -72,6 +73,10 @@ func setConditions(charge *billingv1alpha1.OnDemandCharge, o outcome) {
 	case o.paused:
 		synced = metav1.Condition{Type: billingv1alpha1.ConditionSynced, Status: metav1.ConditionFalse, Reason: billingv1alpha1.ReasonPaused,
 			Message: "Reconciliation is paused by the " + billingv1alpha1.AnnotationPaused + " annotation; no calls are made to Dodo."}
+	case dodo.IsUnauthorized(o.err):
+		synced = metav1.Condition{Type: billingv1alpha1.ConditionSynced, Status: metav1.ConditionFalse,
+			Reason: billingv1alpha1.ReasonCredentialsInvalid, Message: "Dodo refused the operator's API key (HTTP 401/403); " +
+				"nothing was charged. Check the key (DODO_PAYMENTS_API_KEY) and its mode (test or live)."}
 	case o.err != nil:
 		synced = metav1.Condition{Type: billingv1alpha1.ConditionSynced, Status: metav1.ConditionFalse,
 			Reason: billingv1alpha1.ReasonReconcileError, Message: o.err.Error()}

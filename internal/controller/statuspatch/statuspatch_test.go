@@ -157,3 +157,25 @@ func TestStoreNowRetriesAConflictFromTheStoredCopy(t *testing.T) {
 		t.Fatalf("a change that needs no write wrote: %v, resourceVersion %s -> %s", err, unchanged, again.ResourceVersion)
 	}
 }
+
+func TestEnteredReason(t *testing.T) {
+	refused := []metav1.Condition{{Type: "Synced", Reason: "CredentialsInvalid"}}
+	fine := []metav1.Condition{{Type: "Synced", Reason: "ReconcileSuccess"}}
+	cases := map[string]struct {
+		before, after []metav1.Condition
+		want          bool
+	}{
+		"Entered":         {fine, refused, true},
+		"EnteredFromNone": {nil, refused, true},
+		"Stayed":          {refused, refused, false},
+		"Left":            {refused, fine, false},
+		"Absent":          {fine, nil, false},
+	}
+	for name, tc := range cases {
+		t.Run(name, func(t *testing.T) {
+			if got := EnteredReason(tc.before, tc.after, "Synced", "CredentialsInvalid"); got != tc.want {
+				t.Fatalf("EnteredReason = %v, want %v", got, tc.want)
+			}
+		})
+	}
+}

@@ -133,6 +133,10 @@ func (r *Reconciler) finish(ctx context.Context, s *scope, result ctrl.Result, e
 		s.out.err = err
 	}
 	setConditions(s.sub, s.out)
+	if statuspatch.EnteredReason(s.before.Status.Conditions, s.sub.Status.Conditions, billingv1alpha1.ConditionSynced,
+		billingv1alpha1.ReasonCredentialsInvalid) {
+		r.event(s.sub, corev1.EventTypeWarning, billingv1alpha1.ReasonCredentialsInvalid, "Reconcile", credentialsMessage)
+	}
 	if !s.out.paused {
 		if s.out.err == nil {
 			// A failed reconcile has not brought Dodo to this generation: the retry reads

@@ -1,6 +1,7 @@
 package subscription
 
 import (
+	"strings"
 	"testing"
 	"time"
 
@@ -246,4 +247,37 @@ func TestLostCreateAnswerKeepsThePaymentLink(t *testing.T) {
 	h.clock.Step(2 * time.Hour)
 	h.settle("link")
 	h.expectCondition(h.get("link"), billingv1alpha1.ConditionActive, "True", "Active")
+}
+
+// A wrong API key is a definite refusal: Synced says CredentialsInvalid (not "outcome
+// unknown"), one Warning Event tells it, and nothing is pending.
+func TestAWrongKeyIsReportedAsCredentialsInvalid(t *testing.T) {
+	h := newHarness(t)
+	wrong, err := dodo.New(dodo.Config{BaseURL: h.api.PaymentsAPI.(*dodo.Client).BaseURL(), APIKey: dodo.NewSecret("sk_wrong"),
+		RateLimit: 1000, Burst: 1000, Timeout: 5 * time.Second, MaxGetRetries: -1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	h.reconcile.API = wrong
+	sub := h.subscription("badkey")
+	for range 3 {
+		_, _ = h.run("badkey")
+	}
+	got := h.get("badkey")
+	h.expectCondition(got, billingv1alpha1.ConditionSynced, "False", billingv1alpha1.ReasonCredentialsInvalid)
+	if got.Status.CreatePendingSince != nil || len(h.simSubscriptions(sub)) != 0 {
+		t.Fatalf("a refused create left a pending marker or a subscription: %+v", got.Status)
+	}
+	n := 0
+	for _, e := range h.drainEvents() {
+		if strings.Contains(e, billingv1alpha1.ReasonCredentialsInvalid) {
+			n++
+		}
+	}
+	if n != 1 {
+		t.Fatalf("want one CredentialsInvalid event, got %d", n)
+	}
+	if wrong.CredentialsError() == nil {
+		t.Fatal("readiness does not report the refused key")
+	}
 }

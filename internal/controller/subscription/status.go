@@ -51,11 +51,18 @@ func setConditions(sub *billingv1alpha1.Subscription, o outcome) {
 	}
 }
 
+// credentialsMessage explains a refused API key; nothing was done in Dodo.
+const credentialsMessage = "Dodo refused the operator's API key (HTTP 401/403); nothing was done. Check the key " +
+	"(DODO_PAYMENTS_API_KEY) and that its mode (test or live) matches the operator's base URL."
+
 func syncedCondition(o outcome) metav1.Condition {
 	switch {
 	case o.paused:
 		return metav1.Condition{Type: billingv1alpha1.ConditionSynced, Status: metav1.ConditionFalse, Reason: billingv1alpha1.ReasonPaused,
 			Message: "Reconciliation is paused by the billing.dodo-operator.io/paused annotation; no calls are made to Dodo."}
+	case dodo.IsUnauthorized(o.err):
+		return metav1.Condition{Type: billingv1alpha1.ConditionSynced, Status: metav1.ConditionFalse,
+			Reason: billingv1alpha1.ReasonCredentialsInvalid, Message: credentialsMessage}
 	case o.err != nil:
 		return metav1.Condition{Type: billingv1alpha1.ConditionSynced, Status: metav1.ConditionFalse,
 			Reason: billingv1alpha1.ReasonReconcileError, Message: o.err.Error()}
