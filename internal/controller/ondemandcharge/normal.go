@@ -128,13 +128,7 @@ func (r *Reconciler) subscriptionFor(ctx context.Context, s *scope) (*billingv1a
 		}
 		return nil, err
 	}
-	if c := s.charge.Spec.Currency; c != "" && sub.Status.Currency != "" && !strings.EqualFold(c, sub.Status.Currency) &&
-		len(s.charge.Status.Attempts) == 0 {
-		r.end(s, billingv1alpha1.ChargePhaseFailed, reasonCurrencyMismatch, fmt.Sprintf("The charge is in %s, but Subscription "+
-			"%s bills in %s; nothing was charged. Create a new OnDemandCharge in %s, or leave spec.currency empty.",
-			c, key.Name, sub.Status.Currency, sub.Status.Currency))
-		r.event(s.charge, corev1.EventTypeWarning, reasonCurrencyMismatch, "Charge", "Refused: currency %s, subscription bills in %s",
-			c, sub.Status.Currency)
+	if r.refuseCurrency(s, sub) {
 		return nil, nil
 	}
 	if w, stall := ownershipStop(s.charge, sub); stall != nil {
@@ -164,6 +158,20 @@ func (r *Reconciler) subscriptionFor(ctx context.Context, s *scope) (*billingv1a
 			"when the subscription ends.", key.Name)
 	}
 	return sub, nil
+}
+
+// refuseCurrency ends a charge whose currency is not its subscription's, before any call.
+func (r *Reconciler) refuseCurrency(s *scope, sub *billingv1alpha1.Subscription) bool {
+	c, billed := s.charge.Spec.Currency, sub.Status.Currency
+	if c == "" || billed == "" || strings.EqualFold(c, billed) || len(s.charge.Status.Attempts) > 0 {
+		return false
+	}
+	r.end(s, billingv1alpha1.ChargePhaseFailed, reasonCurrencyMismatch, fmt.Sprintf("The charge is in %s, but Subscription "+
+		"%s bills in %s; nothing was charged. Create a new OnDemandCharge in %s, or leave spec.currency empty.",
+		c, sub.Name, billed, billed))
+	r.event(s.charge, corev1.EventTypeWarning, reasonCurrencyMismatch, "Charge", "Refused: currency %s, subscription bills in %s",
+		c, billed)
+	return true
 }
 
 // subscriptionMissing waits a bounded time for the referenced Subscription to appear (a
