@@ -15,6 +15,7 @@ import (
 
 	billingv1alpha1 "github.com/dodo-operator/dodo-operator/api/v1alpha1"
 	"github.com/dodo-operator/dodo-operator/internal/chargestate"
+	"github.com/dodo-operator/dodo-operator/internal/controller/conditions"
 	"github.com/dodo-operator/dodo-operator/internal/controller/statuspatch"
 	"github.com/dodo-operator/dodo-operator/internal/controller/unanswered"
 	"github.com/dodo-operator/dodo-operator/internal/dodo"
@@ -40,8 +41,9 @@ func (r *Reconciler) startAttempt(ctx context.Context, s *scope, sub *billingv1a
 	st := &s.charge.Status
 	key := client.ObjectKeyFromObject(s.charge)
 	if !r.capacityOrInit().tryAcquire(key, sub.Status.CustomerID, r.inFlightElsewhere(ctx, key)) {
-		s.out.waiting = &why{reasonWaitingCapacity, "The cap on charges in flight (per customer or in all) is reached; " +
-			"this charge starts when one finishes."}
+		s.out.waiting = &conditions.Why{Reason: reasonWaitingCapacity,
+			Message: "The cap on charges in flight (per customer or in all) is reached; " +
+				"this charge starts when one finishes."}
 		return ctrl.Result{RequeueAfter: time.Minute}, nil
 	}
 	via := viaCharge
@@ -150,12 +152,14 @@ func (r *Reconciler) afterCall(s *scope, paymentID string, err error) (ctrl.Resu
 	r.capacityOrInit().release(client.ObjectKeyFromObject(s.charge))
 	switch code := dodo.ErrorCode(err); {
 	case code == "PREVIOUS_PAYMENT_PENDING" || code == "SUBSCRIPTION_INACTIVE":
-		s.out.waiting = &why{"SubscriptionBusy", "Dodo did not take the charge now (" + code + "); it is tried again shortly."}
+		s.out.waiting = &conditions.Why{Reason: "SubscriptionBusy",
+			Message: "Dodo did not take the charge now (" + code + "); it is tried again shortly."}
 		return ctrl.Result{RequeueAfter: time.Minute}, nil
 	case code == "CHARGE_NOT_ALLOWED_FOR_SCHEDULED_CANCELLATION":
-		s.out.waiting = &why{reasonScheduledCancellation, "Dodo refused the charge (" + code + "): the subscription is " +
-			"scheduled to cancel at the end of its period. Nothing was charged; the charge starts if the cancellation is " +
-			"lifted (spec.cancelAtNextBillingDate: false on the Subscription), and fails when the subscription ends."}
+		s.out.waiting = &conditions.Why{Reason: reasonScheduledCancellation,
+			Message: "Dodo refused the charge (" + code + "): the subscription is " +
+				"scheduled to cancel at the end of its period. Nothing was charged; the charge starts if the cancellation is " +
+				"lifted (spec.cancelAtNextBillingDate: false on the Subscription), and fails when the subscription ends."}
 		return ctrl.Result{RequeueAfter: r.Options.OutcomeTimeout}, nil
 	case dodo.IsValidation(err):
 		r.end(s, billingv1alpha1.ChargePhaseFailed, billingv1alpha1.ReasonInvalidSpec,
@@ -210,7 +214,7 @@ func (r *Reconciler) noteAwaitingCustomer(s *scope, last *billingv1alpha1.Charge
 // awaitingCustomer reports an attempt that waits for the customer, and frees its slot.
 func (r *Reconciler) awaitingCustomer(s *scope, last *billingv1alpha1.ChargeAttempt) {
 	r.capacityOrInit().release(client.ObjectKeyFromObject(s.charge))
-	s.out.waiting = &why{reasonAwaitingCustomer, fmt.Sprintf("Payment %s of attempt %d waits for the customer "+
+	s.out.waiting = &conditions.Why{Reason: reasonAwaitingCustomer, Message: fmt.Sprintf("Payment %s of attempt %d waits for the customer "+
 		"(for example 3-D Secure) since %s. No other attempt is made while it is open; Dodo settles or cancels it.",
 		last.PaymentID, last.Number, last.AwaitingCustomerSince.UTC().Format(time.RFC3339))}
 }
@@ -285,13 +289,13 @@ func matchAttempt(payments []dodo.PaymentListItem, chargeKey string, a *billingv
 	return ids
 }
 
-func (r *Reconciler) unknownStall(s *scope, a *billingv1alpha1.ChargeAttempt, matches []string) *why {
+func (r *Reconciler) unknownStall(s *scope, a *billingv1alpha1.ChargeAttempt, matches []string) *conditions.Why {
 	msg := fmt.Sprintf("Attempt %d's outcome cannot be decided: payments %v match it, or not every payment could be read. "+
 		"Check Dodo's payments of subscription %s for metadata k8s_charge_key=%s and retry_attempt=%d. Then set the annotation "+
 		"%s to the payment ID of the attempt, or to \"none\" if it made no payment. No charge is made meanwhile.",
 		a.Number, matches, s.charge.Status.SubscriptionID, s.charge.Status.ChargeKey, a.Number-1, AnnotationResolveAttempt)
 	r.event(s.charge, corev1.EventTypeWarning, reasonOutcomeUnknown, "Charge", "%s", msg)
-	return &why{reasonOutcomeUnknown, msg}
+	return &conditions.Why{Reason: reasonOutcomeUnknown, Message: msg}
 }
 
 // inFlightElsewhere lists charges with an attempt in flight (from the cache), with the

@@ -13,6 +13,7 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
 	billingv1alpha1 "github.com/dodo-operator/dodo-operator/api/v1alpha1"
+	"github.com/dodo-operator/dodo-operator/internal/controller/conditions"
 	"github.com/dodo-operator/dodo-operator/internal/dodo"
 	"github.com/dodo-operator/dodo-operator/internal/stamp"
 )
@@ -199,7 +200,7 @@ func (r *Reconciler) settledByDues(ctx context.Context, s *scope, sub *billingv1
 			"If it did not pay this charge, set the annotation %s to %q to allow the next attempt; if it did, delete this charge.",
 			paymentID, last.Number, failed.TotalAmount, failed.Currency, AnnotationAllowRetry, strconv.Itoa(int(last.Number)))
 		s.charge.Status.Phase, s.charge.Status.NextAttemptAt = billingv1alpha1.ChargePhaseWaiting, nil
-		s.out.stalled = &why{reasonDuesUnclear, msg}
+		s.out.stalled = &conditions.Why{Reason: reasonDuesUnclear, Message: msg}
 		r.event(s.charge, corev1.EventTypeWarning, reasonDuesUnclear, "Charge", "%s", msg)
 		return true, nil
 	}

@@ -14,6 +14,7 @@ import (
 
 	billingv1alpha1 "github.com/dodo-operator/dodo-operator/api/v1alpha1"
 	"github.com/dodo-operator/dodo-operator/internal/chargestate"
+	"github.com/dodo-operator/dodo-operator/internal/controller/conditions"
 	"github.com/dodo-operator/dodo-operator/internal/dodo"
 	"github.com/dodo-operator/dodo-operator/internal/providerstate"
 )
@@ -80,7 +81,7 @@ func (r *Reconciler) afterFailure(ctx context.Context, s *scope, sub *billingv1a
 		return ctrl.Result{}, nil
 	case actionAskPerson:
 		st.Phase, st.NextAttemptAt = billingv1alpha1.ChargePhaseWaiting, nil
-		s.out.stalled = &why{d.reason, d.message}
+		s.out.stalled = &conditions.Why{Reason: d.reason, Message: d.message}
 		r.event(s.charge, corev1.EventTypeWarning, d.reason, "Charge", "%s", d.message)
 		return ctrl.Result{}, nil
 	}
@@ -105,7 +106,7 @@ func (r *Reconciler) afterFailure(ctx context.Context, s *scope, sub *billingv1a
 func (r *Reconciler) end(s *scope, phase billingv1alpha1.ChargePhase, reason, message string) {
 	st := &s.charge.Status
 	st.Phase, st.NextAttemptAt = phase, nil
-	s.out.finished = &why{reason, message}
+	s.out.finished = &conditions.Why{Reason: reason, Message: message}
 	r.capacityOrInit().release(client.ObjectKeyFromObject(s.charge))
 }
 
@@ -115,7 +116,7 @@ func (r *Reconciler) subscriptionFor(ctx context.Context, s *scope) (*billingv1a
 	sub := &billingv1alpha1.Subscription{}
 	key := client.ObjectKey{Namespace: s.charge.Namespace, Name: s.charge.Spec.SubscriptionRef.Name}
 	wait := func(reason, format string, args ...any) (*billingv1alpha1.Subscription, error) {
-		s.out.waiting = &why{reason, fmt.Sprintf(format, args...)}
+		s.out.waiting = &conditions.Why{Reason: reason, Message: fmt.Sprintf(format, args...)}
 		s.charge.Status.Phase = billingv1alpha1.ChargePhaseWaiting
 		if len(s.charge.Status.Attempts) > 0 {
 			s.charge.Status.Phase = billingv1alpha1.ChargePhaseRetryScheduled
@@ -135,7 +136,7 @@ func (r *Reconciler) subscriptionFor(ctx context.Context, s *scope) (*billingv1a
 		s.out.stalled = stall
 		return nil, nil
 	} else if w != nil {
-		return wait(w.reason, "%s", w.message)
+		return wait(w.Reason, "%s", w.Message)
 	}
 	status := dodo.SubscriptionStatus(sub.Status.ProviderStatus)
 	switch {
@@ -197,13 +198,14 @@ func (r *Reconciler) subscriptionMissing(s *scope, key client.ObjectKey,
 // once it created the subscription or proved an adoption, so an object being let go of,
 // or an ID different from the one earlier attempts charged, stops the charge (a wait, or
 // a stall for a person).
-func ownershipStop(charge *billingv1alpha1.OnDemandCharge, sub *billingv1alpha1.Subscription) (wait, stall *why) {
+func ownershipStop(charge *billingv1alpha1.OnDemandCharge, sub *billingv1alpha1.Subscription) (wait, stall *conditions.Why) {
 	recorded := charge.Status.SubscriptionID
 	switch {
 	case !sub.DeletionTimestamp.IsZero():
-		return &why{"SubscriptionDeleting", "Subscription " + sub.Name + " is being deleted; no charge is made on it."}, nil
+		return &conditions.Why{Reason: "SubscriptionDeleting",
+			Message: "Subscription " + sub.Name + " is being deleted; no charge is made on it."}, nil
 	case recorded != "" && sub.Status.SubscriptionID != "" && recorded != sub.Status.SubscriptionID:
-		return nil, &why{reasonSubscriptionChanged, fmt.Sprintf("Earlier attempts of this charge were made on Dodo "+
+		return nil, &conditions.Why{Reason: reasonSubscriptionChanged, Message: fmt.Sprintf("Earlier attempts of this charge were made on Dodo "+
 			"subscription %s, but Subscription %s now manages %s; a charge never moves to another subscription. "+
 			"Delete this charge and create a new one.", recorded, sub.Name, sub.Status.SubscriptionID)}
 	}

@@ -241,9 +241,9 @@ func (a *simAccount) decide(c *simCharge, now time.Time) {
 
 func operatorOutcome(d decision, done bool, s *scope) string {
 	switch {
-	case done && s.out.finished != nil && s.out.finished.reason == reasonSettledByDues:
+	case done && s.out.finished != nil && s.out.finished.Reason == reasonSettledByDues:
 		return outSettled
-	case done && s.out.stalled != nil && s.out.stalled.reason == reasonDuesUnclear:
+	case done && s.out.stalled != nil && s.out.stalled.Reason == reasonDuesUnclear:
 		return outUnclear
 	case done:
 		return "done-without-a-reason"

@@ -8,21 +8,16 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
 	billingv1alpha1 "github.com/dodo-operator/dodo-operator/api/v1alpha1"
+	"github.com/dodo-operator/dodo-operator/internal/controller/conditions"
 	"github.com/dodo-operator/dodo-operator/internal/dodo"
 )
-
-// why is a condition reason with its message.
-type why struct {
-	reason  string
-	message string
-}
 
 // outcome is what one reconcile found, the input of the condition functions.
 type outcome struct {
 	err      error
-	waiting  *why // a precondition is not met
-	stalled  *why // a person must look
-	finished *why // the charge reached Succeeded or Failed in this reconcile
+	waiting  *conditions.Why // a precondition is not met
+	stalled  *conditions.Why // a person must look
+	finished *conditions.Why // the charge reached Succeeded or Failed in this reconcile
 	deleting bool
 	paused   bool
 }
@@ -82,19 +77,13 @@ func setConditions(charge *billingv1alpha1.OnDemandCharge, o outcome) {
 			Reason: billingv1alpha1.ReasonReconcileError, Message: o.err.Error()}
 	}
 	set(synced)
-	stalled := metav1.Condition{Type: billingv1alpha1.ConditionStalled, Status: metav1.ConditionFalse, Reason: "NotStalled",
-		Message: "Nothing needs a person."}
-	if o.stalled != nil {
-		stalled = metav1.Condition{Type: billingv1alpha1.ConditionStalled, Status: metav1.ConditionTrue,
-			Reason: o.stalled.reason, Message: o.stalled.message}
-	}
-	set(stalled)
+	set(conditions.Stalled(o.stalled))
 	set(readyCondition(charge, o))
 }
 
-func latch(conditionType string, isTrue bool, w *why) metav1.Condition {
+func latch(conditionType string, isTrue bool, w *conditions.Why) metav1.Condition {
 	if isTrue {
-		return metav1.Condition{Type: conditionType, Status: metav1.ConditionTrue, Reason: w.reason, Message: w.message}
+		return metav1.Condition{Type: conditionType, Status: metav1.ConditionTrue, Reason: w.Reason, Message: w.Message}
 	}
 	other := "The charge failed."
 	if conditionType == billingv1alpha1.ConditionFailed {
@@ -116,9 +105,9 @@ func readyCondition(charge *billingv1alpha1.OnDemandCharge, o outcome) metav1.Co
 		c := meta.FindStatusCondition(st.Conditions, billingv1alpha1.ConditionFailed)
 		return notReady(c.Reason, c.Message)
 	case o.stalled != nil:
-		return notReady(o.stalled.reason, o.stalled.message)
+		return notReady(o.stalled.Reason, o.stalled.Message)
 	case o.waiting != nil:
-		return notReady(o.waiting.reason, o.waiting.message)
+		return notReady(o.waiting.Reason, o.waiting.Message)
 	case st.Phase == billingv1alpha1.ChargePhaseRetryScheduled && st.NextAttemptAt != nil:
 		last := st.Attempts[len(st.Attempts)-1]
 		return notReady(reasonRetryScheduled, fmt.Sprintf("Attempt %d was declined (%s); attempt %d is scheduled for %s.",
@@ -134,10 +123,10 @@ func isFinished(phase billingv1alpha1.ChargePhase) bool {
 }
 
 // currentStall returns the stall recorded for this generation: it waits for a person.
-func currentStall(charge *billingv1alpha1.OnDemandCharge) *why {
+func currentStall(charge *billingv1alpha1.OnDemandCharge) *conditions.Why {
 	c := meta.FindStatusCondition(charge.Status.Conditions, billingv1alpha1.ConditionStalled)
 	if c == nil || c.Status != metav1.ConditionTrue {
 		return nil
 	}
-	return &why{c.Reason, c.Message}
+	return &conditions.Why{Reason: c.Reason, Message: c.Message}
 }

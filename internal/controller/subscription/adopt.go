@@ -7,6 +7,7 @@ import (
 	corev1 "k8s.io/api/core/v1"
 	ctrl "sigs.k8s.io/controller-runtime"
 
+	"github.com/dodo-operator/dodo-operator/internal/controller/conditions"
 	"github.com/dodo-operator/dodo-operator/internal/dodo"
 )
 
@@ -23,7 +24,7 @@ func (r *Reconciler) adopt(ctx context.Context, s *scope, id string) (string, ct
 		return "", ctrl.Result{}, fmt.Errorf("reading subscription %s before adopting it: %w", id, err)
 	}
 	if refusal := r.adoptionRefusal(ctx, s.sub, observed); refusal != "" {
-		s.out.stalled = &stall{reasonAdoptionRefused, refusal}
+		s.out.stalled = &conditions.Why{Reason: reasonAdoptionRefused, Message: refusal}
 		r.event(s.sub, corev1.EventTypeWarning, reasonAdoptionRefused, "Adopt", "%s", refusal)
 		return "", ctrl.Result{}, nil
 	}
@@ -41,10 +42,10 @@ func refuseObserved(s *scope, refusal string) {
 	if adopt := s.sub.Spec.Adopt; adopt != nil && adopt.SubscriptionID == st.SubscriptionID {
 		st.SubscriptionID, st.ProviderStatus = "", ""
 	}
-	s.out.stalled = &stall{reasonAdoptionRefused, refusal}
+	s.out.stalled = &conditions.Why{Reason: reasonAdoptionRefused, Message: refusal}
 }
 
-func notFoundStall(id string) *stall {
-	return &stall{reasonNotFound, fmt.Sprintf("Dodo has no subscription %s. Check that the operator uses the "+
+func notFoundStall(id string) *conditions.Why {
+	return &conditions.Why{Reason: reasonNotFound, Message: fmt.Sprintf("Dodo has no subscription %s. Check that the operator uses the "+
 		"right mode (test or live) and API key, and that spec.adopt names an existing subscription.", id)}
 }

@@ -11,6 +11,7 @@ import (
 	ctrl "sigs.k8s.io/controller-runtime"
 
 	billingv1alpha1 "github.com/dodo-operator/dodo-operator/api/v1alpha1"
+	"github.com/dodo-operator/dodo-operator/internal/controller/conditions"
 	"github.com/dodo-operator/dodo-operator/internal/controller/statuspatch"
 	"github.com/dodo-operator/dodo-operator/internal/controller/unanswered"
 	"github.com/dodo-operator/dodo-operator/internal/dodo"
@@ -29,8 +30,9 @@ func (r *Reconciler) ensureExists(ctx context.Context, s *scope) (string, ctrl.R
 	adopt := s.sub.Spec.Adopt
 	switch {
 	case adopt != nil && st.SubscriptionID != "" && adopt.SubscriptionID != st.SubscriptionID:
-		s.out.stalled = &stall{reasonAdoptionRefused, fmt.Sprintf("spec.adopt names %s, but this object already manages %s; "+
-			"a Subscription manages one Dodo subscription", adopt.SubscriptionID, st.SubscriptionID)}
+		s.out.stalled = &conditions.Why{Reason: reasonAdoptionRefused,
+			Message: fmt.Sprintf("spec.adopt names %s, but this object already manages %s; "+
+				"a Subscription manages one Dodo subscription", adopt.SubscriptionID, st.SubscriptionID)}
 		return "", ctrl.Result{}, nil
 	case st.SubscriptionID != "":
 		return st.SubscriptionID, ctrl.Result{}, nil
@@ -77,8 +79,9 @@ func (r *Reconciler) create(ctx context.Context, s *scope) (string, ctrl.Result,
 	// Anything else surely created nothing: clear the marker.
 	st.CreatePendingSince = nil
 	if dodo.IsValidation(err) {
-		s.out.stalled = &stall{billingv1alpha1.ReasonInvalidSpec, "Dodo refused to create the subscription: " + err.Error() +
-			". Fix the spec; nothing was created."}
+		s.out.stalled = &conditions.Why{Reason: billingv1alpha1.ReasonInvalidSpec,
+			Message: "Dodo refused to create the subscription: " + err.Error() +
+				". Fix the spec; nothing was created."}
 		r.event(s.sub, corev1.EventTypeWarning, billingv1alpha1.ReasonInvalidSpec, "Create", "Dodo refused the create: %v", err)
 		return "", ctrl.Result{}, nil
 	}
@@ -172,7 +175,7 @@ func (r *Reconciler) findCreated(ctx context.Context, s *scope) ([]string, error
 	return ids, nil
 }
 
-func (r *Reconciler) createUnknownStall(s *scope, matches []string, err error) *stall {
+func (r *Reconciler) createUnknownStall(s *scope, matches []string, err error) *conditions.Why {
 	what := fmt.Sprintf("more than one Dodo subscription carries metadata k8s_uid=%s: %v", s.sub.UID, matches)
 	if err != nil {
 		what = "the lookup could not read every subscription created since " +
@@ -182,5 +185,5 @@ func (r *Reconciler) createUnknownStall(s *scope, matches []string, err error) *
 		"k8s_namespace=" + s.sub.Namespace + ", k8s_name=" + s.sub.Name + ", k8s_uid=" + string(s.sub.UID) +
 		". Then set spec.adopt.subscriptionID to the one to keep (cancel any extra in Dodo). Nothing will be created meanwhile."
 	r.event(s.sub, corev1.EventTypeWarning, billingv1alpha1.ReasonCreateOutcomeUnknown, "Create", "%s", msg)
-	return &stall{billingv1alpha1.ReasonCreateOutcomeUnknown, msg}
+	return &conditions.Why{Reason: billingv1alpha1.ReasonCreateOutcomeUnknown, Message: msg}
 }

@@ -87,7 +87,7 @@ func (r *Reconciler) deletionTarget(ctx context.Context, s *scope) (string, time
 	case err != nil:
 		return "", 0, fmt.Errorf("before deletion: %w", err)
 	case s.out.stalled != nil:
-		s.out.stalled.message += " To let the object go without looking, set spec.deletionPolicy to Orphan."
+		s.out.stalled.Message += " To let the object go without looking, set spec.deletionPolicy to Orphan."
 	case wait > 0:
 		s.out.err = errCreateOutcomeUnknown
 	case id != "":

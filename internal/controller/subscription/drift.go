@@ -8,6 +8,7 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
 	billingv1alpha1 "github.com/dodo-operator/dodo-operator/api/v1alpha1"
+	"github.com/dodo-operator/dodo-operator/internal/controller/conditions"
 	"github.com/dodo-operator/dodo-operator/internal/dodo"
 	"github.com/dodo-operator/dodo-operator/internal/providerstate"
 )
@@ -43,7 +44,7 @@ func (r *Reconciler) applyPlan(ctx context.Context, s *scope, observed *dodo.Sub
 	}
 	switch {
 	case observed.OnDemand:
-		s.out.stalled = &stall{reasonChangeRefused, "Dodo does not change the plan of an on-demand subscription " +
+		s.out.stalled = &conditions.Why{Reason: reasonChangeRefused, Message: "Dodo does not change the plan of an on-demand subscription " +
 			"(ON_DEMAND_PLAN_CHANGE_NOT_SUPPORTED): set productID, quantity and addons back to " +
 			fmt.Sprintf("%s x%d, or create a new Subscription.", observed.ProductID, observed.Quantity)}
 		return nil
@@ -138,7 +139,8 @@ func (r *Reconciler) storeIntent(ctx context.Context, s *scope) error {
 // into an error that is retried with backoff.
 func (r *Reconciler) writeFailed(s *scope, action, what string, err error) error {
 	if dodo.IsValidation(err) {
-		s.out.stalled = &stall{reasonChangeRefused, "Dodo refused " + what + ": " + err.Error() + ". Change the spec to continue."}
+		s.out.stalled = &conditions.Why{Reason: reasonChangeRefused,
+			Message: "Dodo refused " + what + ": " + err.Error() + ". Change the spec to continue."}
 		r.event(s.sub, corev1.EventTypeWarning, reasonChangeRefused, action, "Dodo refused %s: %v", what, err)
 		return nil
 	}

@@ -46,7 +46,7 @@ func (m *Metrics) observe(s *scope, err error) {
 	m.callsPerRun.WithLabelValues("subscription", "write").Observe(float64(s.api.write))
 	switch {
 	case s.out.stalled != nil:
-		m.errors.WithLabelValues("subscription", s.out.stalled.reason).Inc()
+		m.errors.WithLabelValues("subscription", s.out.stalled.Reason).Inc()
 	case err != nil:
 		m.errors.WithLabelValues("subscription", billingv1alpha1.ReasonReconcileError).Inc()
 	}

@@ -10,6 +10,7 @@ import (
 	ctrl "sigs.k8s.io/controller-runtime"
 
 	billingv1alpha1 "github.com/dodo-operator/dodo-operator/api/v1alpha1"
+	"github.com/dodo-operator/dodo-operator/internal/controller/conditions"
 	"github.com/dodo-operator/dodo-operator/internal/dodo"
 	"github.com/dodo-operator/dodo-operator/internal/providerstate"
 	"github.com/dodo-operator/dodo-operator/internal/stamp"
@@ -52,13 +53,13 @@ func (r *Reconciler) reconcileNormal(ctx context.Context, s *scope) (ctrl.Result
 
 // currentStall returns the stall recorded for this generation, unless a reconcile was
 // explicitly requested since.
-func currentStall(sub *billingv1alpha1.Subscription) *stall {
+func currentStall(sub *billingv1alpha1.Subscription) *conditions.Why {
 	if sub.Annotations[billingv1alpha1.AnnotationReconcileRequestedAt] != sub.Status.LastHandledReconcileAt {
 		return nil
 	}
 	for _, c := range sub.Status.Conditions {
 		if c.Type == billingv1alpha1.ConditionStalled && c.Status == metav1.ConditionTrue && c.ObservedGeneration == sub.Generation {
-			return &stall{c.Reason, c.Message}
+			return &conditions.Why{Reason: c.Reason, Message: c.Message}
 		}
 	}
 	return nil

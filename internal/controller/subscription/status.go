@@ -6,22 +6,17 @@ import (
 	"k8s.io/utils/ptr"
 
 	billingv1alpha1 "github.com/dodo-operator/dodo-operator/api/v1alpha1"
+	"github.com/dodo-operator/dodo-operator/internal/controller/conditions"
 	"github.com/dodo-operator/dodo-operator/internal/dodo"
 	"github.com/dodo-operator/dodo-operator/internal/providerstate"
 )
-
-// stall says progress needs a person or a spec change.
-type stall struct {
-	reason  string
-	message string
-}
 
 // outcome is what one reconcile found, the input of the condition functions.
 type outcome struct {
 	err         error
 	paused      bool
 	deleting    bool
-	stalled     *stall
+	stalled     *conditions.Why
 	planPending bool
 	// linkRequested: spec asks for a payment link (set by setConditions from spec).
 	linkRequested bool
@@ -29,7 +24,6 @@ type outcome struct {
 
 // Condition reasons specific to Subscription.
 const (
-	reasonNotStalled        = "NotStalled"
 	reasonPending           = "Pending"
 	reasonPlanChangePending = "PlanChangePending"
 	reasonAdoptionRefused   = "AdoptionRefused"
@@ -72,12 +66,7 @@ func syncedCondition(o outcome) metav1.Condition {
 }
 
 func stalledCondition(o outcome) metav1.Condition {
-	if o.stalled != nil {
-		return metav1.Condition{Type: billingv1alpha1.ConditionStalled, Status: metav1.ConditionTrue,
-			Reason: o.stalled.reason, Message: o.stalled.message}
-	}
-	return metav1.Condition{Type: billingv1alpha1.ConditionStalled, Status: metav1.ConditionFalse,
-		Reason: reasonNotStalled, Message: "Nothing needs a person."}
+	return conditions.Stalled(o.stalled)
 }
 
 func readyCondition(status *billingv1alpha1.SubscriptionStatus, o outcome) metav1.Condition {
@@ -88,7 +77,7 @@ func readyCondition(status *billingv1alpha1.SubscriptionStatus, o outcome) metav
 	case o.deleting:
 		return notReady(billingv1alpha1.ReasonDeleting, "The Subscription is being deleted; its deletionPolicy is applied in Dodo.")
 	case o.stalled != nil:
-		return notReady(o.stalled.reason, o.stalled.message)
+		return notReady(o.stalled.Reason, o.stalled.Message)
 	case status.SubscriptionID == "":
 		return notReady(billingv1alpha1.ReasonCreating, "The subscription is being created in Dodo.")
 	}

@@ -5,6 +5,7 @@ import (
 	"testing"
 
 	billingv1alpha1 "github.com/dodo-operator/dodo-operator/api/v1alpha1"
+	"github.com/dodo-operator/dodo-operator/internal/controller/conditions"
 )
 
 func TestReadyCondition(t *testing.T) {
@@ -16,7 +17,7 @@ func TestReadyCondition(t *testing.T) {
 		wantReason string
 	}{
 		"Deleting":            {billingv1alpha1.SubscriptionStatus{SubscriptionID: "sub", ProviderStatus: "active"}, outcome{deleting: true}, "False", "Deleting"},
-		"Stalled":             {billingv1alpha1.SubscriptionStatus{}, outcome{stalled: &stall{"InvalidSpec", "bad"}}, "False", "InvalidSpec"},
+		"Stalled":             {billingv1alpha1.SubscriptionStatus{}, outcome{stalled: &conditions.Why{Reason: "InvalidSpec", Message: "bad"}}, "False", "InvalidSpec"},
 		"NotCreatedYet":       {billingv1alpha1.SubscriptionStatus{}, outcome{}, "False", "Creating"},
 		"AwaitingPayment":     {billingv1alpha1.SubscriptionStatus{SubscriptionID: "sub", ProviderStatus: "pending", PaymentLink: "https://x"}, outcome{}, "False", "AwaitingPayment"},
 		"PendingWithoutLink":  {billingv1alpha1.SubscriptionStatus{SubscriptionID: "sub", ProviderStatus: "pending"}, outcome{}, "False", "Pending"},
@@ -47,7 +48,7 @@ func TestSyncedAndStalledConditions(t *testing.T) {
 		"Success": {outcome{}, "True", "ReconcileSuccess", "False", "NotStalled"},
 		"Error":   {outcome{err: errors.New("reading subscription sub_1: 500")}, "False", "ReconcileError", "False", "NotStalled"},
 		"Paused":  {outcome{paused: true}, "False", "Paused", "False", "NotStalled"},
-		"Stalled": {outcome{stalled: &stall{"CreateOutcomeUnknown", "check"}}, "True", "ReconcileSuccess", "True", "CreateOutcomeUnknown"},
+		"Stalled": {outcome{stalled: &conditions.Why{Reason: "CreateOutcomeUnknown", Message: "check"}}, "True", "ReconcileSuccess", "True", "CreateOutcomeUnknown"},
 	}
 	for name, tc := range cases {
 		t.Run(name, func(t *testing.T) {
