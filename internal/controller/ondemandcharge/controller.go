@@ -58,9 +58,8 @@ func (o Options) withDefaults() Options {
 		}
 	}
 	def(&o.OutcomeTimeout, 10*time.Minute)
-	def(&o.Settle, 30*time.Second)
-	def(&o.AbsentAfter, 5*time.Minute)
-	o.AbsentAfter = max(o.AbsentAfter, o.Settle)
+	windows := unanswered.Windows{Settle: o.Settle, AbsentAfter: o.AbsentAfter}.WithDefaults()
+	o.Settle, o.AbsentAfter = windows.Settle, windows.AbsentAfter
 	def(&o.DeletionWait, time.Hour)
 	def(&o.SubscriptionWait, 10*time.Minute)
 	if o.MaxInFlightPerCustomer <= 0 {

@@ -45,13 +45,8 @@ func (o Options) withDefaults() Options {
 	if o.ResyncInterval <= 0 {
 		o.ResyncInterval = time.Hour
 	}
-	if o.CreateSettle <= 0 {
-		o.CreateSettle = 30 * time.Second
-	}
-	if o.CreateAbsentAfter <= 0 {
-		o.CreateAbsentAfter = 5 * time.Minute
-	}
-	o.CreateAbsentAfter = max(o.CreateAbsentAfter, o.CreateSettle)
+	windows := unanswered.Windows{Settle: o.CreateSettle, AbsentAfter: o.CreateAbsentAfter}.WithDefaults()
+	o.CreateSettle, o.CreateAbsentAfter = windows.Settle, windows.AbsentAfter
 	if o.CreateLookback <= 0 {
 		o.CreateLookback = 24 * time.Hour
 	}

@@ -50,6 +50,26 @@ type Windows struct {
 	AbsentAfter time.Duration
 }
 
+// Default waits of a lookup (both controllers' defaults): a committed write shows in Dodo's
+// lists within seconds, and they lag behind its writes by minutes at worst.
+const (
+	DefaultSettle      = 30 * time.Second
+	DefaultAbsentAfter = 5 * time.Minute
+)
+
+// WithDefaults fills the unset waits with the defaults. AbsentAfter is never shorter than
+// Settle: an empty look can only be believed after the first look.
+func (w Windows) WithDefaults() Windows {
+	if w.Settle <= 0 {
+		w.Settle = DefaultSettle
+	}
+	if w.AbsentAfter <= 0 {
+		w.AbsentAfter = DefaultAbsentAfter
+	}
+	w.AbsentAfter = max(w.AbsentAfter, w.Settle)
+	return w
+}
+
 // Step is what to do about an unanswered call now.
 type Step int
 

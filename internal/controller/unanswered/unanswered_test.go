@@ -64,3 +64,17 @@ func TestWindowsNext(t *testing.T) {
 		})
 	}
 }
+
+func TestWindowsWithDefaults(t *testing.T) {
+	cases := map[string]struct{ in, want Windows }{
+		"Unset":                   {Windows{}, Windows{Settle: DefaultSettle, AbsentAfter: DefaultAbsentAfter}},
+		"Set":                     {Windows{Settle: time.Second, AbsentAfter: time.Minute}, Windows{Settle: time.Second, AbsentAfter: time.Minute}},
+		"AbsentShorterThanSettle": {Windows{Settle: time.Hour, AbsentAfter: time.Minute}, Windows{Settle: time.Hour, AbsentAfter: time.Hour}},
+		"OnlySettleLonger":        {Windows{Settle: 10 * time.Minute}, Windows{Settle: 10 * time.Minute, AbsentAfter: 10 * time.Minute}},
+	}
+	for name, tc := range cases {
+		if got := tc.in.WithDefaults(); got != tc.want {
+			t.Errorf("%s: %+v.WithDefaults() = %+v, want %+v", name, tc.in, got, tc.want)
+		}
+	}
+}
