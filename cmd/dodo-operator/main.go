@@ -36,6 +36,7 @@ type options struct {
 	lease, renew, retry    time.Duration
 	baseURL, environment   string
 	rateLimit              float64
+	maxConcurrent          int
 	subscription           subscription.Options
 	charges                ondemandcharge.Options
 }
@@ -64,7 +65,8 @@ func main() {
 	flag.DurationVar(&opts.charges.AbsentAfter, "charge-absent-after", 5*time.Minute,
 		"After an unanswered charge, believe a lookup that finds no payment only this long after the call; "+
 			"only then is the attempt made again.")
-	flag.IntVar(&opts.subscription.MaxConcurrentReconciles, "max-concurrent-reconciles", 4, "Parallel reconciles per controller.")
+	flag.IntVar(&opts.maxConcurrent, "max-concurrent-reconciles", 4,
+		"Parallel reconciles per controller (Subscription and OnDemandCharge each).")
 	flag.IntVar(&opts.charges.MaxInFlightPerCustomer, "max-charges-in-flight-per-customer", 1,
 		"Charge attempts in flight at once for one customer, retries included.")
 	flag.IntVar(&opts.charges.MaxInFlight, "max-charges-in-flight", 10, "Charge attempts in flight at once for the whole account.")
@@ -73,6 +75,8 @@ func main() {
 	zapOpts := zap.Options{}
 	zapOpts.BindFlags(flag.CommandLine)
 	flag.Parse()
+	opts.subscription.MaxConcurrentReconciles = opts.maxConcurrent
+	opts.charges.MaxConcurrentReconciles = opts.maxConcurrent
 	ctrl.SetLogger(zap.New(zap.UseFlagOptions(&zapOpts)))
 
 	if err := run(opts); err != nil {
