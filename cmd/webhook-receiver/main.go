@@ -102,7 +102,7 @@ func run(ctx context.Context, f flags, log logr.Logger) error {
 	receiver, err := webhookreceiver.New(webhookreceiver.Options{
 		Secrets: secrets, Client: apiClient, Cache: mgr.GetCache(), Ready: synced.Load,
 		TimestampTolerance: f.tolerance, MaxBodyBytes: f.maxBodyBytes, NotFoundGrace: f.notFoundGrace,
-		Logger: log.WithName("webhook-receiver"),
+		Logger: log.WithName("webhook-receiver"), Recorder: mgr.GetEventRecorder("dodo-webhook-receiver"),
 	})
 	if err != nil {
 		return err

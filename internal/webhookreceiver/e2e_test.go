@@ -5,6 +5,8 @@ import (
 	"strings"
 	"testing"
 
+	"k8s.io/client-go/tools/events"
+
 	billingv1alpha1 "github.com/dodo-operator/dodo-operator/api/v1alpha1"
 	"github.com/dodo-operator/dodo-operator/internal/dodo"
 	"github.com/dodo-operator/dodo-operator/internal/simulator"
@@ -58,7 +60,8 @@ func TestLifecycleDrivenByWebhooksAlone(t *testing.T) {
 // stamp, a declined one puts the subscription on hold with the decline code, and a dues
 // payment (which carries the subscription's stamp) is matched by its recorded payment ID.
 func TestChargeAttemptsFromWebhooks(t *testing.T) {
-	f := newFixture(t)
+	recorder := events.NewFakeRecorder(100)
+	f := newFixture(t, func(o *Options) { o.Recorder = recorder })
 	h := newSimHarness(t, f, f.receiver)
 	ctx := context.Background()
 	good := h.onDemandSubscription(f, "good", "buyer@example.com")
@@ -84,6 +87,8 @@ func TestChargeAttemptsFromWebhooks(t *testing.T) {
 	assertEqual(t, "decline code", attempt.DeclineCode, "CARD_DECLINED")
 	st := f.subscription("declining").Status
 	assertEqual(t, "OnHold", conditionOf(st.Conditions, billingv1alpha1.ConditionOnHold), "True/CardDeclined")
+	// The receiver stored the change to on_hold, so it tells it: one Warning Event.
+	assertEqual(t, "on_hold events", countEvents(recorder, "Warning SubscriptionOnHold"), 1)
 
 	// The retry of an on_hold charge is a dues payment on the saved method (9.2).
 	sub, err := h.api.GetSubscription(ctx, declining)
@@ -120,4 +125,19 @@ func (h *simHarness) onDemandSubscription(f *fixture, name, email string) string
 	h.flush()
 	assertEqual(h.t, "active", f.subscription(name).Status.ProviderStatus, "active")
 	return created.SubscriptionID
+}
+
+// countEvents drains the recorder and counts the events that contain text.
+func countEvents(r *events.FakeRecorder, text string) int {
+	n := 0
+	for {
+		select {
+		case e := <-r.Events:
+			if strings.Contains(e, text) {
+				n++
+			}
+		default:
+			return n
+		}
+	}
 }

@@ -6,6 +6,7 @@ import (
 
 	"github.com/go-logr/logr"
 	"github.com/prometheus/client_golang/prometheus"
+	"k8s.io/client-go/tools/events"
 	"k8s.io/utils/clock"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	ctrlmetrics "sigs.k8s.io/controller-runtime/pkg/metrics"
@@ -47,6 +48,9 @@ type Options struct {
 	NotFoundGrace time.Duration
 	// ApplyTimeout bounds the lookups and writes of one delivery.
 	ApplyTimeout time.Duration
+	// Recorder, when set, receives an Event for each change of Dodo's status the receiver
+	// stores (on_hold, failed, reactivated...): notification tools route on Events.
+	Recorder events.EventRecorder
 	// Registerer receives the metrics; controller-runtime's registry when nil.
 	Registerer prometheus.Registerer
 	// Logger receives logs: outcomes and object names, never secrets or payload content at

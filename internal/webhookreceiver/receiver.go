@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/go-logr/logr"
+	"k8s.io/client-go/tools/events"
 	"k8s.io/utils/clock"
 	"k8s.io/utils/ptr"
 	"sigs.k8s.io/controller-runtime/pkg/client"
@@ -39,6 +40,7 @@ type Receiver struct {
 	maxBodyBytes int64
 	grace        time.Duration
 	applyTimeout time.Duration
+	recorder     events.EventRecorder
 }
 
 // New builds a Receiver and registers its metrics.
@@ -58,7 +60,7 @@ func New(opts Options) (*Receiver, error) {
 	return &Receiver{
 		client: opts.Client, cache: opts.Cache, ready: opts.Ready, clock: opts.Clock,
 		verifier: v, metrics: m, log: opts.Logger, maxBodyBytes: opts.MaxBodyBytes,
-		grace: opts.NotFoundGrace, applyTimeout: opts.ApplyTimeout,
+		grace: opts.NotFoundGrace, applyTimeout: opts.ApplyTimeout, recorder: opts.Recorder,
 	}, nil
 }
 

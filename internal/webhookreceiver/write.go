@@ -11,6 +11,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	billingv1alpha1 "github.com/dodo-operator/dodo-operator/api/v1alpha1"
+	"github.com/dodo-operator/dodo-operator/internal/providerstate"
 )
 
 // writeBackoff retries conflicts with the controller or another replica: a few quick
@@ -68,16 +69,31 @@ func (t target) settle(result outcome, err error) (outcome, error) {
 
 func (r *Receiver) writeSubscription(ctx context.Context, d delivery, t target,
 	apply func(*billingv1alpha1.Subscription) outcome) (outcome, error) {
+	var written *billingv1alpha1.Subscription
+	var from string
 	result, err := writeStatus(ctx, r.client, r.cache, t.key,
 		func() *billingv1alpha1.Subscription { return &billingv1alpha1.Subscription{} },
 		func(obj *billingv1alpha1.Subscription) outcome {
 			if t.uid != "" && obj.UID != t.uid {
 				return outcomeUnknownObject
 			}
+			written, from = obj, obj.Status.ProviderStatus
 			return apply(obj)
 		})
 	r.logWrite(d, "Subscription", t, result, err)
+	if err == nil && result == outcomeApplied {
+		r.tellTransition(written, from)
+	}
 	return t.settle(result, err)
+}
+
+// tellTransition emits the Event for a change of Dodo's status this write stored: the
+// process that stores a change tells it, so each change is told once.
+func (r *Receiver) tellTransition(sub *billingv1alpha1.Subscription, from string) {
+	e, ok := providerstate.TransitionEvent(from, sub.Status.ProviderStatus, sub.Status.LastPayment)
+	if ok && r.recorder != nil {
+		r.recorder.Eventf(sub, nil, e.Type, e.Reason, "Webhook", "%s", e.Note)
+	}
 }
 
 func (r *Receiver) writeCharge(ctx context.Context, d delivery, t target,

@@ -21,6 +21,7 @@ import (
 	billingv1alpha1 "github.com/dodo-operator/dodo-operator/api/v1alpha1"
 	"github.com/dodo-operator/dodo-operator/internal/controller/statuspatch"
 	"github.com/dodo-operator/dodo-operator/internal/controller/unanswered"
+	"github.com/dodo-operator/dodo-operator/internal/providerstate"
 )
 
 // Options tune the reconciler; zero values take the defaults.
@@ -80,6 +81,9 @@ type scope struct {
 	api        *countingAPI
 	out        outcome
 	skipStatus bool
+	// providerAtStart is Dodo's status as stored when the reconcile began: a change from it
+	// that this reconcile stores is told with an Event.
+	providerAtStart string
 }
 
 // +kubebuilder:rbac:groups=billing.dodo-operator.io,resources=subscriptions,verbs=get;list;watch;update;patch
@@ -97,7 +101,8 @@ func (r *Reconciler) Reconcile(ctx context.Context, req ctrl.Request) (result ct
 		return ctrl.Result{}, client.IgnoreNotFound(err)
 	}
 	r.unanswered.Start(r.Clock.Now())
-	s := &scope{sub: sub, before: sub.DeepCopy(), now: r.Clock.Now(), api: &countingAPI{api: r.API}}
+	s := &scope{sub: sub, before: sub.DeepCopy(), now: r.Clock.Now(), api: &countingAPI{api: r.API},
+		providerAtStart: sub.Status.ProviderStatus}
 	defer func() { result, retErr = r.finish(ctx, s, result, retErr) }()
 
 	switch {
@@ -128,6 +133,10 @@ func (r *Reconciler) finish(ctx context.Context, s *scope, result ctrl.Result, e
 		s.out.err = err
 	}
 	setConditions(s.sub, s.out)
+	if e, ok := providerstate.TransitionEvent(s.providerAtStart, s.sub.Status.ProviderStatus,
+		s.sub.Status.LastPayment); ok {
+		r.event(s.sub, e.Type, e.Reason, "Observe", "%s", e.Note)
+	}
 	if statuspatch.EnteredReason(s.before.Status.Conditions, s.sub.Status.Conditions, billingv1alpha1.ConditionSynced,
 		billingv1alpha1.ReasonCredentialsInvalid) {
 		r.event(s.sub, corev1.EventTypeWarning, billingv1alpha1.ReasonCredentialsInvalid, "Reconcile", credentialsMessage)

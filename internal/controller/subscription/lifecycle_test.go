@@ -188,6 +188,7 @@ func TestOnHoldShowsTheDeclineAndReactivatesThroughPaymentMethod(t *testing.T) {
 	}
 	h.expectCondition(got, billingv1alpha1.ConditionOnHold, "True", "InsufficientFunds")
 	h.expectCondition(got, billingv1alpha1.ConditionReady, "False", "InsufficientFunds")
+	h.expectEvent("Warning SubscriptionOnHold")
 
 	h.update("hold", func(s *billingv1alpha1.Subscription) {
 		s.Spec.PaymentMethod = &billingv1alpha1.PaymentMethodSpec{New: &billingv1alpha1.NewPaymentMethodRequest{Token: "fix"}}
@@ -204,6 +205,7 @@ func TestOnHoldShowsTheDeclineAndReactivatesThroughPaymentMethod(t *testing.T) {
 	got = h.get("hold")
 	h.expectCondition(got, billingv1alpha1.ConditionActive, "True", "Active")
 	h.expectCondition(got, billingv1alpha1.ConditionOnHold, "False", "NotOnHold")
+	h.expectEvent("Normal SubscriptionReactivated")
 	if len(h.simSubscriptions(sub)) != 1 {
 		t.Fatal("reactivation created a subscription")
 	}
