@@ -41,6 +41,9 @@ const (
 	faultRestart       = "operator-restarted"
 	faultExpiredLinks  = "payment-links-expired"
 	faultDecliningCard = "checkout-with-declining-card"
+	faultDuplicateHook = "webhook-delivered-twice"
+	faultReorderedHook = "webhook-swapped-with-next"
+	faultHeldBackHook  = "webhook-held-back"
 )
 
 // dodoFault is armed for the next matching call of one reconcile.

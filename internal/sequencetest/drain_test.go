@@ -30,6 +30,7 @@ func (w *world) drain() {
 	w.clearFaults()
 	start := w.opClock.Now()
 	for round := range 2 {
+		w.deliverAll()
 		for _, o := range w.model.presentSubs() {
 			_ = w.poke(o.name)
 		}
@@ -47,6 +48,7 @@ func (w *world) drain() {
 			return
 		}
 	}
+	w.checkWebhookEffects()
 }
 
 // runQueue reconciles dirty objects, then moves time to the next requeue, until nothing

@@ -11,9 +11,9 @@ import (
 
 // stats are the figures of a run, printed in the summary line.
 type stats struct {
-	sequences, steps, checks, violations, calls, reconciles int
-	faults, writes                                          map[string]int
-	stepKinds                                               map[string]int
+	sequences, steps, checks, violations, calls, reconciles, hooks int
+	faults, writes                                                 map[string]int
+	stepKinds                                                      map[string]int
 }
 
 func (s *stats) fault(kind string) { s.faults[kind]++ }
@@ -29,9 +29,9 @@ func (s *stats) summary(elapsed time.Duration) string {
 	for _, k := range slices.Sorted(maps.Keys(s.stepKinds)) {
 		kinds = append(kinds, fmt.Sprintf("%s=%d", k, s.stepKinds[k]))
 	}
-	return fmt.Sprintf("SEQUENCES: %d sequences, %d steps, %d reconciles, %d Dodo calls, %d invariant checks, "+
-		"%d violations, %s wall; faults: %s; Dodo writes: %s; steps: %s", s.sequences, s.steps, s.reconciles, s.calls,
-		s.checks, s.violations, elapsed.Round(time.Millisecond), strings.Join(faults, " "), strings.Join(writes, " "),
+	return fmt.Sprintf("SEQUENCES: %d sequences, %d steps, %d reconciles, %d Dodo calls, %d webhook deliveries, "+
+		"%d invariant checks, %d violations, %s wall; faults: %s; Dodo writes: %s; steps: %s", s.sequences, s.steps,
+		s.reconciles, s.calls, s.hooks, s.checks, s.violations, elapsed.Round(time.Millisecond), strings.Join(faults, " "), strings.Join(writes, " "),
 		strings.Join(kinds, " "))
 }
 

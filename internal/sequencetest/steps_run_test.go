@@ -77,8 +77,17 @@ func (w *world) stepReconcile() bool {
 		fault = w.armFault(w.step, false)
 	}
 	res, err, _ := w.reconcile(t)
-	w.logf("reconcile %s %s [fault armed: %s] -> requeue %s%s", t.kind, t.name, orNone(fault), res.RequeueAfter, errSuffix(err))
+	w.logf("reconcile %s %s [fault armed: %s] -> %s%s", t.kind, t.name, orNone(fault), requeue(res), errSuffix(err))
 	return true
+}
+
+// requeue describes a result; the resync (spread by UID, so different in every run) is
+// not spelled out, which keeps step logs of one seed comparable between runs.
+func requeue(res ctrl.Result) string {
+	if res.RequeueAfter > maxHorizon {
+		return "requeue at the resync"
+	}
+	return "requeue " + res.RequeueAfter.String()
 }
 
 func orNone(s string) string {
@@ -180,7 +189,7 @@ func (w *world) stepReconcileAll() bool {
 	summary := ""
 	for _, t := range ts {
 		res, err, _ := w.reconcile(t)
-		summary += fmt.Sprintf(" %s:%s%s", t.name, res.RequeueAfter, map[bool]string{true: "(err)"}[err != nil])
+		summary += fmt.Sprintf(" %s:%s%s", t.name, requeue(res), map[bool]string{true: "(err)"}[err != nil])
 	}
 	w.logf("reconcile all:%s", summary)
 	return true

@@ -33,6 +33,7 @@ var stepKinds = []stepKind{
 	{"restart", 1, (*world).stepRestart},
 	{"advance-time", 14, (*world).stepAdvance},
 	{"complete-checkout", 5, (*world).stepCompleteCheckout},
+	{"deliver-webhooks", 8, (*world).stepDeliverWebhooks},
 	{"poke", 4, (*world).stepPoke},
 	{"reconcile-all", 2, (*world).stepReconcileAll},
 }

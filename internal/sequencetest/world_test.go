@@ -8,6 +8,7 @@ import (
 	"strings"
 	"time"
 
+	standardwebhooks "github.com/standard-webhooks/standard-webhooks/libraries/go"
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	clocktesting "k8s.io/utils/clock/testing"
@@ -18,6 +19,7 @@ import (
 	"github.com/dodo-operator/dodo-operator/internal/controller/subscription"
 	"github.com/dodo-operator/dodo-operator/internal/dodo"
 	"github.com/dodo-operator/dodo-operator/internal/simulator"
+	"github.com/dodo-operator/dodo-operator/internal/webhookreceiver"
 )
 
 // t0 lies after the API server's real clock for years: the charge controller bounds its
@@ -46,6 +48,7 @@ type world struct {
 	rng      *rand.Rand
 	sim      *simulator.Simulator
 	srv      *httptest.Server
+	hookSrv  *httptest.Server
 	simClock *clocktesting.FakeClock
 	opClock  *clocktesting.FakeClock
 	raw      *dodo.Client // unwrapped: the test's own calls (foreign subscriptions)
@@ -65,6 +68,12 @@ type world struct {
 	deletes      int
 	presenceMark [2]int
 	until        faultsUntil
+	// The webhook path (webhooks_test.go).
+	inbox        *hookInbox
+	receiver     *webhookreceiver.Receiver
+	signer       *standardwebhooks.Webhook
+	hookSeen     map[string]bool
+	pendingHooks []hook
 	// instant and instantWrites count writes per object at one instant (checkHotLoop).
 	instant       time.Time
 	instantWrites map[string]int
@@ -78,11 +87,17 @@ func newWorld(seed uint64, st *stats) (*world, error) {
 	w := &world{seed: seed, ctx: context.Background(), ns: fmt.Sprintf("seq-%d", seed),
 		rng:      rand.New(rand.NewPCG(seed, seed*0x9e3779b97f4a7c15+1)),
 		simClock: clocktesting.NewFakeClock(t0), opClock: clocktesting.NewFakeClock(t0),
-		model: newModel(), stats: st, queue: workQueue{set: map[target]bool{}}, due: map[target]time.Time{}, failures: map[target]int{}}
+		model: newModel(), stats: st, queue: workQueue{set: map[target]bool{}}, hookSeen: map[string]bool{}, due: map[target]time.Time{}, failures: map[target]int{}}
 	if err := env.Client.Create(w.ctx, &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: w.ns}}); err != nil {
 		return nil, err
 	}
-	cfg := simulator.Config{APIKeys: []string{apiKey}, Clock: w.simClock, WallClock: clocktesting.NewFakeClock(t0), Seed: seed}
+	hookSrv, err := w.startWebhooks()
+	w.hookSrv = hookSrv
+	if err != nil {
+		return nil, err
+	}
+	cfg := simulator.Config{APIKeys: []string{apiKey}, Clock: w.simClock, WallClock: clocktesting.NewFakeClock(t0), Seed: seed,
+		WebhookEndpoints: []simulator.WebhookEndpoint{{URL: hookSrv.URL, Secret: webhookSecret}}, WebhookWorkers: 1}
 	cfg = simulator.Pessimistic(cfg)
 	// Lists catch up within the absence windows (5 min), the operator's documented
 	// assumption; set after Pessimistic, which raises a zero lag to its preset.
@@ -92,6 +107,9 @@ func newWorld(seed uint64, st *stats) (*world, error) {
 		return nil, err
 	}
 	w.sim = sim
+	if err := sim.Start(); err != nil {
+		return nil, err
+	}
 	w.srv = httptest.NewServer(sim.Handler())
 	w.raw, err = dodo.New(dodo.Config{BaseURL: w.srv.URL, APIKey: dodo.NewSecret(apiKey), RateLimit: 100000, Burst: 100000,
 		Timeout: 10 * time.Second, MaxGetRetries: -1})
@@ -135,6 +153,7 @@ func (w *world) close() {
 	_ = env.Client.Delete(w.ctx, &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: w.ns}})
 	w.srv.Close()
 	_ = w.sim.Close()
+	w.hookSrv.Close()
 }
 
 func forEachObject(list client.ObjectList, fn func(client.Object)) {
