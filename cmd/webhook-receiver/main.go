@@ -27,6 +27,7 @@ import (
 	"k8s.io/apimachinery/pkg/runtime"
 	clientgoscheme "k8s.io/client-go/kubernetes/scheme"
 	"k8s.io/client-go/rest"
+	"k8s.io/utils/ptr"
 	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/cache"
 	"sigs.k8s.io/controller-runtime/pkg/client"
@@ -123,7 +124,7 @@ func newManager(cfg *rest.Config, scheme *runtime.Scheme, f flags) (manager.Mana
 		HealthProbeBindAddress:  f.probeAddr,
 		LeaderElection:          false,
 		Cache:                   cache.Options{DefaultTransform: cache.TransformStripManagedFields()},
-		GracefulShutdownTimeout: ptr(shutdownTimeout + 5*time.Second),
+		GracefulShutdownTimeout: ptr.To(shutdownTimeout + 5*time.Second),
 	})
 	if err != nil {
 		return nil, fmt.Errorf("creating the manager: %w", err)
@@ -189,5 +190,3 @@ type runnable func(ctx context.Context) error
 func (r runnable) Start(ctx context.Context) error { return r(ctx) }
 
 func (runnable) NeedLeaderElection() bool { return false }
-
-func ptr[T any](v T) *T { return &v }

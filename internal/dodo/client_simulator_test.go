@@ -10,6 +10,7 @@ import (
 	"golang.org/x/time/rate"
 	"k8s.io/utils/clock"
 	testingclock "k8s.io/utils/clock/testing"
+	"k8s.io/utils/ptr"
 
 	"github.com/dodo-operator/dodo-operator/internal/dodo"
 	"github.com/dodo-operator/dodo-operator/internal/simulator"
@@ -121,7 +122,7 @@ func TestSimulatorSubscriptionEndpoints(t *testing.T) {
 	if err != nil || len(methods) == 0 || methods[0].PaymentMethodID == "" {
 		t.Fatalf("ListCustomerPaymentMethods = %+v, %v", methods, err)
 	}
-	patched, err := env.client.UpdateSubscription(ctx, created.SubscriptionID, dodo.UpdateSubscriptionRequest{CancelAtNextBillingDate: dodo.Ptr(true)})
+	patched, err := env.client.UpdateSubscription(ctx, created.SubscriptionID, dodo.UpdateSubscriptionRequest{CancelAtNextBillingDate: ptr.To(true)})
 	if err != nil || !patched.CancelAtNextBillingDate {
 		t.Fatalf("UpdateSubscription = %+v, %v", patched, err)
 	}
@@ -193,7 +194,7 @@ func TestSimulatorPlanAndPaymentMethodEndpoints(t *testing.T) {
 	if _, err := env.client.UpdatePaymentMethod(ctx, created.SubscriptionID, dodo.UseExistingPaymentMethod(methods[0].PaymentMethodID)); err != nil {
 		t.Fatalf("UpdatePaymentMethod existing: %v", err)
 	}
-	linkResp, err := env.client.UpdatePaymentMethod(ctx, created.SubscriptionID, dodo.UseNewPaymentMethod(dodo.Ptr("https://example.com/back")))
+	linkResp, err := env.client.UpdatePaymentMethod(ctx, created.SubscriptionID, dodo.UseNewPaymentMethod(ptr.To("https://example.com/back")))
 	if err != nil || linkResp.PaymentLink == nil || *linkResp.PaymentLink == "" {
 		t.Fatalf("UpdatePaymentMethod new = %s, %v", linkResp, err)
 	}

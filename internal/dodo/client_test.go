@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"net/http"
 	"testing"
+
+	"k8s.io/utils/ptr"
 )
 
 const (
@@ -57,7 +59,7 @@ func subscriptionEndpointCases() []endpointCase {
 		{
 			name: "list subscriptions", respond: `{"items":[{"subscription_id":"sub_1","status":"on_hold"}]}`,
 			call: func(ctx context.Context, c *Client) (string, error) {
-				r, err := c.ListSubscriptions(ctx, ListSubscriptionsParams{CustomerID: "cus_1", PageNumber: Ptr(2), PageSize: 5})
+				r, err := c.ListSubscriptions(ctx, ListSubscriptionsParams{CustomerID: "cus_1", PageNumber: ptr.To(2), PageSize: 5})
 				return value(r, err, func() string { return fmt.Sprintf("%d %s", len(r), r[0].Status) })
 			},
 			method: "GET", path: "/subscriptions", query: "customer_id=cus_1&page_number=2&page_size=5", wantValue: "1 on_hold",
@@ -65,7 +67,7 @@ func subscriptionEndpointCases() []endpointCase {
 		{
 			name: "patch subscription", respond: subscriptionBody,
 			call: func(ctx context.Context, c *Client) (string, error) {
-				r, err := c.UpdateSubscription(ctx, "sub_1", UpdateSubscriptionRequest{Status: Ptr(SubscriptionStatusCancelled)})
+				r, err := c.UpdateSubscription(ctx, "sub_1", UpdateSubscriptionRequest{Status: ptr.To(SubscriptionStatusCancelled)})
 				return value(r, err, func() string { return r.SubscriptionID })
 			},
 			method: "PATCH", path: "/subscriptions/sub_1", body: `{"status":"cancelled"}`, wantValue: "sub_1",
@@ -123,7 +125,7 @@ func writeEndpointCases() []endpointCase {
 		{
 			name: "update payment method new", respond: `{"payment_link":"https://pay/x","client_secret":"cs_1"}`,
 			call: func(ctx context.Context, c *Client) (string, error) {
-				r, err := c.UpdatePaymentMethod(ctx, "sub_1", UseNewPaymentMethod(Ptr("https://r")))
+				r, err := c.UpdatePaymentMethod(ctx, "sub_1", UseNewPaymentMethod(ptr.To("https://r")))
 				return value(r, err, func() string { return *r.PaymentLink })
 			},
 			method: "POST", path: "/subscriptions/sub_1/update-payment-method",

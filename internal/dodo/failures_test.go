@@ -10,6 +10,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"k8s.io/utils/ptr"
 )
 
 func noRetries(c *Config) { c.MaxGetRetries = -1 }
@@ -76,7 +78,7 @@ func TestWriteOutcomeUnknown(t *testing.T) {
 		return err
 	}
 	patch := func(ctx context.Context, c *Client) error {
-		_, err := c.UpdateSubscription(ctx, "sub_1", UpdateSubscriptionRequest{CancelAtNextBillingDate: Ptr(true)})
+		_, err := c.UpdateSubscription(ctx, "sub_1", UpdateSubscriptionRequest{CancelAtNextBillingDate: ptr.To(true)})
 		return err
 	}
 	create := func(ctx context.Context, c *Client) error {

@@ -4,6 +4,8 @@ import (
 	"encoding/json"
 	"fmt"
 	"time"
+
+	"k8s.io/utils/ptr"
 )
 
 // PaymentMethodUpdateType discriminates the update-payment-method union.
@@ -119,7 +121,7 @@ func (r UpdatePaymentMethodResponse) Redacted() UpdatePaymentMethodResponse {
 // String prints the response without its client secret.
 func (r UpdatePaymentMethodResponse) String() string {
 	return fmt.Sprintf("UpdatePaymentMethodResponse{PaymentID:%s PaymentLink:%s ExpiresOn:%s ClientSecret:%s}",
-		derefString(r.PaymentID), derefString(r.PaymentLink), formatTimePtr(r.ExpiresOn), redactedMark(r.ClientSecret))
+		ptr.Deref(r.PaymentID, nilText), ptr.Deref(r.PaymentLink, nilText), formatTimePtr(r.ExpiresOn), redactedMark(r.ClientSecret))
 }
 
 // GoString redacts like String so %#v is safe too.
@@ -153,13 +155,6 @@ func redactedMark(s *string) string {
 		return nilText
 	}
 	return redactedText
-}
-
-func derefString(s *string) string {
-	if s == nil {
-		return nilText
-	}
-	return *s
 }
 
 func formatTimePtr(t *time.Time) string {

@@ -17,6 +17,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	"golang.org/x/time/rate"
 	testingclock "k8s.io/utils/clock/testing"
+	"k8s.io/utils/ptr"
 )
 
 // rateLimitedWith answers 429 with one retry-hint header.
@@ -222,7 +223,7 @@ func TestListAllPagesUntilShortPage(t *testing.T) {
 		}
 		_, _ = io.WriteString(w, `{"items":[`+strings.Join(items, ",")+`]}`)
 	}, nil)
-	payments, err := h.client.ListAllPayments(testContext(t), ListPaymentsParams{SubscriptionID: "sub_1", PageNumber: Ptr(7)})
+	payments, err := h.client.ListAllPayments(testContext(t), ListPaymentsParams{SubscriptionID: "sub_1", PageNumber: ptr.To(7)})
 	if err != nil || len(payments) != total || payments[total-1].PaymentID != fmt.Sprintf("pay_%d", total-1) {
 		t.Fatalf("ListAllPayments = %d items, %v", len(payments), err)
 	}

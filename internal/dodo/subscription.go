@@ -4,6 +4,8 @@ import (
 	"encoding/json"
 	"fmt"
 	"time"
+
+	"k8s.io/utils/ptr"
 )
 
 // CreateSubscriptionResponse is the response of POST /subscriptions (2.1).
@@ -35,7 +37,7 @@ func (r CreateSubscriptionResponse) Redacted() CreateSubscriptionResponse {
 // String prints the identifying fields, never the client secret.
 func (r CreateSubscriptionResponse) String() string {
 	return fmt.Sprintf("CreateSubscriptionResponse{SubscriptionID:%s PaymentID:%s CustomerID:%s PaymentLink:%s ExpiresOn:%s ClientSecret:%s}",
-		r.SubscriptionID, r.PaymentID, r.Customer.CustomerID, derefString(r.PaymentLink),
+		r.SubscriptionID, r.PaymentID, r.Customer.CustomerID, ptr.Deref(r.PaymentLink, ""),
 		formatTimePtr(r.ExpiresOn), redactedMark(r.ClientSecret))
 }
 

@@ -244,5 +244,11 @@ func (o *OnDemand) UnmarshalJSON(data []byte) error {
 	return json.Unmarshal(data, (*plain)(o))
 }
 
-// Ptr returns a pointer to v; handy for optional request fields.
-func Ptr[T any](v T) *T { return &v }
+// OptionalString is s as an optional request field: nil, so left out of the request, when
+// empty (k8s.io/utils/ptr.To would send "").
+func OptionalString(s string) *string {
+	if s == "" {
+		return nil
+	}
+	return &s
+}

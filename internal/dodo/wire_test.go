@@ -7,6 +7,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"k8s.io/utils/ptr"
 )
 
 func mustMarshal(t *testing.T, v any) string {
@@ -32,9 +34,9 @@ func subscriptionWireCases() []wireCase {
 			name: "create with existing customer and on_demand mandate_only false",
 			req: CreateSubscriptionRequest{
 				ProductID: "pdt_1", Quantity: 1,
-				Billing:  BillingAddress{Country: "US", Zipcode: Ptr("94105")},
+				Billing:  BillingAddress{Country: "US", Zipcode: ptr.To("94105")},
 				Customer: ExistingCustomer("cus_1"),
-				OnDemand: &OnDemand{MandateOnly: false, ProductPrice: Ptr[int64](2500)},
+				OnDemand: &OnDemand{MandateOnly: false, ProductPrice: ptr.To[int64](2500)},
 				Metadata: Metadata{"dodo_operator_uid": "u-1"},
 			},
 			want: `{"product_id":"pdt_1","quantity":1,"billing":{"country":"US","zipcode":"94105"},` +
@@ -47,13 +49,13 @@ func subscriptionWireCases() []wireCase {
 				ProductID: "pdt_2", Quantity: 3,
 				Billing:                   BillingAddress{Country: "IN"},
 				Customer:                  NewCustomer("a@example.com", "A", ""),
-				PaymentLink:               Ptr(true),
-				ReturnURL:                 Ptr("https://example.com/r"),
+				PaymentLink:               ptr.To(true),
+				ReturnURL:                 ptr.To("https://example.com/r"),
 				DiscountCodes:             []string{"TEN"},
-				TrialPeriodDays:           Ptr(0),
+				TrialPeriodDays:           ptr.To(0),
 				Addons:                    []Addon{{AddonID: "addon_1", Quantity: 2}},
 				AllowedPaymentMethodTypes: []string{"credit", "upi_collect"},
-				ShowSavedPaymentMethods:   Ptr(false),
+				ShowSavedPaymentMethods:   ptr.To(false),
 			},
 			want: `{"product_id":"pdt_2","quantity":3,"billing":{"country":"IN"},` +
 				`"customer":{"email":"a@example.com","name":"A"},"payment_link":true,` +
@@ -64,14 +66,14 @@ func subscriptionWireCases() []wireCase {
 		{
 			name: "patch cancel at period end only sends set fields",
 			req: UpdateSubscriptionRequest{
-				CancelAtNextBillingDate: Ptr(true),
-				CancellationFeedback:    Ptr(CancellationFeedback("too_expensive")),
+				CancelAtNextBillingDate: ptr.To(true),
+				CancellationFeedback:    ptr.To(CancellationFeedback("too_expensive")),
 			},
 			want: `{"cancel_at_next_billing_date":true,"cancellation_feedback":"too_expensive"}`,
 		},
 		{
 			name: "patch pause alone",
-			req:  UpdateSubscriptionRequest{Status: Ptr(SubscriptionStatusPaused)},
+			req:  UpdateSubscriptionRequest{Status: ptr.To(SubscriptionStatusPaused)},
 			want: `{"status":"paused"}`,
 		},
 		{
@@ -120,14 +122,14 @@ func paymentWireCases() []wireCase {
 		{
 			name: "charge with metadata",
 			req: ChargeRequest{
-				ProductPrice: 2500, ProductDescription: Ptr("usage march"),
+				ProductPrice: 2500, ProductDescription: ptr.To("usage march"),
 				Metadata: Metadata{"retry_attempt": "1"},
 			},
 			want: `{"product_price":2500,"product_description":"usage march","metadata":{"retry_attempt":"1"}}`,
 		},
 		{
 			name: "update payment method new at root",
-			req:  UseNewPaymentMethod(Ptr("https://example.com/return"), "credit", "debit"),
+			req:  UseNewPaymentMethod(ptr.To("https://example.com/return"), "credit", "debit"),
 			want: `{"type":"new","return_url":"https://example.com/return","allowed_payment_method_types":["credit","debit"]}`,
 		},
 		{
@@ -307,7 +309,7 @@ func TestValidateMetadata(t *testing.T) {
 
 func TestListParamsQuery(t *testing.T) {
 	from := time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)
-	subs := ListSubscriptionsParams{Status: SubscriptionStatusOnHold, CustomerID: "cus_1", CreatedAtGTE: &from, PageNumber: Ptr(0), PageSize: 50}
+	subs := ListSubscriptionsParams{Status: SubscriptionStatusOnHold, CustomerID: "cus_1", CreatedAtGTE: &from, PageNumber: ptr.To(0), PageSize: 50}
 	if got, want := subs.Values().Encode(), "created_at_gte=2026-01-02T03%3A04%3A05Z&customer_id=cus_1&page_number=0&page_size=50&status=on_hold"; got != want {
 		t.Errorf("subscriptions query = %s, want %s", got, want)
 	}

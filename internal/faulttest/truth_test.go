@@ -69,7 +69,7 @@ func chargeDiff(c *billingv1alpha1.OnDemandCharge, payments map[string]simulator
 	a := c.Status.Attempts[0]
 	p, ok := payments[a.PaymentID]
 	want := map[dodo.PaymentStatus]billingv1alpha1.AttemptOutcome{
-		dodo.PaymentStatusSucceeded: billingv1alpha1.AttemptSucceeded, dodo.PaymentStatus("failed"): billingv1alpha1.AttemptFailed,
+		dodo.PaymentStatusSucceeded: billingv1alpha1.AttemptSucceeded, dodo.PaymentStatusFailed: billingv1alpha1.AttemptFailed,
 	}[p.StatusOrEmpty()]
 	if !ok || a.Outcome != want {
 		return []string{fmt.Sprintf("%s: attempt %s/%s, Dodo payment status %q", c.Name, a.PaymentID, a.Outcome, p.StatusOrEmpty())}

@@ -14,6 +14,7 @@ import (
 
 	"k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/utils/ptr"
 
 	billingv1alpha1 "github.com/dodo-operator/dodo-operator/api/v1alpha1"
 	"github.com/dodo-operator/dodo-operator/internal/dodo"
@@ -36,7 +37,7 @@ func MirrorSubscription(status *billingv1alpha1.SubscriptionStatus, sub *dodo.Su
 	status.CancelAtNextBillingDate = sub.CancelAtNextBillingDate
 	status.CancelledAt = timePtr(sub.CancelledAt)
 	status.ExpiresAt = timePtr(sub.ExpiresAt)
-	status.PaymentMethodID = deref(sub.PaymentMethodID)
+	status.PaymentMethodID = ptr.Deref(sub.PaymentMethodID, "")
 }
 
 // SetProviderConditions sets Active, OnHold and Failed from the provider status and the
@@ -78,15 +79,6 @@ func ProviderConditions(providerStatus string, lastPayment *billingv1alpha1.Paym
 				"; the subscription is terminal. Create a new Subscription to try again."}
 	}
 	return []metav1.Condition{active, onHold, failed}
-}
-
-// IsTerminal says whether no write can change the subscription any more.
-func IsTerminal(providerStatus string) bool {
-	switch dodo.SubscriptionStatus(providerStatus) {
-	case dodo.SubscriptionStatusCancelled, dodo.SubscriptionStatusExpired, dodo.SubscriptionStatusFailed:
-		return true
-	}
-	return false
 }
 
 // IsStaleEvent says whether a webhook event is older than the newest one already applied.
@@ -149,11 +141,4 @@ func timePtr(t *time.Time) *metav1.Time {
 	}
 	mt := metav1.NewTime(t.UTC())
 	return &mt
-}
-
-func deref(s *string) string {
-	if s == nil {
-		return ""
-	}
-	return *s
 }

@@ -69,17 +69,6 @@ func TestReasonFromCode(t *testing.T) {
 	}
 }
 
-func TestIsTerminal(t *testing.T) {
-	for status, want := range map[string]bool{
-		"cancelled": true, "expired": true, "failed": true,
-		"active": false, "on_hold": false, "pending": false, "paused": false, "something_new": false,
-	} {
-		if got := IsTerminal(status); got != want {
-			t.Errorf("IsTerminal(%q) = %v, want %v", status, got, want)
-		}
-	}
-}
-
 func TestIsStaleEvent(t *testing.T) {
 	t0 := time.Date(2026, 11, 1, 12, 0, 0, 0, time.UTC)
 	last := &billingv1alpha1.WebhookEventRef{ID: "msg_1", Type: "subscription.active", Timestamp: metav1.NewTime(t0)}

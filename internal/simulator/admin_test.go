@@ -7,6 +7,8 @@ import (
 	"testing"
 	"time"
 
+	"k8s.io/utils/ptr"
+
 	"github.com/dodo-operator/dodo-operator/internal/dodo"
 )
 
@@ -79,8 +81,8 @@ func TestAdminWebhookEndpointsNeverShowSecrets(t *testing.T) {
 func TestCheckoutFormPostRedirectsWithoutAdminToken(t *testing.T) {
 	h := newHarness(t, func(c *Config) { c.AdminToken = testAdminToken })
 	req := newSubReq("pdt_sim_basic", "form@example.com")
-	req.PaymentLink = dodo.Ptr(true)
-	req.ReturnURL = dodo.Ptr("https://merchant.example/return")
+	req.PaymentLink = ptr.To(true)
+	req.ReturnURL = ptr.To("https://merchant.example/return")
 	resp := h.create(req)
 	client := &http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
 	page, err := client.Get(*resp.PaymentLink)

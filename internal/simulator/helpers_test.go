@@ -15,6 +15,7 @@ import (
 
 	standardwebhooks "github.com/standard-webhooks/standard-webhooks/libraries/go"
 	testingclock "k8s.io/utils/clock/testing"
+	"k8s.io/utils/ptr"
 
 	"github.com/dodo-operator/dodo-operator/internal/dodo"
 )
@@ -86,7 +87,7 @@ func (rc *receiver) handle(w http.ResponseWriter, r *http.Request) {
 	got := receivedWebhook{
 		ID: r.Header.Get("webhook-id"), Timestamp: r.Header.Get("webhook-timestamp"),
 		Signature: r.Header.Get("webhook-signature"), Body: body, Event: event,
-		SubID: deref(data.SubscriptionID), Status: deref(data.Status), Object: data.PaymentID,
+		SubID: ptr.Deref(data.SubscriptionID, ""), Status: ptr.Deref(data.Status, ""), Object: data.PaymentID,
 	}
 	if got.Object == "" {
 		got.Object = got.SubID
@@ -106,13 +107,6 @@ func (rc *receiver) handle(w http.ResponseWriter, r *http.Request) {
 		rc.mu.Unlock()
 	}
 	w.WriteHeader(status)
-}
-
-func deref(s *string) string {
-	if s == nil {
-		return ""
-	}
-	return *s
 }
 
 // received returns the accepted deliveries, in arrival order.

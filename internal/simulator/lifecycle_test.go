@@ -6,6 +6,8 @@ import (
 	"testing"
 	"time"
 
+	"k8s.io/utils/ptr"
+
 	"github.com/dodo-operator/dodo-operator/internal/dodo"
 )
 
@@ -232,7 +234,7 @@ func TestPaymentLinkCompletion(t *testing.T) {
 		t.Run(name, func(t *testing.T) {
 			h := newHarness(t)
 			req := newSubReq("pdt_sim_basic", "link@example.com")
-			req.PaymentLink = dodo.Ptr(true)
+			req.PaymentLink = ptr.To(true)
 			resp := h.create(req)
 			assertEqual(t, "link", *resp.PaymentLink, h.srv.URL+"/_simulator/checkout/"+resp.SubscriptionID)
 			assertEqual(t, "expires_on", *resp.ExpiresOn, testStart.Add(24*time.Hour))
@@ -255,7 +257,7 @@ func TestPaymentLinkCompletion(t *testing.T) {
 func TestPaymentLinkExpiryFailsSubscription(t *testing.T) {
 	h := newHarness(t)
 	req := newSubReq("pdt_sim_basic", "slow@example.com")
-	req.PaymentLink = dodo.Ptr(true)
+	req.PaymentLink = ptr.To(true)
 	resp := h.create(req)
 	h.sim.Advance(24*time.Hour - time.Second)
 	assertEqual(t, "still pending", h.subscription(resp.SubscriptionID).Status, dodo.SubscriptionStatusPending)

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	"k8s.io/utils/ptr"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/controller-runtime/pkg/client/interceptor"
 
@@ -57,7 +58,7 @@ func TestAPIServerOutageAnswers5xxAndTheRetryApplies(t *testing.T) {
 	obj := f.createSubscription("outage")
 	created, err := h.api.CreateSubscription(context.Background(), dodo.CreateSubscriptionRequest{
 		ProductID: "pdt_sim_basic", Quantity: 1, Billing: dodo.BillingAddress{Country: "US"},
-		Customer: dodo.NewCustomer("outage@example.com", "", ""), PaymentLink: dodo.Ptr(true), Metadata: stampOf(obj),
+		Customer: dodo.NewCustomer("outage@example.com", "", ""), PaymentLink: ptr.To(true), Metadata: stampOf(obj),
 	})
 	if err != nil {
 		t.Fatalf("create: %v", err)

@@ -13,6 +13,7 @@ import (
 
 	"golang.org/x/time/rate"
 	testingclock "k8s.io/utils/clock/testing"
+	"k8s.io/utils/ptr"
 
 	billingv1alpha1 "github.com/dodo-operator/dodo-operator/api/v1alpha1"
 	"github.com/dodo-operator/dodo-operator/internal/dodo"
@@ -91,7 +92,7 @@ func (h *simHarness) runLifecycle(f *fixture, name string, check func(lifecycleS
 	created, err := h.api.CreateSubscription(ctx, dodo.CreateSubscriptionRequest{
 		ProductID: "pdt_sim_trial", Quantity: 1, Billing: dodo.BillingAddress{Country: "US"},
 		Customer:    dodo.NewCustomer("ops+decline_insufficient_funds@example.com", "Ops", ""),
-		PaymentLink: dodo.Ptr(true), Metadata: stampOf(obj),
+		PaymentLink: ptr.To(true), Metadata: stampOf(obj),
 	})
 	if err != nil {
 		h.t.Fatalf("creating the subscription: %v", err)

@@ -29,7 +29,7 @@ func applySubscriptionEvent(status *billingv1alpha1.SubscriptionStatus, generati
 	if providerstate.IsStaleEvent(status.LastWebhookEvent, ref.Timestamp.Time) {
 		return outcomeStale
 	}
-	if providerstate.IsTerminal(status.ProviderStatus) && !providerstate.IsTerminal(string(sub.Status)) {
+	if dodo.SubscriptionStatus(status.ProviderStatus).IsTerminal() && !sub.Status.IsTerminal() {
 		// Nothing leaves cancelled, failed or expired: a later-stamped event claiming
 		// otherwise comes from a skewed clock.
 		return outcomeStale

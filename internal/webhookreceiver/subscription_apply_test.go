@@ -6,6 +6,7 @@ import (
 	"time"
 
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/utils/ptr"
 
 	billingv1alpha1 "github.com/dodo-operator/dodo-operator/api/v1alpha1"
 	"github.com/dodo-operator/dodo-operator/internal/dodo"
@@ -92,13 +93,13 @@ func TestPaymentSupersedes(t *testing.T) {
 		want     bool
 	}{
 		"nothing recorded":              {nil, summary("pay_1", "processing", at(0)), true},
-		"newer payment":                 {ptrTo(summary("pay_1", "failed", at(0))), summary("pay_2", "succeeded", at(time.Hour)), true},
-		"older payment":                 {ptrTo(summary("pay_2", "succeeded", at(time.Hour))), summary("pay_1", "failed", at(0)), false},
-		"same second, higher id wins":   {ptrTo(summary("pay_a", "failed", at(0))), summary("pay_b", "failed", at(0)), true},
-		"same second, lower id loses":   {ptrTo(summary("pay_b", "failed", at(0))), summary("pay_a", "failed", at(0)), false},
-		"same payment settles":          {ptrTo(summary("pay_1", "processing", at(0))), summary("pay_1", "failed", at(0)), true},
-		"settled never goes back":       {ptrTo(summary("pay_1", "succeeded", at(0))), summary("pay_1", "processing", at(0)), false},
-		"same payment, same settlement": {ptrTo(summary("pay_1", "failed", at(0))), summary("pay_1", "failed", at(0)), true},
+		"newer payment":                 {ptr.To(summary("pay_1", "failed", at(0))), summary("pay_2", "succeeded", at(time.Hour)), true},
+		"older payment":                 {ptr.To(summary("pay_2", "succeeded", at(time.Hour))), summary("pay_1", "failed", at(0)), false},
+		"same second, higher id wins":   {ptr.To(summary("pay_a", "failed", at(0))), summary("pay_b", "failed", at(0)), true},
+		"same second, lower id loses":   {ptr.To(summary("pay_b", "failed", at(0))), summary("pay_a", "failed", at(0)), false},
+		"same payment settles":          {ptr.To(summary("pay_1", "processing", at(0))), summary("pay_1", "failed", at(0)), true},
+		"settled never goes back":       {ptr.To(summary("pay_1", "succeeded", at(0))), summary("pay_1", "processing", at(0)), false},
+		"same payment, same settlement": {ptr.To(summary("pay_1", "failed", at(0))), summary("pay_1", "failed", at(0)), true},
 	} {
 		t.Run(name, func(t *testing.T) {
 			assertEqual(t, "supersedes", paymentSupersedes(tc.current, tc.incoming), tc.want)
@@ -138,5 +139,3 @@ func TestHTTPStatusIs2xxOnlyWhenNothingIsLeft(t *testing.T) {
 		assertEqual(t, string(o), httpStatus(o), want)
 	}
 }
-
-func ptrTo[T any](v T) *T { return &v }

@@ -9,6 +9,7 @@ import (
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/types"
+	"k8s.io/utils/ptr"
 	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/controller-runtime/pkg/log"
@@ -112,11 +113,11 @@ func (r *Reconciler) call(ctx context.Context, s *scope, sub *billingv1alpha1.Su
 		r.event(s.charge, corev1.EventTypeNormal, "ChargingDues", "Charge",
 			"Attempt %d: the subscription is on_hold, so its dues (which include this charge) are charged to %s",
 			number, sub.Status.PaymentMethodID)
-		return derefString(resp.PaymentID), nil
+		return ptr.Deref(resp.PaymentID, ""), nil
 	}
 	id := stamp.Identity{Namespace: s.charge.Namespace, Name: s.charge.Name, UID: s.charge.UID}
 	req := dodo.ChargeRequest{ProductPrice: spec.Amount, Metadata: stamp.Charge(spec.Metadata, id, s.charge.Status.ChargeKey, int(number-1)),
-		ProductCurrency: nonEmpty(spec.Currency), ProductDescription: nonEmpty(spec.Description),
+		ProductCurrency: dodo.OptionalString(spec.Currency), ProductDescription: dodo.OptionalString(spec.Description),
 		AdaptiveCurrencyFeesInclusive: spec.AdaptiveCurrencyFeesInclusive}
 	resp, err := r.API.Charge(ctx, sub.Status.SubscriptionID, req)
 	if err != nil {
@@ -318,18 +319,4 @@ func (r *Reconciler) inFlightElsewhere(ctx context.Context, self types.Namespace
 		out[key] = sub.Status.CustomerID
 	}
 	return out
-}
-
-func derefString(s *string) string {
-	if s == nil {
-		return ""
-	}
-	return *s
-}
-
-func nonEmpty(s string) *string {
-	if s == "" {
-		return nil
-	}
-	return &s
 }

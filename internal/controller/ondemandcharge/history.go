@@ -11,6 +11,7 @@ import (
 
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/utils/ptr"
 
 	billingv1alpha1 "github.com/dodo-operator/dodo-operator/api/v1alpha1"
 	"github.com/dodo-operator/dodo-operator/internal/controller/conditions"
@@ -269,7 +270,7 @@ func (r *Reconciler) latestDeclineOnCard(ctx context.Context, s *scope, sub *bil
 		return nil, fmt.Errorf("reading payment %s, the subscription's latest decline: %w", lp.PaymentID, err)
 	}
 	current := sub.Status.PaymentMethodID
-	if method := derefString(p.PaymentMethodID); method != "" && current != "" && method != current {
+	if method := ptr.Deref(p.PaymentMethodID, ""); method != "" && current != "" && method != current {
 		return nil, nil // another payment method: a retry does not charge it
 	}
 	d := &cardDecline{paymentID: lp.PaymentID, code: lp.DeclineCode}

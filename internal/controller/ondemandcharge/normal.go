@@ -16,7 +16,6 @@ import (
 	"github.com/dodo-operator/dodo-operator/internal/chargestate"
 	"github.com/dodo-operator/dodo-operator/internal/controller/conditions"
 	"github.com/dodo-operator/dodo-operator/internal/dodo"
-	"github.com/dodo-operator/dodo-operator/internal/providerstate"
 )
 
 // requeueNow asks for the next step at once, after this reconcile's status write.
@@ -144,7 +143,7 @@ func (r *Reconciler) subscriptionFor(ctx context.Context, s *scope) (*billingv1a
 		return wait("SubscriptionNotOnDemand", "Subscription %s is not on-demand (spec.onDemand is not set).", key.Name)
 	case sub.Status.SubscriptionID == "":
 		return wait("SubscriptionNotCreated", "Subscription %s has no Dodo subscription yet.", key.Name)
-	case providerstate.IsTerminal(string(status)):
+	case status.IsTerminal():
 		r.end(s, billingv1alpha1.ChargePhaseFailed, "SubscriptionEnded",
 			fmt.Sprintf("Subscription %s is %s in Dodo and can no longer be charged.", key.Name, status))
 		return nil, nil

@@ -33,7 +33,7 @@ func (f *fakeAPI) Charge(_ context.Context, subID string, req dodo.ChargeRequest
 	f.charges++
 	id := fmt.Sprintf("pay_%d", f.charges)
 	p := &dodo.Payment{PaymentID: id, SubscriptionID: &subID, Metadata: req.Metadata, CreatedAt: t0.Add(time.Duration(f.charges) * time.Hour)}
-	status := dodo.PaymentStatus("processing")
+	status := dodo.PaymentStatusProcessing
 	if i := f.charges - 1; i < len(f.outcomes) && f.outcomes[i] != "" {
 		status = "failed"
 		code := f.outcomes[i]

@@ -283,7 +283,7 @@ func (c *simCharge) facts() oracleFacts {
 
 // addPayment records a payment in Dodo (the scripted API) and in the oracle's ledger.
 func (c *simCharge) addPayment(e ledgerEntry, pm string) {
-	status := dodo.PaymentStatus("processing")
+	status := dodo.PaymentStatusProcessing
 	if e.final && e.succeeded {
 		status = dodo.PaymentStatusSucceeded
 	} else if e.final {

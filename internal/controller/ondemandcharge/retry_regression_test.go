@@ -16,8 +16,8 @@ import (
 
 var (
 	day0   = time.Date(2026, 3, 2, 13, 10, 0, 0, time.UTC)
-	failed = dodo.PaymentStatus("failed")
-	paid   = dodo.PaymentStatus("succeeded")
+	failed = dodo.PaymentStatusFailed
+	paid   = dodo.PaymentStatusSucceeded
 )
 
 const day = 24 * time.Hour

@@ -5,7 +5,7 @@ import (
 	"time"
 
 	billingv1alpha1 "github.com/dodo-operator/dodo-operator/api/v1alpha1"
-	"github.com/dodo-operator/dodo-operator/internal/providerstate"
+	"github.com/dodo-operator/dodo-operator/internal/dodo"
 )
 
 // Annotations users set on a Subscription, besides billingv1alpha1's paused and
@@ -51,7 +51,7 @@ func readDue(sub *billingv1alpha1.Subscription, now time.Time, interval time.Dur
 		sub.Annotations[billingv1alpha1.AnnotationReconcileRequestedAt] != st.LastHandledReconcileAt {
 		return true, 0
 	}
-	if providerstate.IsTerminal(st.ProviderStatus) {
+	if dodo.SubscriptionStatus(st.ProviderStatus).IsTerminal() {
 		return false, -1
 	}
 	wait := nextRead(st, interval).Sub(now)

@@ -9,6 +9,7 @@ import (
 
 	corev1 "k8s.io/api/core/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	"k8s.io/apimachinery/pkg/api/meta"
 	"k8s.io/client-go/tools/events"
 	"k8s.io/client-go/util/workqueue"
 	"k8s.io/utils/clock"
@@ -154,12 +155,8 @@ func (r *Reconciler) finish(ctx context.Context, s *scope, result ctrl.Result, e
 }
 
 func wasPaused(sub *billingv1alpha1.Subscription) bool {
-	for _, c := range sub.Status.Conditions {
-		if c.Type == billingv1alpha1.ConditionSynced && c.Reason == billingv1alpha1.ReasonPaused {
-			return true
-		}
-	}
-	return false
+	c := meta.FindStatusCondition(sub.Status.Conditions, billingv1alpha1.ConditionSynced)
+	return c != nil && c.Reason == billingv1alpha1.ReasonPaused
 }
 
 func (r *Reconciler) event(sub *billingv1alpha1.Subscription, eventType, reason, action, note string, args ...any) {

@@ -6,12 +6,12 @@ import (
 	"time"
 
 	corev1 "k8s.io/api/core/v1"
+	"k8s.io/utils/ptr"
 	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/controller/controllerutil"
 
 	billingv1alpha1 "github.com/dodo-operator/dodo-operator/api/v1alpha1"
 	"github.com/dodo-operator/dodo-operator/internal/dodo"
-	"github.com/dodo-operator/dodo-operator/internal/providerstate"
 )
 
 // reconcileDelete applies the deletion policy in Dodo, then lets the object go.
@@ -51,7 +51,7 @@ func (r *Reconciler) applyDeletionPolicy(ctx context.Context, s *scope) (bool, t
 		return true, 0, nil
 	case err != nil:
 		return false, 0, fmt.Errorf("reading subscription %s before deletion: %w", id, err)
-	case providerstate.IsTerminal(string(observed.Status)):
+	case observed.Status.IsTerminal():
 		return true, 0, nil
 	}
 	if refusal := r.adoptionRefusal(ctx, s.sub, observed); refusal != "" {
@@ -59,10 +59,10 @@ func (r *Reconciler) applyDeletionPolicy(ctx context.Context, s *scope) (bool, t
 			"deletionPolicy %s not applied: %s", policy, refusal)
 		return true, 0, nil
 	}
-	req := dodo.UpdateSubscriptionRequest{CancelAtNextBillingDate: dodo.Ptr(true)}
+	req := dodo.UpdateSubscriptionRequest{CancelAtNextBillingDate: ptr.To(true)}
 	note := "Scheduled cancellation of %s at the end of the period (deletionPolicy CancelAtPeriodEnd)"
 	if policy == billingv1alpha1.DeletionPolicyCancel {
-		req = dodo.UpdateSubscriptionRequest{Status: dodo.Ptr(dodo.SubscriptionStatusCancelled)}
+		req = dodo.UpdateSubscriptionRequest{Status: ptr.To(dodo.SubscriptionStatusCancelled)}
 		note = "Cancelled %s (deletionPolicy Cancel)"
 	} else if observed.CancelAtNextBillingDate {
 		return true, 0, nil

@@ -50,7 +50,7 @@ func createRequest(sub *billingv1alpha1.Subscription) dodo.CreateSubscriptionReq
 	if od := spec.OnDemand; od != nil {
 		req.OnDemand = &dodo.OnDemand{
 			MandateOnly: od.MandateOnly, ProductPrice: od.ProductPrice,
-			ProductDescription: nonEmpty(od.ProductDescription), ProductCurrency: nonEmpty(od.ProductCurrency),
+			ProductDescription: dodo.OptionalString(od.ProductDescription), ProductCurrency: dodo.OptionalString(od.ProductCurrency),
 			AdaptiveCurrencyFeesInclusive: od.AdaptiveCurrencyFeesInclusive,
 		}
 	}
@@ -151,7 +151,7 @@ func paymentMethodRequest(sub *billingv1alpha1.Subscription, observed *dodo.Subs
 		req := dodo.UseExistingPaymentMethod(pm.ExistingID)
 		return &req, key
 	}
-	req := dodo.UseNewPaymentMethod(nonEmpty(pm.New.ReturnURL), pm.New.AllowedPaymentMethodTypes...)
+	req := dodo.UseNewPaymentMethod(dodo.OptionalString(pm.New.ReturnURL), pm.New.AllowedPaymentMethodTypes...)
 	return &req, key
 }
 
@@ -164,8 +164,8 @@ func paymentMethodKey(pm *billingv1alpha1.PaymentMethodSpec) string {
 
 func billingAddress(b billingv1alpha1.BillingAddress) dodo.BillingAddress {
 	return dodo.BillingAddress{
-		Country: b.Country, State: nonEmpty(b.State), City: nonEmpty(b.City),
-		Street: nonEmpty(b.Street), Zipcode: nonEmpty(b.Zipcode),
+		Country: b.Country, State: dodo.OptionalString(b.State), City: dodo.OptionalString(b.City),
+		Street: dodo.OptionalString(b.Street), Zipcode: dodo.OptionalString(b.Zipcode),
 	}
 }
 
@@ -184,11 +184,4 @@ func addons(in []billingv1alpha1.Addon) []dodo.Addon {
 		out = append(out, dodo.Addon{AddonID: a.AddonID, Quantity: int(a.Quantity)})
 	}
 	return out
-}
-
-func nonEmpty(s string) *string {
-	if s == "" {
-		return nil
-	}
-	return &s
 }

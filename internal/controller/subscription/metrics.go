@@ -4,6 +4,7 @@ import (
 	"sync"
 
 	"github.com/prometheus/client_golang/prometheus"
+	"k8s.io/apimachinery/pkg/api/meta"
 	"k8s.io/apimachinery/pkg/types"
 
 	billingv1alpha1 "github.com/dodo-operator/dodo-operator/api/v1alpha1"
@@ -57,10 +58,8 @@ func (m *Metrics) observe(s *scope, err error) {
 	}
 	m.paused.WithLabelValues(nn.Namespace, nn.Name).Set(paused)
 	ready := "Unknown"
-	for _, c := range s.sub.Status.Conditions {
-		if c.Type == billingv1alpha1.ConditionReady {
-			ready = string(c.Status)
-		}
+	if c := meta.FindStatusCondition(s.sub.Status.Conditions, billingv1alpha1.ConditionReady); c != nil {
+		ready = string(c.Status)
 	}
 	m.mu.Lock()
 	defer m.mu.Unlock()

@@ -5,8 +5,10 @@ import (
 	"fmt"
 	"time"
 
+	"k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/types"
+	"k8s.io/utils/ptr"
 	ctrl "sigs.k8s.io/controller-runtime"
 
 	billingv1alpha1 "github.com/dodo-operator/dodo-operator/api/v1alpha1"
@@ -40,7 +42,7 @@ func (r *Reconciler) reconcileNormal(ctx context.Context, s *scope) (ctrl.Result
 	if observed == nil || err != nil {
 		return ctrl.Result{}, err
 	}
-	if providerstate.IsTerminal(string(observed.Status)) {
+	if observed.Status.IsTerminal() {
 		return ctrl.Result{}, nil // no writes, and no more reads unless asked
 	}
 	if s.sub.Spec.ManagementPolicy != billingv1alpha1.ManagementPolicyObserveOnly {
@@ -57,12 +59,11 @@ func currentStall(sub *billingv1alpha1.Subscription) *conditions.Why {
 	if sub.Annotations[billingv1alpha1.AnnotationReconcileRequestedAt] != sub.Status.LastHandledReconcileAt {
 		return nil
 	}
-	for _, c := range sub.Status.Conditions {
-		if c.Type == billingv1alpha1.ConditionStalled && c.Status == metav1.ConditionTrue && c.ObservedGeneration == sub.Generation {
-			return &conditions.Why{Reason: c.Reason, Message: c.Message}
-		}
+	c := meta.FindStatusCondition(sub.Status.Conditions, billingv1alpha1.ConditionStalled)
+	if c == nil || c.Status != metav1.ConditionTrue || c.ObservedGeneration != sub.Generation {
+		return nil
 	}
-	return nil
+	return &conditions.Why{Reason: c.Reason, Message: c.Message}
 }
 
 // observe reads the subscription, checks it may be managed by this object, and mirrors it
@@ -145,7 +146,7 @@ func (r *Reconciler) observeLastFailure(ctx context.Context, s *scope, observed 
 		return fmt.Errorf("reading payment %s: %w", latest.PaymentID, err)
 	}
 	st.LastPayment = &billingv1alpha1.PaymentSummary{PaymentID: payment.PaymentID, Status: string(statusOf(payment)),
-		DeclineCode: derefString(payment.ErrorCode), At: timeOrNil(&payment.CreatedAt)}
+		DeclineCode: ptr.Deref(payment.ErrorCode, ""), At: timeOrNil(&payment.CreatedAt)}
 	return nil
 }
 
@@ -154,13 +155,6 @@ func statusOf(p *dodo.Payment) dodo.PaymentStatus {
 		return ""
 	}
 	return *p.Status
-}
-
-func derefString(s *string) string {
-	if s == nil {
-		return ""
-	}
-	return *s
 }
 
 func timeOrNil(t *time.Time) *metav1.Time {

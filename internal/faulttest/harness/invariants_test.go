@@ -20,7 +20,7 @@ func chargePayment(id, namespace, key, attempt string, status dodo.PaymentStatus
 }
 
 func TestCheckState(t *testing.T) {
-	ok, failed := dodo.PaymentStatusSucceeded, dodo.PaymentStatus("failed")
+	ok, failed := dodo.PaymentStatusSucceeded, dodo.PaymentStatusFailed
 	cases := []struct {
 		name  string
 		state simulator.State
