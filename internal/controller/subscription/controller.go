@@ -126,14 +126,16 @@ func (r *Reconciler) Reconcile(ctx context.Context, req ctrl.Request) (result ct
 // stale copy (the webhook receiver may have written since) fails; it is then laid over the
 // stored copy and written again, rather than dropped for a new reconcile and a new read.
 func (r *Reconciler) finish(ctx context.Context, s *scope, result ctrl.Result, err error) (ctrl.Result, error) {
-	r.Metrics.observe(s, err)
 	if s.skipStatus {
+		r.Metrics.observe(s, err)
 		return result, err
 	}
 	if s.out.err == nil {
 		s.out.err = err
 	}
 	setConditions(s.sub, s.out)
+	// After setConditions, so the ready label is this reconcile's, not the previous one's.
+	r.Metrics.observe(s, err)
 	if e, ok := providerstate.TransitionEvent(s.providerAtStart, s.sub.Status.ProviderStatus,
 		s.sub.Status.LastPayment); ok {
 		r.event(s.sub, e.Type, e.Reason, "Observe", "%s", e.Note)
