@@ -4,7 +4,7 @@
 //
 // It serves plain HTTP on --listen (default :9443); TLS terminates at the Ingress or the
 // load balancer in front of it. The default ports (:9443 webhooks, :8082 metrics, :8083
-// probes) stay clear of the manager container's (:8443 metrics, :8081 probes) in the same
+// probes) stay clear of the manager container's (:8080 metrics, :8081 probes) in the same
 // Pod. It is stateless and needs no leader election: run as many replicas as wanted.
 //
 // The signing secret comes from --webhook-key-file or DODO_PAYMENTS_WEBHOOK_KEY; during a
