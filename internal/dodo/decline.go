@@ -151,18 +151,12 @@ func RetryableDeclineCodes() []DeclineCode {
 	return codes
 }
 
-// DeclineCodes returns every documented decline code (for the simulator's
-// +decline_<code> convention and for tests), in no particular order.
+// DeclineCodes returns every documented decline code, in no particular order. The
+// controllers' tests walk the whole table with it.
 func DeclineCodes() []DeclineCode {
 	codes := make([]DeclineCode, 0, len(declineCodes))
 	for code := range declineCodes {
 		codes = append(codes, code)
 	}
 	return codes
-}
-
-// LookupDecline returns the table entry of a documented code.
-func LookupDecline(code DeclineCode) (DeclineInfo, bool) {
-	info, ok := declineCodes[code]
-	return info, ok
 }

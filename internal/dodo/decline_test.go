@@ -69,8 +69,8 @@ func TestClassifyDecline(t *testing.T) {
 			if got != want {
 				t.Errorf("ClassifyDecline(%s) = %+v, want %+v", tt.code, got, want)
 			}
-			if info, ok := LookupDecline(DeclineCode(tt.code)); !ok || info.Hard != tt.hard || info.UserError != tt.userError {
-				t.Errorf("LookupDecline(%s) = %+v, %v", tt.code, info, ok)
+			if info, ok := declineCodes[DeclineCode(tt.code)]; !ok || info.Hard != tt.hard || info.UserError != tt.userError {
+				t.Errorf("declineCodes[%s] = %+v, %v", tt.code, info, ok)
 			}
 		})
 	}
@@ -95,7 +95,7 @@ func TestRetryableDeclineCodesAreKnownSoftAndOffTheSkipList(t *testing.T) {
 		t.Fatalf("retryable codes %v", codes)
 	}
 	for _, code := range codes {
-		info, known := LookupDecline(code)
+		info, known := declineCodes[code]
 		if !known || info.Hard || neverRetryCodes[code] || !ClassifyDecline(string(code)).Retryable {
 			t.Errorf("%s: known %v, %+v, skip list %v", code, known, info, neverRetryCodes[code])
 		}

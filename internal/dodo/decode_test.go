@@ -3,7 +3,6 @@ package dodo
 import (
 	"encoding/json"
 	"errors"
-	"strings"
 	"testing"
 	"time"
 )
@@ -56,13 +55,6 @@ func TestDecodeCreateSubscriptionResponseRedactsSecret(t *testing.T) {
 		t.Fatalf("client_secret not decoded")
 	}
 	assertNoSecretInFormats(t, "cs_live_SECRET", resp, &resp)
-	redacted := resp.Redacted()
-	if *redacted.ClientSecret != "[redacted]" || *resp.ClientSecret != "cs_live_SECRET" {
-		t.Errorf("Redacted must replace the copy's secret only")
-	}
-	if strings.Contains(mustMarshal(t, redacted), "cs_live_SECRET") {
-		t.Errorf("redacted copy marshals the secret")
-	}
 }
 
 func TestDecodeUpdatePaymentMethodResponseRedactsSecret(t *testing.T) {
@@ -75,9 +67,6 @@ func TestDecodeUpdatePaymentMethodResponseRedactsSecret(t *testing.T) {
 		t.Errorf("decoded %s", resp)
 	}
 	assertNoSecretInFormats(t, "pi_secret_XYZ", resp, &resp)
-	if *resp.Redacted().ClientSecret != "[redacted]" {
-		t.Errorf("Redacted kept the secret")
-	}
 }
 
 func TestDecodePaymentExample(t *testing.T) {

@@ -21,25 +21,6 @@ const (
 	RouteCustomerPaymentMethods = "/customers/{id}/payment-methods"
 )
 
-// API is the set of calls the operator makes; *Client implements it and
-// tests can substitute fakes.
-type API interface {
-	CreateSubscription(ctx context.Context, req CreateSubscriptionRequest) (*CreateSubscriptionResponse, error)
-	GetSubscription(ctx context.Context, subscriptionID string) (*Subscription, error)
-	ListSubscriptions(ctx context.Context, params ListSubscriptionsParams) ([]SubscriptionListItem, error)
-	ListAllSubscriptions(ctx context.Context, params ListSubscriptionsParams) ([]SubscriptionListItem, error)
-	UpdateSubscription(ctx context.Context, subscriptionID string, req UpdateSubscriptionRequest) (*Subscription, error)
-	ChangePlan(ctx context.Context, subscriptionID string, req ChangePlanRequest) (*ChangePlanResponse, error)
-	Charge(ctx context.Context, subscriptionID string, req ChargeRequest) (*ChargeResponse, error)
-	UpdatePaymentMethod(ctx context.Context, subscriptionID string, req UpdatePaymentMethodRequest) (*UpdatePaymentMethodResponse, error)
-	GetPayment(ctx context.Context, paymentID string) (*Payment, error)
-	ListPayments(ctx context.Context, params ListPaymentsParams) ([]PaymentListItem, error)
-	ListAllPayments(ctx context.Context, params ListPaymentsParams) ([]PaymentListItem, error)
-	ListCustomerPaymentMethods(ctx context.Context, customerID string) ([]CustomerPaymentMethod, error)
-}
-
-var _ API = (*Client)(nil)
-
 // expandRoute substitutes an escaped ID for {id}; an empty ID is refused so
 // that a missing ID never turns into another endpoint.
 func expandRoute(route, id string) (string, error) {

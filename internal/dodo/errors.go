@@ -115,17 +115,6 @@ func IsOutcomeUnknown(err error) bool {
 	return errors.As(err, &unknown)
 }
 
-// IsRetryable reports whether repeating the same call later is safe and may
-// succeed: rate limiting, a server error or a network failure, but never an
-// outcome-unknown write (that one needs reconciliation first).
-func IsRetryable(err error) bool {
-	if err == nil || IsOutcomeUnknown(err) {
-		return false
-	}
-	var transport *TransportError
-	return IsRateLimited(err) || IsServerError(err) || errors.As(err, &transport)
-}
-
 // ErrorCode returns Dodo's error code (e.g. PREVIOUS_PAYMENT_PENDING) of an
 // API error anywhere in the chain, or "".
 func ErrorCode(err error) string {

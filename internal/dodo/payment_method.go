@@ -112,12 +112,6 @@ type UpdatePaymentMethodResponse struct {
 	PaymentLink  *string    `json:"payment_link"`
 }
 
-// Redacted returns a copy safe to log (client_secret replaced).
-func (r UpdatePaymentMethodResponse) Redacted() UpdatePaymentMethodResponse {
-	r.ClientSecret = redactedPtr(r.ClientSecret)
-	return r
-}
-
 // String prints the response without its client secret.
 func (r UpdatePaymentMethodResponse) String() string {
 	return fmt.Sprintf("UpdatePaymentMethodResponse{PaymentID:%s PaymentLink:%s ExpiresOn:%s ClientSecret:%s}",
@@ -141,14 +135,6 @@ const (
 	redactedText = "[redacted]"
 	nilText      = "<nil>"
 )
-
-func redactedPtr(s *string) *string {
-	if s == nil {
-		return nil
-	}
-	v := redactedText
-	return &v
-}
 
 func redactedMark(s *string) string {
 	if s == nil {

@@ -28,12 +28,6 @@ type CreateSubscriptionResponse struct {
 	TrialAmount           *int64                 `json:"trial_amount"`
 }
 
-// Redacted returns a copy safe to log (client_secret replaced).
-func (r CreateSubscriptionResponse) Redacted() CreateSubscriptionResponse {
-	r.ClientSecret = redactedPtr(r.ClientSecret)
-	return r
-}
-
 // String prints the identifying fields, never the client secret.
 func (r CreateSubscriptionResponse) String() string {
 	return fmt.Sprintf("CreateSubscriptionResponse{SubscriptionID:%s PaymentID:%s CustomerID:%s PaymentLink:%s ExpiresOn:%s ClientSecret:%s}",

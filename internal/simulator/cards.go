@@ -48,15 +48,6 @@ func LookupTestCard(number string) (TestCard, bool) {
 	return card, ok
 }
 
-// TestCards returns the documented test cards.
-func TestCards() []TestCard {
-	out := make([]TestCard, 0, len(testCards))
-	for _, card := range testCards {
-		out = append(out, card)
-	}
-	return out
-}
-
 const declineEmailMarker = "+decline_"
 
 // declineCodeFromEmail implements the project convention of payments-api.md

@@ -66,10 +66,9 @@ var (
 func genOtherKnown() (hard, soft []string) {
 	for _, code := range dodo.DeclineCodes() {
 		c := string(code)
-		info, _ := dodo.LookupDecline(code)
 		switch {
 		case guideSkipList[c] || slices.Contains(genRetryable, c):
-		case info.Hard:
+		case dodo.ClassifyDecline(c).Hard:
 			hard = append(hard, c)
 		default:
 			soft = append(soft, c)

@@ -28,8 +28,8 @@ const guideMaxAttempts = 4
 
 // guideNeverAgain: a hard decline ("never retry hard declines") or one on the skip list.
 func guideNeverAgain(code string) bool {
-	info, known := dodo.LookupDecline(dodo.DeclineCode(code))
-	return guideSkipList[code] || (known && info.Hard)
+	class := dodo.ClassifyDecline(code)
+	return guideSkipList[code] || (class.Known && class.Hard)
 }
 
 // Cards a payment can be on, seen from the charge.
