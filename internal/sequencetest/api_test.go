@@ -32,18 +32,19 @@ func actorOf(ctx context.Context) actor {
 
 // Fault kinds, also the names in the summary.
 const (
-	faultLostAnswer    = "dodo-answer-lost-after-commit"
-	faultFailedCall    = "dodo-failed-before-commit(502)"
-	faultStatusBefore  = "status-write-failed-before-commit"
-	faultStatusAfter   = "status-write-failed-after-commit"
-	faultKill          = "operator-killed-after-dodo-call"
-	faultReadLost      = "dodo-read-failed"
-	faultRestart       = "operator-restarted"
-	faultExpiredLinks  = "payment-links-expired"
-	faultDecliningCard = "checkout-with-declining-card"
-	faultDuplicateHook = "webhook-delivered-twice"
-	faultReorderedHook = "webhook-swapped-with-next"
-	faultHeldBackHook  = "webhook-held-back"
+	faultLostAnswer     = "dodo-answer-lost-after-commit"
+	faultFailedCall     = "dodo-failed-before-commit(502)"
+	faultStatusBefore   = "status-write-failed-before-commit"
+	faultStatusAfter    = "status-write-failed-after-commit"
+	faultStatusConflict = "status-write-conflicted"
+	faultKill           = "operator-killed-after-dodo-call"
+	faultReadLost       = "dodo-read-failed"
+	faultRestart        = "operator-restarted"
+	faultExpiredLinks   = "payment-links-expired"
+	faultDecliningCard  = "checkout-with-declining-card"
+	faultDuplicateHook  = "webhook-delivered-twice"
+	faultReorderedHook  = "webhook-swapped-with-next"
+	faultHeldBackHook   = "webhook-held-back"
 )
 
 // dodoFault is armed for the next matching call of one reconcile.

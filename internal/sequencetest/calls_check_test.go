@@ -162,7 +162,10 @@ func (w *world) checkHotLoop(a actor, method string) {
 		w.instant, w.instantWrites = now, map[string]int{}
 	}
 	key := string(a.uid) + "/" + method
-	if w.instantWrites[key]++; w.instantWrites[key] == hotLoopWrites+1 {
+	if w.instantWrites[key]++; w.instantWrites[key] > hotLoopWrites {
+		w.hotLoop = true
+	}
+	if w.instantWrites[key] == hotLoopWrites+1 {
 		w.violate(7, "%s sent %s more than %d times at %s without time passing: a hot loop against Dodo",
 			a, method, hotLoopWrites, w.instant.Format(time.RFC3339))
 	}

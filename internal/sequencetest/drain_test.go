@@ -44,9 +44,6 @@ func (w *world) drain() {
 		}
 		w.logf("drain round %d: %d reconciles, now +%s: %s", round+1, n, w.opClock.Now().Sub(start), w.describeObjects())
 		w.checkState()
-		if len(w.violations) > 0 {
-			return
-		}
 	}
 	w.checkWebhookEffects()
 }
@@ -54,9 +51,10 @@ func (w *world) drain() {
 // runQueue reconciles dirty objects, then moves time to the next requeue, until nothing
 // is due before horizon or limit reconciles were made; it returns the reconciles made.
 func (w *world) runQueue(horizon time.Time, limit int) int {
+	w.hotLoop = false
 	for n := 0; n < limit; n++ {
-		if len(w.violations) > 0 {
-			return n
+		if w.hotLoop {
+			return n // found and reported: the loop would only go on
 		}
 		t, ok := w.queue.pop()
 		if !ok {

@@ -24,9 +24,12 @@ func (w *world) armFault(until int, withKill bool) string {
 	case r < 60:
 		w.api.fault, w.until.dodo = &dodoFault{kind: faultReadLost}, until
 		return faultReadLost
-	case r < 80:
+	case r < 74:
 		w.kube.statusFault, w.until.status = faultStatusBefore, until
 		return faultStatusBefore
+	case r < 87:
+		w.kube.statusFault, w.until.status = faultStatusConflict, until
+		return faultStatusConflict
 	}
 	w.kube.statusFault, w.until.status = faultStatusAfter, until
 	return faultStatusAfter

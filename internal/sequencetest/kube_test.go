@@ -3,14 +3,17 @@ package sequencetest
 import (
 	"context"
 	"errors"
+	"strconv"
 
 	"k8s.io/apimachinery/pkg/runtime"
 	"sigs.k8s.io/controller-runtime/pkg/client"
+
+	billingv1alpha1 "github.com/dodo-operator/dodo-operator/api/v1alpha1"
 )
 
 // faultyClient is the operator's API-server client. A status-write fault fails the next
 // status write, before it is stored (nothing stored) or after (stored, but the caller
-// gets an error). A killed client refuses everything: a killed process makes no more
+// gets an error), or makes it conflict with a concurrent write. A killed client refuses everything: a killed process makes no more
 // calls, and the reconcile's deferred status write must not reach the API server.
 type faultyClient struct {
 	client.Client
@@ -18,8 +21,9 @@ type faultyClient struct {
 	dead        bool
 	fired       func(kind string)
 	// writes counts the writes stored; touched hears of each written object (the watch).
-	writes  int
-	touched func(client.Object)
+	writes    int
+	touched   func(client.Object)
+	conflicts int
 }
 
 var (
@@ -95,6 +99,8 @@ func (s *faultyStatus) write(obj client.Object, do func() error) error {
 		s.c.fired(fault)
 	}
 	switch fault {
+	case faultStatusConflict:
+		s.c.concurrentWrite(obj)
 	case faultStatusBefore:
 		return errInjected
 	case faultStatusAfter:
@@ -120,4 +126,37 @@ func (s *faultyStatus) Patch(ctx context.Context, obj client.Object, patch clien
 
 func (s *faultyStatus) Apply(ctx context.Context, obj runtime.ApplyConfiguration, opts ...client.SubResourceApplyOption) error {
 	return s.write(nil, func() error { return s.inner.Apply(ctx, obj, opts...) })
+}
+
+// concurrentWrite stores a change of the webhook receiver's own field (recentWebhookIDs)
+// just before the operator's status write: the write is then based on a stale copy and
+// conflicts, as when the receiver writes during a reconcile.
+func (c *faultyClient) concurrentWrite(obj client.Object) {
+	if obj == nil {
+		return
+	}
+	c.conflicts++
+	id := "concurrent-" + strconv.Itoa(c.conflicts)
+	ctx, key := context.Background(), client.ObjectKeyFromObject(obj)
+	switch obj.(type) {
+	case *billingv1alpha1.Subscription:
+		fresh := &billingv1alpha1.Subscription{}
+		if c.Client.Get(ctx, key, fresh) == nil {
+			fresh.Status.RecentWebhookIDs = lastN(append(fresh.Status.RecentWebhookIDs, id), 32)
+			_ = c.count(fresh, c.Client.Status().Update(ctx, fresh))
+		}
+	case *billingv1alpha1.OnDemandCharge:
+		fresh := &billingv1alpha1.OnDemandCharge{}
+		if c.Client.Get(ctx, key, fresh) == nil {
+			fresh.Status.RecentWebhookIDs = lastN(append(fresh.Status.RecentWebhookIDs, id), 32)
+			_ = c.count(fresh, c.Client.Status().Update(ctx, fresh))
+		}
+	}
+}
+
+func lastN(ids []string, n int) []string {
+	if len(ids) > n {
+		return ids[len(ids)-n:]
+	}
+	return ids
 }

@@ -123,10 +123,10 @@ func (m *model) presentCharges() []*chargeObject {
 	return out
 }
 
-// subByName is the present object of that name, if any.
+// subByName is the newest present object of that name, if any.
 func (m *model) subByName(name string) *subObject {
-	for _, o := range m.subs {
-		if o.name == name && !o.gone {
+	for i := len(m.subs) - 1; i >= 0; i-- {
+		if o := m.subs[i]; o.name == name && !o.gone {
 			return o
 		}
 	}
@@ -134,8 +134,8 @@ func (m *model) subByName(name string) *subObject {
 }
 
 func (m *model) chargeByName(name string) *chargeObject {
-	for _, c := range m.charges {
-		if c.name == name && !c.gone {
+	for i := len(m.charges) - 1; i >= 0; i-- {
+		if c := m.charges[i]; c.name == name && !c.gone {
 			return c
 		}
 	}

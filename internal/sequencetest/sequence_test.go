@@ -58,7 +58,8 @@ func TestRandomSequences(t *testing.T) {
 	t.Logf("%s", st.summary(time.Since(start)))
 }
 
-// runSequence runs 30 to 60 random steps, then drains, checking after each step.
+// runSequence runs 30 to 60 random steps, then drains, checking after each step. It goes
+// on after a violation (each is reported once), so that one bug does not hide another.
 func runSequence(w *world) {
 	steps := 30 + w.rng.IntN(31)
 	for w.step = 1; w.step <= steps; w.step++ {
@@ -67,9 +68,6 @@ func runSequence(w *world) {
 		w.stats.steps++
 		w.stats.stepKinds[kind]++
 		w.checkState()
-		if len(w.violations) > 0 {
-			return
-		}
 	}
 	w.logf("drain")
 	w.drain()

@@ -216,17 +216,21 @@ func (w *world) stepCreateCharge() bool {
 		c.spec = billingv1alpha1.OnDemandChargeSpec{SubscriptionRef: billingv1alpha1.LocalSubscriptionReference{Name: c.subRef},
 			Amount: int64(500 + 100*w.rng.IntN(40)), Currency: "USD", RetryPolicy: w.randomRetryPolicy()}
 	}
+	w.createCharge(c)
+	return true
+}
+
+func (w *world) createCharge(c *chargeObject) {
 	obj := &billingv1alpha1.OnDemandCharge{ObjectMeta: metav1.ObjectMeta{Name: c.name, Namespace: w.ns}, Spec: c.spec}
 	if err := env.Client.Create(w.ctx, obj); err != nil {
 		w.logf("create OnDemandCharge %s refused: %v", c.name, err)
-		return true
+		return
 	}
 	c.uid = obj.UID
 	w.model.charges = append(w.model.charges, c)
 	w.touch(obj)
 	w.logf("create OnDemandCharge %s (%s) on %s amount %d retry %s", c.name, shortUID(c.uid), c.subRef, c.spec.Amount,
 		describePolicy(c.spec.RetryPolicy))
-	return true
 }
 
 // recreatableCharge returns a copy of a gone charge whose name is free, sometimes.

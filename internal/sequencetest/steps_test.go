@@ -26,6 +26,7 @@ var stepKinds = []stepKind{
 	{"foreign-subscription", 2, (*world).stepForeignSubscription},
 	{"create-charge", 9, (*world).stepCreateCharge},
 	{"delete-charge", 3, (*world).stepDeleteCharge},
+	{"replace-charge", 3, (*world).stepReplaceCharge},
 	{"reconcile", 25, (*world).stepReconcile},
 	{"operator-runs", 15, (*world).stepOperatorRuns},
 	{"kill", 5, (*world).stepKill},
@@ -167,5 +168,43 @@ func (w *world) stepDeleteCharge() bool {
 	err := env.Client.Delete(w.ctx, obj)
 	w.touch(obj)
 	w.logf("delete OnDemandCharge %s (phase %s, %d attempts)%s", c.name, obj.Status.Phase, len(obj.Status.Attempts), errSuffix(err))
+	return true
+}
+
+// stepReplaceCharge deletes a charge and creates it again under the same name and key as
+// soon as it is gone, as Argo CD's Replace does: the new object must continue the old
+// one's history, never charge its attempts again. Webhooks arrive first (within seconds
+// in production), so that the old object can go at once.
+func (w *world) stepReplaceCharge() bool {
+	var live []*chargeObject
+	for _, c := range w.model.presentCharges() {
+		if !c.deleted {
+			live = append(live, c)
+		}
+	}
+	if len(live) == 0 {
+		return false
+	}
+	c := pick(w, live)
+	obj, ok := w.getCharge(c.name)
+	if !ok {
+		return false
+	}
+	w.deliverAll()
+	c.deleted = true
+	w.deletes++
+	err := env.Client.Delete(w.ctx, obj)
+	w.logf("replace OnDemandCharge %s (phase %s, %d attempts): delete%s", c.name, obj.Status.Phase, len(obj.Status.Attempts), errSuffix(err))
+	for range 4 {
+		if w.refreshPresence(); c.gone {
+			break
+		}
+		w.reconcile(target{"charge", c.name})
+	}
+	if !c.gone {
+		w.logf("   %s is still being deleted; not created again", c.name)
+		return true
+	}
+	w.createCharge(&chargeObject{name: c.name, subRef: c.subRef, key: c.key, spec: c.spec})
 	return true
 }

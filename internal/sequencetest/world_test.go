@@ -38,6 +38,9 @@ const (
 
 const apiKey = "sk_test_sequences"
 
+// worlds counts the worlds started by this test process.
+var worlds int
+
 // world is one sequence: a namespace, the simulator on a fake business clock behind real
 // HTTP, the operator's fake clock, the wrapped Dodo client and API-server client, the two
 // reconcilers (replaced on a kill), and the model the invariants are checked against.
@@ -63,6 +66,7 @@ type world struct {
 	elapsed  time.Duration
 	// violations found so far; the sequence stops at the end of the step that found one.
 	violations []string
+	reported   map[string]bool
 	counter    int
 	// deletes counts the test's deletions; presenceMark is when presence was last read.
 	deletes      int
@@ -77,17 +81,21 @@ type world struct {
 	// instant and instantWrites count writes per object at one instant (checkHotLoop).
 	instant       time.Time
 	instantWrites map[string]int
+	hotLoop       bool
 	// queue, due and failures are the operator's work queue (queue_test.go).
 	queue    workQueue
 	due      map[target]time.Time
 	failures map[target]int
 }
 
-func newWorld(seed uint64, st *stats) (*world, error) {
-	w := &world{seed: seed, ctx: context.Background(), ns: fmt.Sprintf("seq-%d", seed),
+// newWorld starts a sequence's world; configure changes the simulator's configuration
+// after the seed chose it (the scripted reproductions fix the list lag).
+func newWorld(seed uint64, st *stats, configure ...func(*simulator.Config)) (*world, error) {
+	worlds++ // namespaces are never removed from envtest: each world takes a new one
+	w := &world{seed: seed, ctx: context.Background(), ns: fmt.Sprintf("seq-%d-%d", seed, worlds),
 		rng:      rand.New(rand.NewPCG(seed, seed*0x9e3779b97f4a7c15+1)),
 		simClock: clocktesting.NewFakeClock(t0), opClock: clocktesting.NewFakeClock(t0),
-		model: newModel(), stats: st, queue: workQueue{set: map[target]bool{}}, hookSeen: map[string]bool{}, due: map[target]time.Time{}, failures: map[target]int{}}
+		model: newModel(), stats: st, queue: workQueue{set: map[target]bool{}}, hookSeen: map[string]bool{}, reported: map[string]bool{}, due: map[target]time.Time{}, failures: map[target]int{}}
 	if err := env.Client.Create(w.ctx, &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: w.ns}}); err != nil {
 		return nil, err
 	}
@@ -102,6 +110,9 @@ func newWorld(seed uint64, st *stats) (*world, error) {
 	// Lists catch up within the absence windows (5 min), the operator's documented
 	// assumption; set after Pessimistic, which raises a zero lag to its preset.
 	cfg.Pessimism.ListLag = time.Duration(w.rng.IntN(181)) * time.Second
+	for _, c := range configure {
+		c(&cfg)
+	}
 	sim, err := simulator.New(cfg)
 	if err != nil {
 		return nil, err
@@ -184,6 +195,11 @@ func (w *world) logf(format string, args ...any) {
 
 // violate records a broken invariant with the step it was found in.
 func (w *world) violate(invariant int, format string, args ...any) {
+	what := fmt.Sprintf("invariant %d: %s", invariant, fmt.Sprintf(format, args...))
+	if w.reported[what] {
+		return // found again by a later check
+	}
+	w.reported[what] = true
 	msg := fmt.Sprintf("invariant %d, step %d: %s", invariant, w.step, fmt.Sprintf(format, args...))
 	w.violations = append(w.violations, msg)
 	w.log = append(w.log, "   !! "+msg)
