@@ -64,3 +64,8 @@ func (w *world) stepArmFault() bool {
 	w.logf("arm %s for the next 8 steps", kind)
 	return true
 }
+
+// armFaultKind arms a Dodo fault of that kind for the next write of the current step.
+func (w *world) armFaultKind(kind string) {
+	w.api.fault, w.until.dodo = &dodoFault{kind: kind, writes: kind != faultReadLost}, w.step
+}

@@ -18,12 +18,12 @@ func TestMain(m *testing.M) { testenv.RunMain(m, &env) }
 // -first-seed, -first-seed+1, ...
 var (
 	seedFlag      = flag.Uint64("seed", 0, "run only the sequence with this seed")
-	sequencesFlag = flag.Int("sequences", 0, "number of sequences (default: $SEQUENCES, else 24)")
+	sequencesFlag = flag.Int("sequences", 0, "number of sequences (default: $SEQUENCES, else 20)")
 	firstSeedFlag = flag.Uint64("first-seed", 1, "seed of the first sequence")
 	verboseFlag   = flag.Bool("steps", false, "log every step of every sequence")
 )
 
-const defaultSequences = 24
+const defaultSequences = 20
 
 // seeds lists the sequences to run.
 func seeds() []uint64 {

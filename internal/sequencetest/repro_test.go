@@ -138,3 +138,40 @@ func TestReproObserveOnlySubscriptionIsCharged(t *testing.T) {
 	w.runQueue(w.opClock.Now(), 20)
 	w.expectViolation(t, "invariant 1")
 }
+
+// TestReproLookupTakesAnEarlierStampedSubscription: invariant 5. A subscription stamped
+// with the object's UID exists already (created outside the operator with a copied
+// stamp, 3 minutes earlier). The object's create is answered with a lost response; 30 s
+// later (Settle) the lookup sees only the earlier subscription, the new one being still
+// hidden by the 2-minute list lag, takes it as the one it created and never looks again:
+// its real subscription stays active, unmanaged, and deletion (CancelAtPeriodEnd)
+// schedules the cancellation of the other one.
+func TestReproLookupTakesAnEarlierStampedSubscription(t *testing.T) {
+	w := scripted(t, 2*time.Minute)
+	o := &subObject{name: "s1", email: "c1@example.com", onDemand: true, policy: billingv1alpha1.DeletionPolicyCancelAtPeriodEnd,
+		product: "pdt_sim_basic", quantity: 1, pmKeys: map[string]bool{}}
+	spec := billingv1alpha1.SubscriptionSpec{ProductID: o.product, Quantity: 1, DeletionPolicy: o.policy,
+		Customer: billingv1alpha1.CustomerSpec{Email: o.email}, Billing: billingv1alpha1.BillingAddress{Country: "US"},
+		OnDemand: &billingv1alpha1.OnDemandSpec{MandateOnly: true}}
+	if !w.createSubscriptionObject(o, spec) {
+		t.Fatal("creating s1")
+	}
+	w.stepForeignSubscriptionFor(o)
+	w.advance(3 * time.Minute)
+	w.reconcile(target{"sub", "s1"}) // finalizer
+	w.armFaultKind(faultLostAnswer)
+	w.reconcile(target{"sub", "s1"}) // the create: committed, answer lost
+	w.clearFaults()
+	w.advance(40 * time.Second)
+	w.runQueue(w.opClock.Now(), 10) // the lookup
+	sub, _ := w.getSub("s1")
+	t.Logf("s1 records %s", sub.Status.SubscriptionID)
+	o.deleted = true
+	w.deletes++
+	if err := env.Client.Delete(w.ctx, sub); err != nil {
+		t.Fatal(err)
+	}
+	w.touch(sub)
+	w.runQueue(w.opClock.Now().Add(10*time.Minute), 20)
+	w.expectViolation(t, "invariant 5")
+}

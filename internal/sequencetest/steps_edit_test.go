@@ -119,6 +119,10 @@ func (w *world) stepAdopt() bool {
 	targets := owned
 	if len(orphans) > 0 && (len(owned) == 0 || w.rng.IntN(10) < 6) {
 		targets = orphans
+		// Now and then an orphan another object adopts already: two adopters race.
+		if adopted := w.adoptedOrphans(orphans); len(adopted) > 0 && w.rng.IntN(10) < 4 {
+			targets = adopted
+		}
 	}
 	id := pick(w, targets)
 	var target *simulator.SubscriptionState
@@ -138,6 +142,20 @@ func (w *world) stepAdopt() bool {
 		o.name, shortUID(o.uid), id, target.Status, w.describeUID(w.model.owner[id]), o.foreignAim, o.observeOnly,
 		o.policy, o.product, o.quantity)
 	return true
+}
+
+// adoptedOrphans are orphans that a present object names in spec.adopt.
+func (w *world) adoptedOrphans(orphans []string) []string {
+	var out []string
+	for _, id := range orphans {
+		for _, o := range w.model.presentSubs() {
+			if o.adopt == id {
+				out = append(out, id)
+				break
+			}
+		}
+	}
+	return out
 }
 
 // adopterFor names the adopter: the previous owner's name when it is free (a re-created
@@ -177,7 +195,12 @@ func (w *world) stepForeignSubscription() bool {
 	if len(present) == 0 {
 		return false
 	}
-	b := pick(w, present)
+	w.stepForeignSubscriptionFor(pick(w, present))
+	return true
+}
+
+// stepForeignSubscriptionFor creates a subscription in Dodo stamped for b.
+func (w *world) stepForeignSubscriptionFor(b *subObject) {
 	n := w.next()
 	resp, err := w.raw.CreateSubscription(w.ctx, dodo.CreateSubscriptionRequest{ProductID: "pdt_sim_basic", Quantity: 1,
 		Customer: dodo.NewCustomer(fmt.Sprintf("f%d@example.com", n), "foreign", ""),
@@ -185,14 +208,13 @@ func (w *world) stepForeignSubscription() bool {
 		Metadata: stamp.Subscription(nil, stamp.Identity{Namespace: w.ns, Name: b.name, UID: b.uid})})
 	if err != nil {
 		w.logf("foreign subscription refused: %v", err)
-		return true
+		return
 	}
 	id := resp.SubscriptionID
 	w.model.foreign[id] = true
 	w.model.owner[id] = b.uid
 	w.model.order = append(w.model.order, id)
 	w.logf("foreign subscription %s stamped for %s (%s)", id, b.name, shortUID(b.uid))
-	return true
 }
 
 // stepCreateCharge charges an on-demand Subscription (now and then one that is not),

@@ -84,6 +84,10 @@ func (w *world) stepCreateSubscription() bool {
 		}
 	} else {
 		o.product, o.quantity = pick(w, []string{"pdt_sim_basic", "pdt_sim_pro"}), int32(1+w.rng.IntN(3))
+		if w.rng.IntN(100) < 35 {
+			// A short trial brings the first renewal (and, for a declining card, on_hold) within days.
+			spec.TrialPeriodDays = ptr.To(int32(1 + w.rng.IntN(3)))
+		}
 	}
 	spec.ProductID, spec.Quantity = o.product, o.quantity
 	if w.rng.IntN(100) < 25 {
@@ -92,8 +96,8 @@ func (w *world) stepCreateSubscription() bool {
 	if !w.createSubscriptionObject(o, spec) {
 		return false
 	}
-	w.logf("create Subscription %s (%s) %s x%d onDemand=%v link=%v policy=%q email=%s", o.name, shortUID(o.uid),
-		o.product, o.quantity, o.onDemand, spec.PaymentLink != nil, o.policy, o.email)
+	w.logf("create Subscription %s (%s) %s x%d onDemand=%v link=%v trial=%d policy=%q email=%s", o.name, shortUID(o.uid),
+		o.product, o.quantity, o.onDemand, spec.PaymentLink != nil, ptr.Deref(spec.TrialPeriodDays, 0), o.policy, o.email)
 	return true
 }
 
