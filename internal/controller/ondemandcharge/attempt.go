@@ -40,6 +40,10 @@ var (
 // payment through update-payment-method with the subscription's saved method.
 func (r *Reconciler) startAttempt(ctx context.Context, s *scope, sub *billingv1alpha1.Subscription) (ctrl.Result, error) {
 	st := &s.charge.Status
+	if until, ok := r.refusedUntil.Load(s.charge.UID); ok && s.now.Before(until.(time.Time)) {
+		s.out.waiting = busy("refused a moment ago")
+		return ctrl.Result{RequeueAfter: until.(time.Time).Sub(s.now)}, nil
+	}
 	key := client.ObjectKeyFromObject(s.charge)
 	if !r.capacityOrInit().tryAcquire(key, sub.Status.CustomerID, r.inFlightElsewhere(ctx, key)) {
 		s.out.waiting = &conditions.Why{Reason: reasonWaitingCapacity,
@@ -76,6 +80,11 @@ func (r *Reconciler) startAttempt(ctx context.Context, s *scope, sub *billingv1a
 		}
 	}
 	return r.afterCall(s, paymentID, err)
+}
+
+func busy(why string) *conditions.Why {
+	return &conditions.Why{Reason: "SubscriptionBusy", Message: "Dodo did not take the charge now (" + why +
+		"); it is tried again in a minute."}
 }
 
 // recordPaymentID stores the attempt's payment ID at once (statuspatch.StoreNow): the
@@ -153,8 +162,10 @@ func (r *Reconciler) afterCall(s *scope, paymentID string, err error) (ctrl.Resu
 	r.capacityOrInit().release(client.ObjectKeyFromObject(s.charge))
 	switch code := dodo.ErrorCode(err); {
 	case code == "PREVIOUS_PAYMENT_PENDING" || code == "SUBSCRIPTION_INACTIVE":
-		s.out.waiting = &conditions.Why{Reason: "SubscriptionBusy",
-			Message: "Dodo did not take the charge now (" + code + "); it is tried again shortly."}
+		// Not before a minute: the status writes of this reconcile requeue it at once, and
+		// a refused charge must not turn into a burst of charges.
+		r.refusedUntil.Store(s.charge.UID, s.now.Add(time.Minute))
+		s.out.waiting = busy(code)
 		return ctrl.Result{RequeueAfter: time.Minute}, nil
 	case code == "CHARGE_NOT_ALLOWED_FOR_SCHEDULED_CANCELLATION":
 		s.out.waiting = &conditions.Why{Reason: reasonScheduledCancellation,

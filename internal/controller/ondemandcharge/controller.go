@@ -2,6 +2,7 @@ package ondemandcharge
 
 import (
 	"context"
+	"sync"
 	"time"
 
 	corev1 "k8s.io/api/core/v1"
@@ -87,6 +88,13 @@ type Reconciler struct {
 	capacity  *capacity
 	// unanswered bounds when an unanswered charge can have been sent.
 	unanswered unanswered.Tracker
+	// refusedUntil holds, by charge UID, when Dodo last refused to take a charge for a
+	// passing reason (a payment open, the subscription not active): no new attempt before.
+	refusedUntil sync.Map
+	// deletedKeys holds, by namespace/charge key, when a charge with attempts was deleted:
+	// an object of the same key created again (Argo CD's Replace) looks for its earlier
+	// payments only once Dodo's lists can show them (AbsentAfter later).
+	deletedKeys sync.Map
 }
 
 // scope is the state of one reconcile.

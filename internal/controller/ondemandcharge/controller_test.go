@@ -220,6 +220,11 @@ func TestDeleteAndRecreateFromTheSameManifestChargesOnce(t *testing.T) {
 	}
 	h.charge("dec", "gitops", 1500) // Argo CD Replace: same manifest, new UID
 	h.settle("dec")
+	// It waits until Dodo's lists can show the deleted object's payment, then continues
+	// that history instead of charging again.
+	h.expectCondition(h.get("dec"), billingv1alpha1.ConditionReady, "False", "EarlierChargeSettling")
+	h.passTime(5 * time.Minute)
+	h.settle("dec")
 	c := h.get("dec")
 	h.expectCondition(c, billingv1alpha1.ConditionSucceeded, "True", reasonCharged)
 	if h.api.count("Charge") != 1 || len(h.payments("dec")) != 1 {

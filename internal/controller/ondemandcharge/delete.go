@@ -9,6 +9,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/controller/controllerutil"
 
 	billingv1alpha1 "github.com/dodo-operator/dodo-operator/api/v1alpha1"
+	"github.com/dodo-operator/dodo-operator/internal/chargestate"
 )
 
 // reconcileDelete never cancels money silently: with an attempt in flight it waits (up to
@@ -28,6 +29,9 @@ func (r *Reconciler) reconcileDelete(ctx context.Context, s *scope) (ctrl.Result
 		r.event(s.charge, corev1.EventTypeWarning, "DeletedInFlight", "Delete",
 			"Deleted with attempt %d still in flight (payment %q) after waiting %s; check its outcome in Dodo",
 			last.Number, last.PaymentID, r.Options.DeletionWait)
+	}
+	if len(s.charge.Status.Attempts) > 0 {
+		r.deletedKeys.Store(s.charge.Namespace+"/"+chargestate.KeyOf(s.charge), s.now)
 	}
 	r.capacityOrInit().release(client.ObjectKeyFromObject(s.charge))
 	controllerutil.RemoveFinalizer(s.charge, Finalizer)

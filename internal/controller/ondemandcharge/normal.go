@@ -48,6 +48,9 @@ func (r *Reconciler) reconcileNormal(ctx context.Context, s *scope) (ctrl.Result
 	last := lastAttempt(st)
 	switch {
 	case last == nil:
+		if wait := r.earlierChargeSettling(s); wait > 0 {
+			return ctrl.Result{RequeueAfter: wait}, nil
+		}
 		if found, err := r.adoptEarlierPayments(ctx, s, sub); found || err != nil {
 			return ctrl.Result{RequeueAfter: requeueNow}, err
 		}
@@ -192,6 +195,25 @@ func (r *Reconciler) subscriptionMissing(s *scope, key client.ObjectKey,
 	return nil, nil
 }
 
+// earlierChargeSettling is how long a re-created charge waits before looking for the
+// payments of the object of the same key that was deleted a moment ago: Dodo's payment
+// list may not show them yet, and an empty lookup would charge the key again.
+func (r *Reconciler) earlierChargeSettling(s *scope) time.Duration {
+	deleted, ok := r.deletedKeys.Load(s.charge.Namespace + "/" + chargestate.KeyOf(s.charge))
+	if !ok {
+		return 0
+	}
+	until := deleted.(time.Time).Add(r.Options.AbsentAfter)
+	if !s.now.Before(until) {
+		return 0
+	}
+	s.out.waiting = &conditions.Why{Reason: "EarlierChargeSettling", Message: "A charge with key " +
+		chargestate.KeyOf(s.charge) + " was deleted at " + deleted.(time.Time).UTC().Format(time.RFC3339) +
+		"; its payments are looked up once Dodo's lists show them, at " + until.UTC().Format(time.RFC3339) +
+		", so that this charge continues its history instead of charging again."}
+	return until.Sub(s.now)
+}
+
 // ownershipStop keeps a charge off a subscription the Subscription object has not proven
 // it owns (docs/money-safety.md): the Subscription records a Dodo ID only
 // once it created the subscription or proved an adoption, so an object being let go of,
@@ -203,6 +225,9 @@ func ownershipStop(charge *billingv1alpha1.OnDemandCharge, sub *billingv1alpha1.
 	case !sub.DeletionTimestamp.IsZero():
 		return &conditions.Why{Reason: "SubscriptionDeleting",
 			Message: "Subscription " + sub.Name + " is being deleted; no charge is made on it."}, nil
+	case sub.Spec.ManagementPolicy == billingv1alpha1.ManagementPolicyObserveOnly:
+		return &conditions.Why{Reason: "SubscriptionObserveOnly", Message: "Subscription " + sub.Name + " only observes its " +
+			"Dodo subscription (managementPolicy ObserveOnly): the operator never writes to it, and never charges it."}, nil
 	case recorded != "" && sub.Status.SubscriptionID != "" && recorded != sub.Status.SubscriptionID:
 		return nil, &conditions.Why{Reason: reasonSubscriptionChanged, Message: fmt.Sprintf("Earlier attempts of this charge were made on Dodo "+
 			"subscription %s, but Subscription %s now manages %s; a charge never moves to another subscription. "+

@@ -143,9 +143,9 @@ func (r *Reconciler) lookupPendingCreate(ctx context.Context, s *scope) (string,
 	if step, wait := windows.Next(sent, s.now, false); step == unanswered.Wait {
 		return "", wait, nil
 	}
-	matches, err := r.findCreated(ctx, s)
+	matches, older, err := r.findCreated(ctx, s)
 	switch {
-	case errors.Is(err, dodo.ErrTooManyPages) || len(matches) > 1:
+	case errors.Is(err, dodo.ErrTooManyPages) || len(matches) > 1 || older:
 		s.out.stalled = r.createUnknownStall(s, matches, err)
 		return "", 0, nil
 	case err != nil:
@@ -159,24 +159,34 @@ func (r *Reconciler) lookupPendingCreate(ctx context.Context, s *scope) (string,
 
 // findCreated lists subscriptions created since the marker (widened for clock skew), by
 // customer when known, and returns those stamped with this object's UID.
-func (r *Reconciler) findCreated(ctx context.Context, s *scope) ([]string, error) {
+func (r *Reconciler) findCreated(ctx context.Context, s *scope) (ids []string, older bool, err error) {
 	since := s.sub.Status.CreatePendingSince.Add(-r.Options.CreateLookback)
 	params := dodo.ListSubscriptionsParams{CreatedAtGTE: &since, PageSize: 100, CustomerID: s.sub.Spec.Customer.ID}
 	items, err := s.api.ListAllSubscriptions(ctx, params)
 	if err != nil {
-		return nil, err
+		return nil, false, err
 	}
-	var ids []string
+	earliest := s.sub.Status.CreatePendingSince.Add(-clockSkew)
 	for _, item := range items {
 		if id, ok := stamp.IdentityOf(item.Metadata); ok && id.UID == s.sub.UID {
 			ids = append(ids, item.SubscriptionID)
+			if item.CreatedAt.Before(earliest) {
+				older = true
+			}
 		}
 	}
-	return ids, nil
+	return ids, older, nil
 }
 
+// clockSkew is how far Dodo's created_at may be behind the operator's clock. A
+// subscription stamped with the object's UID but created earlier than the pending
+// create's marker (less this) cannot be that create's result: the lookup stalls rather
+// than take it.
+const clockSkew = time.Minute
+
 func (r *Reconciler) createUnknownStall(s *scope, matches []string, err error) *conditions.Why {
-	what := fmt.Sprintf("more than one Dodo subscription carries metadata k8s_uid=%s: %v", s.sub.UID, matches)
+	what := fmt.Sprintf("Dodo subscriptions %v carry metadata k8s_uid=%s (more than one, or one created before the "+
+		"create call, which cannot be its result)", matches, s.sub.UID)
 	if err != nil {
 		what = "the lookup could not read every subscription created since " +
 			s.sub.Status.CreatePendingSince.UTC().Format("2006-01-02T15:04:05Z") + " (" + err.Error() + ")"
