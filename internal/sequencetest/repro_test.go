@@ -9,7 +9,8 @@ import (
 )
 
 // Scripted reproductions of the bugs TestRandomSequences found, each the shortest path
-// to its violation, on the same harness and checks. They fail while the bug is there.
+// to its violation, on the same harness and checks. They fail while the bug is there; the
+// first four failed until commit 85120ab and now guard its fixes.
 
 // scripted is a world with a fixed list lag, for a reproduction.
 func scripted(t *testing.T, lag time.Duration) *world {
@@ -69,6 +70,17 @@ func (w *world) expectViolation(t *testing.T, invariant string) {
 // outcome known within seconds): the new object finds no earlier payment of its key and
 // charges attempt 1 (retry_attempt 0) a second time.
 func TestReproReplacedChargeIsChargedAgain(t *testing.T) {
+	replaceCharge(t, false)
+}
+
+// TestReproReplacedChargeIsChargedAgainAfterARestart: invariant 3, as above, with the
+// operator restarted between the deletion and the new object (a rollout during the
+// sync): the wait that protects the new object is kept in the process's memory only.
+func TestReproReplacedChargeIsChargedAgainAfterARestart(t *testing.T) {
+	replaceCharge(t, true)
+}
+
+func replaceCharge(t *testing.T, restart bool) {
 	w := scripted(t, 2*time.Minute)
 	w.onDemand(t, "s1", "c1@example.com")
 	first := w.charge("k1", "s1")
@@ -91,6 +103,9 @@ func TestReproReplacedChargeIsChargedAgain(t *testing.T) {
 		t.Fatal("k1 was not deleted")
 	}
 	w.advance(10 * time.Second)
+	if restart {
+		w.restart()
+	}
 	w.charge("k1", "s1") // the same object again
 	w.runQueue(w.opClock.Now(), 20)
 	w.expectViolation(t, "invariant 3")
@@ -147,6 +162,20 @@ func TestReproObserveOnlySubscriptionIsCharged(t *testing.T) {
 // its real subscription stays active, unmanaged, and deletion (CancelAtPeriodEnd)
 // schedules the cancellation of the other one.
 func TestReproLookupTakesAnEarlierStampedSubscription(t *testing.T) {
+	lookupWithStampedSubscription(t, 3*time.Minute, 40*time.Second)
+}
+
+// TestReproLookupTakesARecentStampedSubscription: invariant 5, as above, with the other
+// subscription created 30 s before the create call (within the lookup's 1-minute allowance
+// for clock skew) and the lookup 90 s after it: the other one is listed, the object's own
+// not yet (2-minute lag), and the single match is taken.
+func TestReproLookupTakesARecentStampedSubscription(t *testing.T) {
+	lookupWithStampedSubscription(t, 30*time.Second, 90*time.Second)
+}
+
+// lookupWithStampedSubscription creates a subscription stamped for s1 ahead of s1's own
+// create, loses the create's answer, and lets the lookup run after lookupAfter.
+func lookupWithStampedSubscription(t *testing.T, ahead, lookupAfter time.Duration) {
 	w := scripted(t, 2*time.Minute)
 	o := &subObject{name: "s1", email: "c1@example.com", onDemand: true, policy: billingv1alpha1.DeletionPolicyCancelAtPeriodEnd,
 		product: "pdt_sim_basic", quantity: 1, pmKeys: map[string]bool{}}
@@ -157,13 +186,13 @@ func TestReproLookupTakesAnEarlierStampedSubscription(t *testing.T) {
 		t.Fatal("creating s1")
 	}
 	w.stepForeignSubscriptionFor(o)
-	w.advance(3 * time.Minute)
+	w.advance(ahead)
 	w.reconcile(target{"sub", "s1"}) // finalizer
 	w.armFaultKind(faultLostAnswer)
 	w.reconcile(target{"sub", "s1"}) // the create: committed, answer lost
 	w.clearFaults()
-	w.advance(40 * time.Second)
-	w.runQueue(w.opClock.Now(), 10) // the lookup
+	w.advance(lookupAfter)
+	w.reconcile(target{"sub", "s1"}) // the lookup
 	sub, _ := w.getSub("s1")
 	t.Logf("s1 records %s", sub.Status.SubscriptionID)
 	o.deleted = true

@@ -209,6 +209,11 @@ func (w *world) stepReplaceCharge() bool {
 		w.logf("   %s is still being deleted; not created again", c.name)
 		return true
 	}
+	if w.rng.IntN(4) == 0 { // the operator is rolled out during the sync
+		w.restart()
+		w.stats.fault(faultRestart)
+		w.logf("   restart the operator")
+	}
 	w.createCharge(&chargeObject{name: c.name, subRef: c.subRef, key: c.key, spec: c.spec})
 	return true
 }

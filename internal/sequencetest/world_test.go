@@ -148,6 +148,11 @@ func (w *world) restart() {
 // close removes what the sequence left in the API server (other sequences' charge
 // controllers list every charge) and stops the simulator.
 func (w *world) close() {
+	for _, co := range w.sim.State().Checkouts {
+		if co.Status == "expired" {
+			w.stats.fault(faultExpiredLinks)
+		}
+	}
 	for _, list := range []client.ObjectList{&billingv1alpha1.OnDemandChargeList{}, &billingv1alpha1.SubscriptionList{}} {
 		if err := env.Client.List(w.ctx, list, client.InNamespace(w.ns)); err != nil {
 			continue
