@@ -187,12 +187,12 @@ func lookupWithStampedSubscription(t *testing.T, ahead, lookupAfter time.Duratio
 	}
 	w.stepForeignSubscriptionFor(o)
 	w.advance(ahead)
-	w.reconcile(target{"sub", "s1"}) // finalizer
+	_, _, _ = w.reconcile(target{"sub", "s1"}) // finalizer
 	w.armFaultKind(faultLostAnswer)
-	w.reconcile(target{"sub", "s1"}) // the create: committed, answer lost
+	_, _, _ = w.reconcile(target{"sub", "s1"}) // the create: committed, answer lost
 	w.clearFaults()
 	w.advance(lookupAfter)
-	w.reconcile(target{"sub", "s1"}) // the lookup
+	_, _, _ = w.reconcile(target{"sub", "s1"}) // the lookup
 	sub, _ := w.getSub("s1")
 	t.Logf("s1 records %s", sub.Status.SubscriptionID)
 	o.deleted = true

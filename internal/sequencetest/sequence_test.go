@@ -19,7 +19,9 @@ type stats struct {
 func (s *stats) fault(kind string) { s.faults[kind]++ }
 
 func (s *stats) summary(elapsed time.Duration) string {
-	var faults, kinds, writes []string
+	faults := make([]string, 0, len(s.faults))
+	kinds := make([]string, 0, len(s.stepKinds))
+	writes := make([]string, 0, len(s.writes))
 	for _, k := range slices.Sorted(maps.Keys(s.writes)) {
 		writes = append(writes, fmt.Sprintf("%s=%d", k, s.writes[k]))
 	}

@@ -23,11 +23,12 @@ type target struct{ kind, name string }
 
 // targets are the objects in the API server, Subscriptions first.
 func (w *world) targets() []target {
-	var out []target
-	for _, o := range w.model.presentSubs() {
+	subs, charges := w.model.presentSubs(), w.model.presentCharges()
+	out := make([]target, 0, len(subs)+len(charges))
+	for _, o := range subs {
 		out = append(out, target{"sub", o.name})
 	}
-	for _, c := range w.model.presentCharges() {
+	for _, c := range charges {
 		out = append(out, target{"charge", c.name})
 	}
 	return out

@@ -203,7 +203,7 @@ func (w *world) stepReplaceCharge() bool {
 		if w.refreshPresence(); c.gone {
 			break
 		}
-		w.reconcile(target{"charge", c.name})
+		_, _, _ = w.reconcile(target{"charge", c.name})
 	}
 	if !c.gone {
 		w.logf("   %s is still being deleted; not created again", c.name)

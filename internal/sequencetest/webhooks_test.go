@@ -34,7 +34,6 @@ type hook struct {
 	at       time.Time
 	kind     dodo.WebhookPayloadType
 	objectID string
-	acked    bool
 }
 
 // hookInbox is the endpoint the simulator delivers to: it only records.
