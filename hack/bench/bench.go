@@ -5,7 +5,7 @@ import (
 	"errors"
 	"time"
 
-	"github.com/dodo-operator/dodo-operator/internal/faulttest/harness"
+	"github.com/dodo-operator/dodo-operator/test/harness"
 )
 
 // benchNamespace holds the measured Subscriptions.

@@ -16,8 +16,8 @@ import (
 	"k8s.io/client-go/rest"
 
 	billingv1alpha1 "github.com/dodo-operator/dodo-operator/api/v1alpha1"
-	"github.com/dodo-operator/dodo-operator/internal/faulttest/harness"
-	"github.com/dodo-operator/dodo-operator/internal/testenv"
+	"github.com/dodo-operator/dodo-operator/test/harness"
+	"github.com/dodo-operator/dodo-operator/test/testenv"
 )
 
 // ceilingPlan is the work of the bare client-go loop: the same number of creates, object

@@ -8,7 +8,7 @@ import (
 	"slices"
 	"time"
 
-	"github.com/dodo-operator/dodo-operator/internal/faulttest/harness"
+	"github.com/dodo-operator/dodo-operator/test/harness"
 )
 
 // webhookResult is what the webhook phase measured.

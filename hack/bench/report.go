@@ -9,7 +9,7 @@ import (
 	"strings"
 	"time"
 
-	"github.com/dodo-operator/dodo-operator/internal/faulttest/harness"
+	"github.com/dodo-operator/dodo-operator/test/harness"
 )
 
 // report collects the phases' results and prints them as one Markdown table.

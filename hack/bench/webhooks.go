@@ -17,7 +17,7 @@ import (
 	standardwebhooks "github.com/standard-webhooks/standard-webhooks/libraries/go"
 
 	"github.com/dodo-operator/dodo-operator/internal/dodo"
-	"github.com/dodo-operator/dodo-operator/internal/faulttest/harness"
+	"github.com/dodo-operator/dodo-operator/test/harness"
 	"github.com/dodo-operator/dodo-operator/internal/simulator"
 )
 

@@ -21,7 +21,7 @@ import (
 	"github.com/dodo-operator/dodo-operator/internal/controller/subscription"
 	"github.com/dodo-operator/dodo-operator/internal/dodo"
 	"github.com/dodo-operator/dodo-operator/internal/simulator"
-	"github.com/dodo-operator/dodo-operator/internal/testenv"
+	"github.com/dodo-operator/dodo-operator/test/testenv"
 )
 
 var env *testenv.Env

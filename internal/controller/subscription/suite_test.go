@@ -19,7 +19,7 @@ import (
 	billingv1alpha1 "github.com/dodo-operator/dodo-operator/api/v1alpha1"
 	"github.com/dodo-operator/dodo-operator/internal/dodo"
 	"github.com/dodo-operator/dodo-operator/internal/simulator"
-	"github.com/dodo-operator/dodo-operator/internal/testenv"
+	"github.com/dodo-operator/dodo-operator/test/testenv"
 )
 
 var env *testenv.Env

@@ -3,7 +3,7 @@ package crdtest
 import (
 	"testing"
 
-	"github.com/dodo-operator/dodo-operator/internal/testenv"
+	"github.com/dodo-operator/dodo-operator/test/testenv"
 )
 
 // env is shared by the package's tests: starting an API server takes seconds.

@@ -6,7 +6,7 @@ import (
 	"strconv"
 	"testing"
 
-	"github.com/dodo-operator/dodo-operator/internal/testenv"
+	"github.com/dodo-operator/dodo-operator/test/testenv"
 )
 
 var env *testenv.Env

@@ -11,7 +11,7 @@ import (
 
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
-	"github.com/dodo-operator/dodo-operator/internal/faulttest/harness"
+	"github.com/dodo-operator/dodo-operator/test/harness"
 	"github.com/dodo-operator/dodo-operator/internal/simulator"
 )
 

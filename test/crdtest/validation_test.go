@@ -11,7 +11,7 @@ import (
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"sigs.k8s.io/yaml"
 
-	"github.com/dodo-operator/dodo-operator/internal/testenv"
+	"github.com/dodo-operator/dodo-operator/test/testenv"
 )
 
 const (

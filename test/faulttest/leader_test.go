@@ -5,7 +5,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/dodo-operator/dodo-operator/internal/faulttest/harness"
+	"github.com/dodo-operator/dodo-operator/test/harness"
 )
 
 // leaderElectionID is the operator's Lease name.

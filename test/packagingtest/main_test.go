@@ -15,7 +15,7 @@ import (
 	utilyaml "k8s.io/apimachinery/pkg/util/yaml"
 	"sigs.k8s.io/yaml"
 
-	"github.com/dodo-operator/dodo-operator/internal/testenv"
+	"github.com/dodo-operator/dodo-operator/test/testenv"
 )
 
 // env is shared by the package's tests: starting an API server takes seconds.

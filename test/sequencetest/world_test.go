@@ -211,7 +211,7 @@ func (w *world) violate(invariant int, format string, args ...any) {
 }
 
 func (w *world) report() string {
-	return fmt.Sprintf("seed %d: %d violation(s):\n  %s\nreproduce: go test ./internal/sequencetest/ -count=1 -run "+
+	return fmt.Sprintf("seed %d: %d violation(s):\n  %s\nreproduce: go test ./test/sequencetest/ -count=1 -run "+
 		"TestRandomSequences -seed=%d -v\nstep log:\n  %s", w.seed, len(w.violations), strings.Join(w.violations, "\n  "),
 		w.seed, strings.Join(w.log, "\n  "))
 }

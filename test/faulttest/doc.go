@@ -5,7 +5,7 @@
 // money invariants against the simulator's state dump: exactly one Dodo subscription
 // per Subscription, at most one payment per charge attempt, and no webhook effect lost.
 //
-// `go test ./internal/faulttest/` runs the short form (small counts, part of make test);
-// `go test -tags faults ./internal/faulttest/` runs the long form (make fault-test). Both
+// `go test ./test/faulttest/` runs the short form (small counts, part of make test);
+// `go test -tags faults ./test/faulttest/` runs the long form (make fault-test). Both
 // print a FAULT-REPORT line per test with the counts.
 package faulttest

@@ -31,7 +31,7 @@
 // webhooks rendered when the test delivers them. The TestRepro tests are the bugs the
 // sequences found, scripted.
 //
-//	go test ./internal/sequencetest/ -run TestRandomSequences              # short form, 20
-//	go test ./internal/sequencetest/ -run TestRandomSequences -seed=N -v   # one sequence
-//	SEQUENCES=1000 go test ./internal/sequencetest/ -run TestRandomSequences -timeout 60m
+//	go test ./test/sequencetest/ -run TestRandomSequences              # short form, 20
+//	go test ./test/sequencetest/ -run TestRandomSequences -seed=N -v   # one sequence
+//	SEQUENCES=1000 go test ./test/sequencetest/ -run TestRandomSequences -timeout 60m
 package sequencetest

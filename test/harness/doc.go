@@ -1,5 +1,5 @@
 // Package harness runs the whole system on one machine for the fault-injection suite
-// (internal/faulttest) and the benchmark (hack/bench): an envtest control plane that can
+// (test/faulttest) and the benchmark (hack/bench): an envtest control plane that can
 // be restarted for real, the in-process payments simulator behind a call counter, a
 // fault-injecting proxy in front of the API server, and the operator and the webhook
 // receiver as real child processes that can be SIGKILLed, restarted and measured.

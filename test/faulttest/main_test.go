@@ -9,7 +9,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/dodo-operator/dodo-operator/internal/faulttest/harness"
+	"github.com/dodo-operator/dodo-operator/test/harness"
 	"github.com/dodo-operator/dodo-operator/internal/simulator"
 )
 
