@@ -19,7 +19,6 @@ import (
 	clientgoscheme "k8s.io/client-go/kubernetes/scheme"
 	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/healthz"
-	"sigs.k8s.io/controller-runtime/pkg/log/zap"
 	"sigs.k8s.io/controller-runtime/pkg/metrics"
 	metricsserver "sigs.k8s.io/controller-runtime/pkg/metrics/server"
 
@@ -27,6 +26,7 @@ import (
 	"github.com/dodo-operator/dodo-operator/internal/controller/ondemandcharge"
 	"github.com/dodo-operator/dodo-operator/internal/controller/subscription"
 	"github.com/dodo-operator/dodo-operator/internal/dodo"
+	"github.com/dodo-operator/dodo-operator/internal/logging"
 )
 
 type options struct {
@@ -72,12 +72,17 @@ func main() {
 	flag.IntVar(&opts.charges.MaxInFlight, "max-charges-in-flight", 10, "Charge attempts in flight at once for the whole account.")
 	flag.DurationVar(&opts.charges.OutcomeTimeout, "charge-outcome-timeout", 10*time.Minute,
 		"Wait for a payment's webhook this long before reading the payment instead.")
-	zapOpts := zap.Options{}
-	zapOpts.BindFlags(flag.CommandLine)
+	var logOpts logging.Options
+	logOpts.BindFlags(flag.CommandLine)
 	flag.Parse()
 	opts.subscription.MaxConcurrentReconciles = opts.maxConcurrent
 	opts.charges.MaxConcurrentReconciles = opts.maxConcurrent
-	ctrl.SetLogger(zap.New(zap.UseFlagOptions(&zapOpts)))
+	log, err := logging.New(os.Stderr, logOpts)
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		os.Exit(2)
+	}
+	ctrl.SetLogger(log)
 
 	if err := run(opts); err != nil {
 		ctrl.Log.Error(err, "Operator stopped")

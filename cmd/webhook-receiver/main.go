@@ -17,7 +17,6 @@ import (
 	"errors"
 	"flag"
 	"fmt"
-	"log/slog"
 	"net/http"
 	"os"
 	"sync/atomic"
@@ -36,6 +35,7 @@ import (
 	metricsserver "sigs.k8s.io/controller-runtime/pkg/metrics/server"
 
 	billingv1alpha1 "github.com/dodo-operator/dodo-operator/api/v1alpha1"
+	"github.com/dodo-operator/dodo-operator/internal/logging"
 	"github.com/dodo-operator/dodo-operator/internal/webhookreceiver"
 )
 
@@ -47,7 +47,7 @@ type flags struct {
 	keyFile, previousKeyFile       string
 	tolerance, notFoundGrace       time.Duration
 	maxBodyBytes                   int64
-	logLevel                       int
+	log                            logging.Options
 }
 
 func parseFlags() flags {
@@ -62,14 +62,18 @@ func parseFlags() flags {
 	flag.Int64Var(&f.maxBodyBytes, "max-body-bytes", webhookreceiver.DefaultMaxBodyBytes, "largest delivery body accepted (413 above)")
 	flag.DurationVar(&f.notFoundGrace, "not-found-grace", webhookreceiver.DefaultNotFoundGrace,
 		"how long after an event a missing stamped object answers 503 so Dodo retries")
-	flag.IntVar(&f.logLevel, "v", 0, "log verbosity: 0 logs writes and failures, 1 also refusals and skipped deliveries")
+	f.log.BindFlags(flag.CommandLine)
 	flag.Parse()
 	return f
 }
 
 func main() {
 	f := parseFlags()
-	log := logr.FromSlogHandler(slog.NewJSONHandler(os.Stderr, &slog.HandlerOptions{Level: slog.Level(-f.logLevel)}))
+	log, err := logging.New(os.Stderr, f.log)
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		os.Exit(2)
+	}
 	ctrl.SetLogger(log)
 	if err := run(ctrl.SetupSignalHandler(), f, log); err != nil {
 		log.Error(err, "webhook receiver stopped")

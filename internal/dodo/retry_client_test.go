@@ -284,8 +284,10 @@ func TestRetriesAreLoggedWithoutSecrets(t *testing.T) {
 	}
 	mu.Lock()
 	defer mu.Unlock()
-	if len(lines) != 1 || !strings.Contains(lines[0], `"status"=502`) || !strings.Contains(lines[0], RouteSubscription) {
-		t.Errorf("log lines = %q, want one retry line with status and route", lines)
+	// One retry line, then the call's own line (reads log at V(1)).
+	if len(lines) != 2 || !strings.Contains(lines[0], `"status"=502`) || !strings.Contains(lines[0], RouteSubscription) ||
+		!strings.Contains(lines[1], `"msg"="Dodo API call"`) || !strings.Contains(lines[1], `"status"=200`) {
+		t.Errorf("log lines = %q, want a retry line with status and route, then the call's line", lines)
 	}
 	for _, line := range lines {
 		if strings.Contains(line, testAPIKey) {

@@ -15,6 +15,8 @@ import (
 	"sync/atomic"
 	"time"
 	"unicode/utf8"
+
+	"github.com/go-logr/logr"
 )
 
 // errResponseTooLarge is returned when a body exceeds maxResponseBytes.
@@ -68,11 +70,14 @@ func (c *Client) do(ctx context.Context, req call) error {
 			return err // failed before sending: nothing happened
 		}
 		if res.succeeded() {
+			c.logCall(ctx, req, res.status, nil)
 			return c.decode(req, res, idempotent)
 		}
 		wait, again := c.planRetry(ctx, idempotent, retry, res)
 		if !again {
-			return c.failure(req, idempotent, res)
+			ferr := c.failure(req, idempotent, res)
+			c.logCall(ctx, req, res.status, ferr)
+			return ferr
 		}
 		c.log.V(1).Info("retrying Dodo API call", "method", req.method, "route", req.route,
 			"retry", retry+1, "wait", wait.String(), "status", res.status)
@@ -243,4 +248,22 @@ func snippet(body []byte) string {
 		text = string(runes[:limit]) + "..."
 	}
 	return strings.Join(strings.Fields(text), " ")
+}
+
+// logCall writes one line per finished call: writes at V(0), so every create, charge,
+// plan change and cancel is in the log with the reconcile that made it; reads at V(1).
+// Only the method, route and status: never bodies, keys or customer data.
+func (c *Client) logCall(ctx context.Context, req call, status int, err error) {
+	logger := c.log
+	if fromCtx, ferr := logr.FromContext(ctx); ferr == nil {
+		logger = fromCtx
+	}
+	if req.method == http.MethodGet {
+		logger = logger.V(1)
+	}
+	if err != nil {
+		logger.Info("Dodo API call failed", "method", req.method, "route", req.route, "status", status, "error", err.Error())
+		return
+	}
+	logger.Info("Dodo API call", "method", req.method, "route", req.route, "status", status)
 }
