@@ -145,7 +145,7 @@ func (r *Reconciler) Reconcile(ctx context.Context, req ctrl.Request) (result ct
 // attempt outcomes, and a write based on a stale copy must fail rather than undo them.
 func (r *Reconciler) finish(ctx context.Context, s *scope, result ctrl.Result, err error) (ctrl.Result, error) {
 	if s.skipStatus {
-		return result, err
+		return statuspatch.QuietConflict(ctx, result, err)
 	}
 	if s.out.err == nil {
 		s.out.err = err

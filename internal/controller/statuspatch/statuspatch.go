@@ -13,6 +13,7 @@ import (
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/client"
+	"sigs.k8s.io/controller-runtime/pkg/log"
 )
 
 // conflictRequeue is how soon a reconcile whose write conflicted runs again.
@@ -43,7 +44,7 @@ func Patch(ctx context.Context, c client.Client, before, obj client.Object, befo
 func PatchRebasing(ctx context.Context, c client.Client, before, obj client.Object, beforeStatus, afterStatus any,
 	result ctrl.Result, err error, rebase Rebase) (ctrl.Result, error) {
 	if equality.Semantic.DeepEqual(beforeStatus, afterStatus) {
-		return quietConflict(result, err)
+		return QuietConflict(ctx, result, err)
 	}
 	perr := write(ctx, c, before, obj)
 	for range maxRebases {
@@ -61,19 +62,23 @@ func PatchRebasing(ctx context.Context, c client.Client, before, obj client.Obje
 	}
 	switch {
 	case apierrors.IsConflict(perr):
-		return ctrl.Result{RequeueAfter: conflictRequeue}, nil
+		return QuietConflict(ctx, result, perr)
 	case perr != nil:
 		return result, errors.Join(err, perr)
 	}
-	return quietConflict(result, err)
+	return QuietConflict(ctx, result, err)
 }
 
 func write(ctx context.Context, c client.Client, base, obj client.Object) error {
 	return c.Status().Patch(ctx, obj, client.MergeFromWithOptions(base, client.MergeFromWithOptimisticLock{}))
 }
 
-func quietConflict(result ctrl.Result, err error) (ctrl.Result, error) {
+// QuietConflict turns a write conflict into a short requeue logged at V(1): a conflict
+// is routine (the receiver wrote first), not an error for the log, the error metric or
+// the workqueue's backoff.
+func QuietConflict(ctx context.Context, result ctrl.Result, err error) (ctrl.Result, error) {
 	if apierrors.IsConflict(err) {
+		log.FromContext(ctx).V(1).Info("Write conflict; reconciling again", "after", conflictRequeue.String())
 		return ctrl.Result{RequeueAfter: conflictRequeue}, nil
 	}
 	return result, err

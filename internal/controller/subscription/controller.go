@@ -128,7 +128,7 @@ func (r *Reconciler) Reconcile(ctx context.Context, req ctrl.Request) (result ct
 func (r *Reconciler) finish(ctx context.Context, s *scope, result ctrl.Result, err error) (ctrl.Result, error) {
 	if s.skipStatus {
 		r.Metrics.observe(s, err)
-		return result, err
+		return statuspatch.QuietConflict(ctx, result, err)
 	}
 	if s.out.err == nil {
 		s.out.err = err
