@@ -130,6 +130,18 @@ const (
 	AttemptUnknown AttemptOutcome = "Unknown"
 )
 
+// AttemptVia is how an attempt charges.
+// +kubebuilder:validation:Enum=Charge;Dues
+type AttemptVia string
+
+const (
+	// AttemptViaCharge is a charge call on the subscription.
+	AttemptViaCharge AttemptVia = "Charge"
+	// AttemptViaDues is update-payment-method on an on_hold subscription, which charges
+	// its dues.
+	AttemptViaDues AttemptVia = "Dues"
+)
+
 // ChargeAttempt records one attempt to charge.
 type ChargeAttempt struct {
 	// number of the attempt, starting at 1; sent to Dodo as retry_attempt (number - 1).
@@ -142,7 +154,7 @@ type ChargeAttempt struct {
 	// via is Charge (a charge call) or Dues (update-payment-method on an on_hold
 	// subscription, which charges its dues).
 	// +optional
-	Via string `json:"via,omitempty"`
+	Via AttemptVia `json:"via,omitempty"`
 	// startedAt is when the attempt was recorded, before the call.
 	// +required
 	StartedAt metav1.Time `json:"startedAt"`

@@ -99,7 +99,7 @@ func TestChargeAttemptsFromWebhooks(t *testing.T) {
 	if err != nil || dues.PaymentID == nil {
 		t.Fatalf("dues payment: %v", err)
 	}
-	f.addAttempt("refused", billingv1alpha1.ChargeAttempt{Number: 2, PaymentID: *dues.PaymentID, Via: "Dues",
+	f.addAttempt("refused", billingv1alpha1.ChargeAttempt{Number: 2, PaymentID: *dues.PaymentID, Via: billingv1alpha1.AttemptViaDues,
 		StartedAt: attempt.StartedAt, Outcome: billingv1alpha1.AttemptPending})
 	f.waitChargeIndexed(*dues.PaymentID)
 	h.sim.Advance(simulator.DefaultSettleDelay)

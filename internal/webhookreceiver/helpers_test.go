@@ -193,7 +193,7 @@ func (f *fixture) charge(name string) *billingv1alpha1.OnDemandCharge {
 
 // firstAttempt is a charge's first attempt, in flight.
 func firstAttempt(paymentID string) billingv1alpha1.ChargeAttempt {
-	return billingv1alpha1.ChargeAttempt{Number: 1, PaymentID: paymentID, Via: "Charge",
+	return billingv1alpha1.ChargeAttempt{Number: 1, PaymentID: paymentID, Via: billingv1alpha1.AttemptViaCharge,
 		StartedAt: metav1.NewTime(testStart), Outcome: billingv1alpha1.AttemptPending}
 }
 
