@@ -133,6 +133,7 @@ func run(opts options) error {
 		API:       api,
 		Recorder:  mgr.GetEventRecorder("dodo-operator"),
 		Options:   opts.charges,
+		Metrics:   ondemandcharge.NewMetrics(metrics.Registry),
 	}
 	if err := charges.SetupWithManager(mgr); err != nil {
 		return fmt.Errorf("setting up the on-demand charge controller: %w", err)

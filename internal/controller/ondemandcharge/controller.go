@@ -83,6 +83,8 @@ type Reconciler struct {
 	APIReader client.Reader
 	API       PaymentsAPI
 	Recorder  events.EventRecorder
+	// Metrics, when set, records phases, attempts and declines.
+	Metrics *Metrics
 	Clock     clock.PassiveClock
 	Options   Options
 	capacity  *capacity
@@ -119,6 +121,7 @@ func (r *Reconciler) Reconcile(ctx context.Context, req ctrl.Request) (result ct
 	if err := r.Get(ctx, req.NamespacedName, charge); err != nil {
 		if apierrors.IsNotFound(err) {
 			r.capacityOrInit().release(req.NamespacedName)
+			r.Metrics.forget(req.NamespacedName)
 		}
 		return ctrl.Result{}, client.IgnoreNotFound(err)
 	}
@@ -151,6 +154,7 @@ func (r *Reconciler) finish(ctx context.Context, s *scope, result ctrl.Result, e
 		s.out.err = err
 	}
 	setConditions(s.charge, s.out)
+	r.Metrics.observe(s, err)
 	if statuspatch.EnteredReason(s.before.Status.Conditions, s.charge.Status.Conditions, billingv1alpha1.ConditionSynced,
 		billingv1alpha1.ReasonCredentialsInvalid) {
 		r.event(s.charge, corev1.EventTypeWarning, billingv1alpha1.ReasonCredentialsInvalid, "Reconcile",
@@ -199,7 +203,7 @@ func (r *Reconciler) SetupWithManager(mgr ctrl.Manager) error {
 	return ctrl.NewControllerManagedBy(mgr).
 		For(&billingv1alpha1.OnDemandCharge{}).
 		Watches(&billingv1alpha1.Subscription{}, handler.EnqueueRequestsFromMapFunc(r.chargesOf)).
-		Named("ondemandcharge").
+		Named(controllerName).
 		WithOptions(controller.Options{
 			MaxConcurrentReconciles: r.Options.MaxConcurrentReconciles,
 			RateLimiter:             workqueue.NewTypedItemExponentialFailureRateLimiter[reconcile.Request](time.Second, 5*time.Minute),

@@ -176,7 +176,7 @@ func (r *Reconciler) SetupWithManager(mgr ctrl.Manager) error {
 	}
 	return ctrl.NewControllerManagedBy(mgr).
 		For(&billingv1alpha1.Subscription{}).
-		Named("subscription").
+		Named(controllerName).
 		WithOptions(controller.Options{
 			MaxConcurrentReconciles: r.Options.MaxConcurrentReconciles,
 			// A remote, rate-limited API: back off from 1s up to 5 minutes.

@@ -8,14 +8,16 @@ import (
 	"k8s.io/apimachinery/pkg/types"
 
 	billingv1alpha1 "github.com/dodo-operator/dodo-operator/api/v1alpha1"
+	"github.com/dodo-operator/dodo-operator/internal/controller/runmetrics"
 )
+
+const controllerName = "subscription"
 
 // Metrics are the controller's Prometheus metrics. A nil *Metrics records nothing.
 type Metrics struct {
 	status         *prometheus.GaugeVec
 	paused         *prometheus.GaugeVec
-	errors         *prometheus.CounterVec
-	callsPerRun    *prometheus.HistogramVec
+	runs           *runmetrics.Runs
 	mu             sync.Mutex
 	lastStatusByNN map[types.NamespacedName]string
 }
@@ -28,14 +30,10 @@ func NewMetrics(registerer prometheus.Registerer) *Metrics {
 			[]string{"namespace", "name", "provider_status", "ready"}),
 		paused: prometheus.NewGaugeVec(prometheus.GaugeOpts{Name: "dodo_subscription_paused",
 			Help: "1 while a Subscription carries the paused annotation."}, []string{"namespace", "name"}),
-		errors: prometheus.NewCounterVec(prometheus.CounterOpts{Name: "dodo_reconcile_errors_total",
-			Help: "Reconciles that ended in an error or a stall, by reason."}, []string{"controller", "reason"}),
-		callsPerRun: prometheus.NewHistogramVec(prometheus.HistogramOpts{Name: "dodo_api_calls_per_reconcile",
-			Help: "Payments API calls made by one reconcile.", Buckets: []float64{0, 1, 2, 3, 5, 8, 13}},
-			[]string{"controller", "kind"}),
+		runs: runmetrics.New(registerer),
 		lastStatusByNN: map[types.NamespacedName]string{},
 	}
-	registerer.MustRegister(m.status, m.paused, m.errors, m.callsPerRun)
+	registerer.MustRegister(m.status, m.paused)
 	return m
 }
 
@@ -43,14 +41,12 @@ func (m *Metrics) observe(s *scope, err error) {
 	if m == nil {
 		return
 	}
-	m.callsPerRun.WithLabelValues("subscription", "read").Observe(float64(s.api.reads))
-	m.callsPerRun.WithLabelValues("subscription", "write").Observe(float64(s.api.write))
-	switch {
-	case s.out.stalled != nil:
-		m.errors.WithLabelValues("subscription", s.out.stalled.Reason).Inc()
-	case err != nil:
-		m.errors.WithLabelValues("subscription", billingv1alpha1.ReasonReconcileError).Inc()
+	m.runs.Calls(controllerName, s.api.reads, s.api.write)
+	stallReason := ""
+	if s.out.stalled != nil {
+		stallReason = s.out.stalled.Reason
 	}
+	m.runs.Ended(controllerName, stallReason, err)
 	nn := types.NamespacedName{Namespace: s.sub.Namespace, Name: s.sub.Name}
 	paused := 0.0
 	if s.out.paused {
