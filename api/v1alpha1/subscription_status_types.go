@@ -31,6 +31,16 @@ type SubscriptionStatus struct {
 	// +optional
 	CustomerID string `json:"customerID,omitempty"`
 
+	// productID is the product Dodo bills now. It differs from spec.productID while a
+	// plan change is pending.
+	// +optional
+	ProductID string `json:"productID,omitempty"`
+
+	// quantity is the quantity Dodo bills now. It differs from spec.quantity while a
+	// plan change is pending.
+	// +optional
+	Quantity int32 `json:"quantity,omitempty"`
+
 	// currency is the ISO 4217 currency the subscription bills in.
 	// +optional
 	Currency string `json:"currency,omitempty"`
@@ -39,7 +49,9 @@ type SubscriptionStatus struct {
 	// +optional
 	RecurringPreTaxAmount *int64 `json:"recurringPreTaxAmount,omitempty"`
 
-	// nextBillingDate is the end of the current period and the next charge.
+	// nextBillingDate is the end of the current period and the next charge. Set only
+	// while the subscription is active: a pending, on_hold or ended subscription has no
+	// next charge until it is paid or reactivated.
 	// +optional
 	NextBillingDate *metav1.Time `json:"nextBillingDate,omitempty"`
 
@@ -167,8 +179,8 @@ type WebhookEventRef struct {
 // +kubebuilder:subresource:status
 // +kubebuilder:resource:shortName=dodosub;dsub,categories=dodo;billing
 // +kubebuilder:printcolumn:name="Status",type=string,JSONPath=`.status.providerStatus`
-// +kubebuilder:printcolumn:name="Product",type=string,JSONPath=`.spec.productID`
-// +kubebuilder:printcolumn:name="Qty",type=integer,JSONPath=`.spec.quantity`
+// +kubebuilder:printcolumn:name="Product",type=string,JSONPath=`.status.productID`,description="The product Dodo bills now"
+// +kubebuilder:printcolumn:name="Qty",type=integer,JSONPath=`.status.quantity`,description="The quantity Dodo bills now"
 // +kubebuilder:printcolumn:name="Next Billing",type=string,JSONPath=`.status.nextBillingDate`,description="When the next charge is due (RFC 3339)"
 // +kubebuilder:printcolumn:name="Ready",type=string,JSONPath=`.status.conditions[?(@.type=="Ready")].status`
 // +kubebuilder:printcolumn:name="Synced",type=string,JSONPath=`.status.conditions[?(@.type=="Synced")].status`,description="False while calls to Dodo fail"

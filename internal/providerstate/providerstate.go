@@ -29,10 +29,17 @@ func MirrorSubscription(status *billingv1alpha1.SubscriptionStatus, sub *dodo.Su
 	status.SubscriptionID = sub.SubscriptionID
 	status.ProviderStatus = string(sub.Status)
 	status.CustomerID = sub.Customer.CustomerID
+	status.ProductID = sub.ProductID
+	status.Quantity = int32(sub.Quantity)
 	status.Currency = sub.Currency
 	amount := sub.RecurringPreTaxAmount
 	status.RecurringPreTaxAmount = &amount
-	status.NextBillingDate = timePtr(&sub.NextBillingDate)
+	status.NextBillingDate = nil
+	if sub.Status == dodo.SubscriptionStatusActive {
+		// Dodo reports a date for pending and on_hold subscriptions too, but nothing is
+		// billed then until the customer pays or the dues are charged.
+		status.NextBillingDate = timePtr(&sub.NextBillingDate)
+	}
 	status.PreviousBillingDate = timePtr(&sub.PreviousBillingDate)
 	status.CancelAtNextBillingDate = sub.CancelAtNextBillingDate
 	status.CancelledAt = timePtr(sub.CancelledAt)

@@ -125,3 +125,30 @@ func TestMirrorSubscription(t *testing.T) {
 		t.Fatalf("next billing date %v, want %v in UTC", status.NextBillingDate, next)
 	}
 }
+
+func TestMirrorSubscriptionPlanAndNextBilling(t *testing.T) {
+	next := time.Date(2026, 12, 1, 13, 10, 0, 0, time.UTC)
+	for _, tt := range []struct {
+		status   dodo.SubscriptionStatus
+		wantNext bool
+	}{
+		{dodo.SubscriptionStatusActive, true},
+		{dodo.SubscriptionStatusPending, false}, // unpaid: nothing bills until the customer pays
+		{dodo.SubscriptionStatusOnHold, false},  // the dues come first
+		{dodo.SubscriptionStatusCancelled, false},
+		{dodo.SubscriptionStatusFailed, false},
+	} {
+		t.Run(string(tt.status), func(t *testing.T) {
+			// A status copied from an active read keeps no stale date after a later read.
+			status := billingv1alpha1.SubscriptionStatus{NextBillingDate: &metav1.Time{Time: next.AddDate(0, -1, 0)}}
+			MirrorSubscription(&status, &dodo.Subscription{SubscriptionID: "sub_1", Status: tt.status,
+				ProductID: "pdt_basic", Quantity: 3, NextBillingDate: next})
+			if got := status.NextBillingDate != nil; got != tt.wantNext {
+				t.Errorf("next billing date set = %v, want %v", got, tt.wantNext)
+			}
+			if status.ProductID != "pdt_basic" || status.Quantity != 3 {
+				t.Errorf("plan %q x%d, want Dodo's pdt_basic x3", status.ProductID, status.Quantity)
+			}
+		})
+	}
+}

@@ -90,6 +90,8 @@ func TestKubectlGetShowsPrinterColumns(t *testing.T) {
 	sub.Status.SubscriptionID = "sub_printer"
 	sub.Status.CustomerID = "cus_42"
 	sub.Status.ProviderStatus = "active"
+	// A plan change to the spec's pdt_pro x2 is pending: the columns show what Dodo bills now.
+	sub.Status.ProductID, sub.Status.Quantity = "pdt_basic", 1
 	sub.Status.NextBillingDate = ptr.To(metav1.NewTime(time.Date(2030, 1, 2, 3, 4, 5, 0, time.UTC)))
 	meta.SetStatusCondition(&sub.Status.Conditions, metav1.Condition{
 		Type: billingv1alpha1.ConditionReady, Status: metav1.ConditionTrue, Reason: billingv1alpha1.ReasonAvailable,
@@ -124,7 +126,7 @@ func TestKubectlGetShowsPrinterColumns(t *testing.T) {
 	wide := kubectl(t, "get", "subscriptions.billing.dodo-operator.io", "printer-columns", "-o", "wide")
 	assertColumns(t, wide,
 		[]string{"NAME", "STATUS", "PRODUCT", "QTY", "NEXT BILLING", "READY", "SYNCED", "AGE", "SUBSCRIPTION ID", "CUSTOMER", "REASON"},
-		[]string{"printer-columns", "active", "pdt_pro", "2", "True", "False", "sub_printer", "cus_42", "Available"})
+		[]string{"printer-columns", "active", "pdt_basic", "1", "True", "False", "sub_printer", "cus_42", "Available"})
 	narrow := kubectl(t, "get", "dsub", "printer-columns")
 	if strings.Contains(narrow, "SUBSCRIPTION ID") {
 		t.Errorf("wide-only column shown without -o wide:\n%s", narrow)

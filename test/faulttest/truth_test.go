@@ -48,7 +48,11 @@ func subscriptionDiff(obj *billingv1alpha1.Subscription, d simulator.Subscriptio
 	if st.ProviderStatus != string(d.Status) {
 		out = append(out, fmt.Sprintf("%s: status %q, Dodo %q", obj.Name, st.ProviderStatus, d.Status))
 	}
-	if want := d.NextBillingDate.UTC().Truncate(time.Second); st.NextBillingDate == nil || !st.NextBillingDate.UTC().Equal(want) {
+	if d.Status != dodo.SubscriptionStatusActive {
+		if st.NextBillingDate != nil {
+			out = append(out, fmt.Sprintf("%s: nextBillingDate %v while Dodo says %s", obj.Name, timeText(st.NextBillingDate), d.Status))
+		}
+	} else if want := d.NextBillingDate.UTC().Truncate(time.Second); st.NextBillingDate == nil || !st.NextBillingDate.UTC().Equal(want) {
 		out = append(out, fmt.Sprintf("%s: nextBillingDate %v, Dodo %v", obj.Name, timeText(st.NextBillingDate), want))
 	}
 	for condition, want := range map[string]bool{

@@ -17,7 +17,7 @@ import (
 // (providerstate.MirrorSubscription); they are merged as a group so that a status never
 // mixes two views of the subscription.
 var mirrorFields = map[string]bool{
-	"ProviderStatus": true, "CustomerID": true, "Currency": true, "RecurringPreTaxAmount": true,
+	"ProviderStatus": true, "CustomerID": true, "ProductID": true, "Quantity": true, "Currency": true, "RecurringPreTaxAmount": true,
 	"NextBillingDate": true, "PreviousBillingDate": true, "CancelAtNextBillingDate": true,
 	"CancelledAt": true, "ExpiresAt": true, "PaymentMethodID": true,
 }
