@@ -184,8 +184,8 @@ start_all() {
 
   start operator env KUBECONFIG="$run/kubeconfig" DODO_PAYMENTS_BASE_URL="$sim_url" \
     DODO_PAYMENTS_API_KEY_FILE="$run/api-key" "$bin/dodo-operator" \
-    --metrics-bind-address "$OPERATOR_METRICS_ADDR" --health-probe-bind-address "$OPERATOR_PROBE_ADDR" \
-    --resync-interval=1m
+    --metrics-bind-address "$OPERATOR_METRICS_ADDR" --metrics-secure=false \
+    --health-probe-bind-address "$OPERATOR_PROBE_ADDR" --resync-interval=1m
   wait_for operator 60 http_ok "http://$OPERATOR_PROBE_ADDR/readyz"
   say "operator up"
 }

@@ -20,7 +20,6 @@ import (
 	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/healthz"
 	"sigs.k8s.io/controller-runtime/pkg/metrics"
-	metricsserver "sigs.k8s.io/controller-runtime/pkg/metrics/server"
 
 	billingv1alpha1 "github.com/dodo-operator/dodo-operator/api/v1alpha1"
 	"github.com/dodo-operator/dodo-operator/internal/controller/ondemandcharge"
@@ -31,6 +30,7 @@ import (
 
 type options struct {
 	metricsAddr, probeAddr string
+	metrics                metricsFlags
 	leaderElect            bool
 	leaderNamespace        string
 	lease, renew, retry    time.Duration
@@ -72,6 +72,7 @@ func main() {
 	flag.IntVar(&opts.charges.MaxInFlight, "max-charges-in-flight", 10, "Charge attempts in flight at once for the whole account.")
 	flag.DurationVar(&opts.charges.OutcomeTimeout, "charge-outcome-timeout", 10*time.Minute,
 		"Wait for a payment's webhook this long before reading the payment instead.")
+	opts.metrics.bind(flag.CommandLine)
 	var logOpts logging.Options
 	logOpts.BindFlags(flag.CommandLine)
 	flag.Parse()
@@ -95,6 +96,9 @@ func run(opts options) error {
 	if err != nil {
 		return err
 	}
+	if err := registerCredentialsMetric(metrics.Registry, api); err != nil {
+		return err
+	}
 	scheme := runtime.NewScheme()
 	if err := clientgoscheme.AddToScheme(scheme); err != nil {
 		return err
@@ -104,7 +108,7 @@ func run(opts options) error {
 	}
 	mgr, err := ctrl.NewManager(ctrl.GetConfigOrDie(), ctrl.Options{
 		Scheme:                  scheme,
-		Metrics:                 metricsserver.Options{BindAddress: opts.metricsAddr},
+		Metrics:                 opts.metrics.serverOptions(opts.metricsAddr),
 		HealthProbeBindAddress:  opts.probeAddr,
 		LeaderElection:          opts.leaderElect,
 		LeaderElectionID:        "dodo-operator.billing.dodo-operator.io",

@@ -55,7 +55,8 @@ func NewOperator(o OperatorOptions) (*Component, error) {
 	if err != nil {
 		return nil, err
 	}
-	args := []string{"--metrics-bind-address=" + metrics, "--health-probe-bind-address=" + probe,
+	// Plain HTTP metrics on loopback: the harness scrapes without a ServiceAccount token.
+	args := []string{"--metrics-bind-address=" + metrics, "--metrics-secure=false", "--health-probe-bind-address=" + probe,
 		"--dodo-base-url=" + o.Sim.URL}
 	args = appendDuration(args, "--resync-interval", o.ResyncInterval)
 	args = appendDuration(args, "--create-settle", o.CreateSettle)
