@@ -15,11 +15,11 @@ import (
 type ActionKind string
 
 const (
-	// ActionNone: nothing needs doing.
+	// ActionNone means nothing needs doing.
 	ActionNone ActionKind = "nothing to do"
-	// ActionWait: the operator, Dodo or the customer moves next; a person only watches.
+	// ActionWait means the operator, Dodo or the customer moves next; a person only watches.
 	ActionWait ActionKind = "wait"
-	// ActionPerson: a person must act.
+	// ActionPerson means a person must act.
 	ActionPerson ActionKind = "you"
 )
 
@@ -49,7 +49,6 @@ const (
 	reasonAwaitingCustomer       = "AwaitingCustomerAction"
 	reasonSubscriptionCancelling = "SubscriptionCancelling"
 	reasonSubscriptionNotFound   = "SubscriptionNotFound"
-	reasonCurrencyMismatch       = "CurrencyMismatch"
 )
 
 // Annotations of the OnDemandCharge controller (internal/controller/ondemandcharge).

@@ -50,8 +50,9 @@ func (r *report) timeField(label string, t *metav1.Time) {
 }
 
 // conditions prints Ready, Synced and Stalled first (the summary), then the others in
-// stored order. A message is printed where it explains something: a summary condition that
-// is not fine, and any other condition that is True.
+// stored order, as a table; then the messages that explain something (a summary condition
+// that is not fine, any other condition that is True), each once: Ready often repeats the
+// message of the condition that decides it.
 func (r *report) conditions(conds []metav1.Condition) {
 	r.section("Conditions")
 	if len(conds) == 0 {
@@ -71,19 +72,27 @@ func (r *report) conditions(conds []metav1.Condition) {
 		}
 	}
 	tw := tabwriter.NewWriter(&lineWriter{r: r}, 0, 0, 2, ' ', 0)
+	var messages []string
+	typesOf := map[string][]string{}
 	for _, c := range ordered {
 		_, _ = fmt.Fprintf(tw, "  %s\t%s\t%s\t%s\n", c.Type, c.Status, c.Reason, "since "+relative(c.LastTransitionTime.Time, r.now))
-		if explains(c) {
-			_, _ = fmt.Fprintf(tw, "    %s\n", c.Message)
+		if explains(c) && c.Message != "" {
+			if typesOf[c.Message] == nil {
+				messages = append(messages, c.Message)
+			}
+			typesOf[c.Message] = append(typesOf[c.Message], c.Type)
 		}
 	}
 	_ = tw.Flush()
+	for _, m := range messages {
+		r.printf("  %s: %s\n", strings.Join(typesOf[m], ", "), m)
+	}
 }
 
 func explains(c metav1.Condition) bool {
 	switch c.Type {
 	case billingv1alpha1.ConditionReady:
-		return c.Status != metav1.ConditionTrue || c.Message != ""
+		return true
 	case billingv1alpha1.ConditionSynced:
 		return c.Status != metav1.ConditionTrue
 	}
