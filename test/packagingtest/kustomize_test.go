@@ -1,6 +1,7 @@
 package packagingtest
 
 import (
+	"slices"
 	"testing"
 
 	networkingv1 "k8s.io/api/networking/v1"
@@ -55,5 +56,40 @@ func TestSamplesApply(t *testing.T) {
 	if len(objs) < 3 {
 		t.Fatalf("want at least the three samples, rendered %d objects", len(objs))
 	}
+	serverDryRunApply(t, manifests)
+}
+
+// TestKustomizeEveryOption renders test/packagingtest/testdata/kustomize-all (the default
+// install with every component and optional resource: Ingress, the separate receiver,
+// NetworkPolicies, ServiceMonitor, PrometheusRule, dashboard) and applies it with a
+// server-side dry run, less the Prometheus Operator's kinds.
+func TestKustomizeEveryOption(t *testing.T) {
+	manifests := kustomize(t, "test/packagingtest/testdata/kustomize-all")
+	objs := parseDocs(t, manifests)
+	in := assertSeparateInstall(t, manifests, objs)
+	assertIngressTLS(t, objs, "webhooks.example.com", "dodo-operator-webhooks-tls")
+	onlyKind(t, objs, "NetworkPolicy", 2)
+	onlyKind(t, objs, "PrometheusRule", 1)
+	onlyKind(t, objs, "ServiceMonitor", 1)
+	dashboard := onlyKind(t, objs, "ConfigMap", 1)[0]
+	if dashboard.GetLabels()["grafana_dashboard"] != "1" {
+		t.Errorf("dashboard ConfigMap labels %v lack grafana_dashboard", dashboard.GetLabels())
+	}
+	if !slices.Contains(in.operator.Spec.Template.Spec.Containers[0].Args, "--metrics-secure=true") {
+		t.Error("the manager does not serve secure metrics")
+	}
+	if !hasClusterRoleWith(t, objs, "tokenreviews") || !hasClusterRoleWith(t, objs, "/metrics") {
+		t.Error("the metrics-auth and metrics-reader ClusterRoles are missing")
+	}
+	createNamespace(t, kustomizeNamespace)
+	serverDryRunApply(t, render(t, withoutKinds(objs, prometheusKinds...)))
+}
+
+// TestKustomizeSeparateReceiverOverlay: config/overlays/separate-webhook-receiver applies.
+func TestKustomizeSeparateReceiverOverlay(t *testing.T) {
+	manifests := kustomize(t, "config/overlays/separate-webhook-receiver")
+	objs := parseDocs(t, manifests)
+	assertSeparateInstall(t, manifests, objs)
+	createNamespace(t, kustomizeNamespace)
 	serverDryRunApply(t, manifests)
 }

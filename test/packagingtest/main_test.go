@@ -96,9 +96,19 @@ func kustomize(t *testing.T, dir string) []byte {
 // helmTemplate renders the chart as release "dodo-operator" in namespace, with --set pairs.
 func helmTemplate(t *testing.T, namespace string, set ...string) []byte {
 	t.Helper()
-	args := make([]string, 0, 6+2*len(set))
-	args = append(args, "template", "dodo-operator", filepath.Join(root, "charts", "dodo-operator"),
-		"--namespace", namespace, "--include-crds")
+	return helmTemplateValues(t, namespace, "", set...)
+}
+
+// helmTemplateValues renders the chart with a values file (relative to the chart; none
+// when empty) and --set pairs.
+func helmTemplateValues(t *testing.T, namespace, valuesFile string, set ...string) []byte {
+	t.Helper()
+	chart := filepath.Join(root, "charts", "dodo-operator")
+	args := make([]string, 0, 7+2*len(set))
+	args = append(args, "template", "dodo-operator", chart, "--namespace", namespace)
+	if valuesFile != "" {
+		args = append(args, "--values", filepath.Join(chart, valuesFile))
+	}
 	for _, s := range set {
 		args = append(args, "--set", s)
 	}

@@ -42,15 +42,6 @@ app.kubernetes.io/managed-by: {{ .Release.Service }}
 {{- printf "%s:%s" .Values.image.repository (default .Chart.AppVersion .Values.image.tag) }}
 {{- end }}
 
-{{/* The restricted container security context both containers run with. */}}
-{{- define "dodo-operator.containerSecurityContext" -}}
-allowPrivilegeEscalation: false
-readOnlyRootFilesystem: true
-capabilities:
-  drop:
-  - ALL
-{{- end }}
-
 {{/* Checks the API settings: an explicit base URL, or a known mode. */}}
 {{- define "dodo-operator.validate" -}}
 {{- if and (not .Values.dodo.baseURL) (not (has .Values.dodo.environment (list "test_mode" "live_mode"))) }}
@@ -60,5 +51,38 @@ capabilities:
 {{- if gt (int .Values.replicaCount) 1 }}
 {{- fail "manager.leaderElect must stay true with more than one replica: two managers would both call Dodo" }}
 {{- end }}
+{{- end }}
+{{- end }}
+
+{{/* The separate receiver's Pods: control-plane differs from the operator's, so neither
+  Deployment's selector matches the other's Pods. */}}
+{{- define "dodo-operator.receiverSelectorLabels" -}}
+app.kubernetes.io/name: {{ include "dodo-operator.name" . }}
+app.kubernetes.io/instance: {{ .Release.Name }}
+control-plane: webhook-receiver
+{{- end }}
+
+{{- define "dodo-operator.receiverLabels" -}}
+helm.sh/chart: {{ printf "%s-%s" .Chart.Name .Chart.Version | replace "+" "_" | trunc 63 | trimSuffix "-" }}
+{{ include "dodo-operator.receiverSelectorLabels" . }}
+app.kubernetes.io/version: {{ .Chart.AppVersion | quote }}
+app.kubernetes.io/managed-by: {{ .Release.Service }}
+{{- end }}
+
+{{/* The Pods that serve webhooks: the operator's (sidecar) or the receiver's own. */}}
+{{- define "dodo-operator.webhookSelectorLabels" -}}
+{{- if .Values.webhookReceiver.separateDeployment.enabled }}
+{{- include "dodo-operator.receiverSelectorLabels" . }}
+{{- else }}
+{{- include "dodo-operator.selectorLabels" . }}
+{{- end }}
+{{- end }}
+
+{{- define "dodo-operator.receiverServiceAccountName" -}}
+{{- $sa := .Values.webhookReceiver.separateDeployment.serviceAccount }}
+{{- if $sa.create }}
+{{- default (printf "%s-webhook-receiver" (include "dodo-operator.fullname" .) | trunc 63 | trimSuffix "-") $sa.name }}
+{{- else }}
+{{- required "webhookReceiver.separateDeployment.serviceAccount.name is required when its create is false" $sa.name }}
 {{- end }}
 {{- end }}
