@@ -87,8 +87,13 @@ func TestChargeAttemptsFromWebhooks(t *testing.T) {
 	assertEqual(t, "decline code", attempt.DeclineCode, "CARD_DECLINED")
 	st := f.subscription("declining").Status
 	assertEqual(t, "OnHold", conditionOf(st.Conditions, billingv1alpha1.ConditionOnHold), "True/CardDeclined")
-	// The receiver stored the change to on_hold, so it tells it: one Warning Event.
-	assertEqual(t, "on_hold events", countEvents(recorder, "Warning SubscriptionOnHold"), 1)
+	// The receiver stored the change to on_hold and the attempts' outcomes, so it tells
+	// them: one Event each.
+	told := drainEvents(recorder)
+	assertEqual(t, "on_hold events", countIn(told, "Warning SubscriptionOnHold"), 1)
+	assertEqual(t, "decline events", countIn(told, "Warning ChargeDeclined Attempt 1 (payment "), 1)
+	assertEqual(t, "decline code in the event", countIn(told, "CARD_DECLINED"), 2) // on_hold's note names it too
+	assertEqual(t, "success events", countIn(told, "Normal ChargeSucceeded Attempt 1 (payment "+charged.PaymentID+") succeeded"), 1)
 
 	// The retry of an on_hold charge is a dues payment on the saved method (9.2).
 	sub, err := h.api.GetSubscription(ctx, declining)
@@ -127,17 +132,25 @@ func (h *simHarness) onDemandSubscription(f *fixture, name, email string) string
 	return created.SubscriptionID
 }
 
-// countEvents drains the recorder and counts the events that contain text.
-func countEvents(r *events.FakeRecorder, text string) int {
-	n := 0
+// drainEvents takes every event the recorder holds.
+func drainEvents(r *events.FakeRecorder) []string {
+	var out []string
 	for {
 		select {
 		case e := <-r.Events:
-			if strings.Contains(e, text) {
-				n++
-			}
+			out = append(out, e)
 		default:
-			return n
+			return out
 		}
 	}
+}
+
+func countIn(events []string, text string) int {
+	n := 0
+	for _, e := range events {
+		if strings.Contains(e, text) {
+			n++
+		}
+	}
+	return n
 }

@@ -2,6 +2,7 @@ package webhookreceiver
 
 import (
 	"context"
+	"slices"
 	"time"
 
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
@@ -11,6 +12,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	billingv1alpha1 "github.com/dodo-operator/dodo-operator/api/v1alpha1"
+	"github.com/dodo-operator/dodo-operator/internal/chargestate"
 	"github.com/dodo-operator/dodo-operator/internal/providerstate"
 )
 
@@ -98,15 +100,25 @@ func (r *Receiver) tellTransition(sub *billingv1alpha1.Subscription, from string
 
 func (r *Receiver) writeCharge(ctx context.Context, d delivery, t target,
 	apply func(*billingv1alpha1.OnDemandCharge) outcome) (outcome, error) {
+	var written *billingv1alpha1.OnDemandCharge
+	var before []billingv1alpha1.ChargeAttempt
 	result, err := writeStatus(ctx, r.client, r.cache, t.key,
 		func() *billingv1alpha1.OnDemandCharge { return &billingv1alpha1.OnDemandCharge{} },
 		func(obj *billingv1alpha1.OnDemandCharge) outcome {
 			if t.uid != "" && obj.UID != t.uid {
 				return outcomeUnknownObject
 			}
+			written = obj
+			before = slices.Clone(obj.Status.Attempts) // attempts hold no pointers apply changes
 			return apply(obj)
 		})
 	r.logWrite(d, "OnDemandCharge", t, result, err)
+	if err == nil && result == outcomeApplied && r.recorder != nil {
+		// This write stored the outcome: this process tells it (chargestate.AttemptEvents).
+		for _, e := range chargestate.AttemptEvents(before, written.Status.Attempts) {
+			r.recorder.Eventf(written, nil, e.Type, e.Reason, "Webhook", "%s", e.Note)
+		}
+	}
 	return t.settle(result, err)
 }
 

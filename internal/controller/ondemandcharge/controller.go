@@ -18,6 +18,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/reconcile"
 
 	billingv1alpha1 "github.com/dodo-operator/dodo-operator/api/v1alpha1"
+	"github.com/dodo-operator/dodo-operator/internal/chargestate"
 	"github.com/dodo-operator/dodo-operator/internal/controller/statuspatch"
 	"github.com/dodo-operator/dodo-operator/internal/controller/unanswered"
 )
@@ -84,10 +85,10 @@ type Reconciler struct {
 	API       PaymentsAPI
 	Recorder  events.EventRecorder
 	// Metrics, when set, records phases, attempts and declines.
-	Metrics *Metrics
-	Clock     clock.PassiveClock
-	Options   Options
-	capacity  *capacity
+	Metrics  *Metrics
+	Clock    clock.PassiveClock
+	Options  Options
+	capacity *capacity
 	// unanswered bounds when an unanswered charge can have been sent.
 	unanswered unanswered.Tracker
 	// refusedUntil holds, by charge UID, when Dodo last refused to take a charge for a
@@ -162,7 +163,14 @@ func (r *Reconciler) finish(ctx context.Context, s *scope, result ctrl.Result, e
 	}
 	s.charge.Status.ObservedGeneration = s.charge.Generation
 	s.charge.Status.AttemptCount = int32(len(s.charge.Status.Attempts))
-	return statuspatch.Patch(ctx, r.Client, s.before, s.charge, s.before.Status, s.charge.Status, result, err)
+	result, err = statuspatch.Patch(ctx, r.Client, s.before, s.charge, s.before.Status, s.charge.Status, result, err)
+	if s.charge.ResourceVersion != s.before.ResourceVersion {
+		// This write stored it (a conflict leaves the resourceVersion): tell the outcomes.
+		for _, e := range chargestate.AttemptEvents(s.before.Status.Attempts, s.charge.Status.Attempts) {
+			r.event(s.charge, e.Type, e.Reason, "Observe", "%s", e.Note)
+		}
+	}
+	return result, err
 }
 
 func (r *Reconciler) reader() client.Reader {

@@ -2,10 +2,12 @@ package ondemandcharge
 
 import (
 	"path"
+	"strings"
 	"testing"
 	"time"
 
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+	"k8s.io/client-go/tools/events"
 	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
@@ -88,6 +90,14 @@ func TestSoftDeclineRetriesOnDay3AtTheAnchorTimeThroughTheDues(t *testing.T) {
 		t.Fatalf("next attempt at %v; want day 3 at the mandate's 13:10 (+ spread)", next)
 	}
 	h.expectCondition(c, billingv1alpha1.ConditionReady, "False", reasonRetryScheduled)
+	// The controller learned the decline by reading the payment, so it tells it, once.
+	told := drainRecorder(h.recorder)
+	if n := countContaining(told, "Warning ChargeDeclined Attempt 1 (payment "); n != 1 {
+		t.Errorf("%d ChargeDeclined events, want 1: %q", n, told)
+	}
+	if n := countContaining(told, "Normal RetryScheduled Attempt 1 was declined (INSUFFICIENT_FUNDS)"); n != 1 {
+		t.Errorf("%d RetryScheduled events, want 1: %q", n, told)
+	}
 
 	// Nothing happens before the due time, whatever wakes the controller.
 	h.passTime(next.Sub(h.clock.Now()) - time.Minute)
@@ -326,4 +336,26 @@ func TestPaymentIDSurvivesAnotherWriteDuringTheReconcile(t *testing.T) {
 			}
 		})
 	}
+}
+
+func drainRecorder(r *events.FakeRecorder) []string {
+	var out []string
+	for {
+		select {
+		case e := <-r.Events:
+			out = append(out, e)
+		default:
+			return out
+		}
+	}
+}
+
+func countContaining(events []string, text string) int {
+	n := 0
+	for _, e := range events {
+		if strings.Contains(e, text) {
+			n++
+		}
+	}
+	return n
 }

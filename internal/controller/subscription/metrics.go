@@ -30,7 +30,7 @@ func NewMetrics(registerer prometheus.Registerer) *Metrics {
 			[]string{"namespace", "name", "provider_status", "ready"}),
 		paused: prometheus.NewGaugeVec(prometheus.GaugeOpts{Name: "dodo_subscription_paused",
 			Help: "1 while a Subscription carries the paused annotation."}, []string{"namespace", "name"}),
-		runs: runmetrics.New(registerer),
+		runs:           runmetrics.New(registerer),
 		lastStatusByNN: map[types.NamespacedName]string{},
 	}
 	registerer.MustRegister(m.status, m.paused)
