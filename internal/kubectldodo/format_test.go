@@ -88,8 +88,16 @@ func TestLinkAdvice(t *testing.T) {
 		}, false, "kubectl dodo refresh subscription acme-pro"},
 		"OnHoldWithoutLinkSaysHowToAsk": {func(*billingv1alpha1.Subscription) {}, false, `"new":{"token":"<new token>"}`},
 		"ExpiredPaymentMethodLinkOnHold": {func(s *billingv1alpha1.Subscription) {
-			s.Status.PaymentLink, s.Status.PaymentLinkExpiresAt = "https://pay/2", at(-time.Minute)
+			s.Spec.PaymentMethod = &billingv1alpha1.PaymentMethodSpec{New: &billingv1alpha1.NewPaymentMethodRequest{Token: "t1"}}
+			s.Status.PaymentLink, s.Status.PaymentLinkExpiresAt, s.Status.LastPaymentMethodRequest = "https://pay/2", at(-time.Minute), "new:t1"
 		}, false, "adds a payment method"},
+		"CurrentPaymentMethodLinkOnHold": {func(s *billingv1alpha1.Subscription) {
+			s.Spec.PaymentMethod = &billingv1alpha1.PaymentMethodSpec{New: &billingv1alpha1.NewPaymentMethodRequest{Token: "t1"}}
+			s.Status.PaymentLink, s.Status.PaymentLinkExpiresAt, s.Status.LastPaymentMethodRequest = "https://pay/2", at(time.Hour), "new:t1"
+		}, true, "https://pay/2"},
+		"PaidCreationLinkIsNotCurrent": {func(s *billingv1alpha1.Subscription) {
+			s.Status.PaymentLink, s.Status.PaymentLinkExpiresAt = "https://pay/first", at(time.Hour)
+		}, false, "the link in status was for the first payment"},
 		"PendingWithoutLinkRequested": {func(s *billingv1alpha1.Subscription) { s.Status.ProviderStatus = providerPending },
 			false, "created without a payment link"},
 		"PendingLinkRequested": {func(s *billingv1alpha1.Subscription) {

@@ -44,6 +44,9 @@ func LinkAdvice(sub *billingv1alpha1.Subscription, now time.Time) (link, note st
 	exp := st.PaymentLinkExpiresAt
 	expired := exp != nil && !now.Before(exp.Time)
 	switch {
+	case st.PaymentLink != "" && !linkInUse(sub):
+		// status keeps the creation link after the subscription left pending: it was paid.
+		return "", "the link in status was for the first payment, which is done. " + noLinkWhy(sub) + " " + newLinkHow(sub), false
 	case st.PaymentLink != "" && !expired:
 		if exp == nil {
 			return st.PaymentLink, "Dodo gave no expiry for this link.", true
@@ -66,6 +69,17 @@ func LinkAdvice(sub *billingv1alpha1.Subscription, now time.Time) (link, note st
 			"also on the subscription in Dodo's dashboard.", false
 	}
 	return "", noLinkWhy(sub) + " " + newLinkHow(sub), false
+}
+
+// linkInUse says whether status.paymentLink is one a customer may still need: the creation
+// link while the subscription is pending, or the link of the current payment-method request
+// (status.lastPaymentMethodRequest "new:<token>" for spec.paymentMethod.new's token).
+func linkInUse(sub *billingv1alpha1.Subscription) bool {
+	if sub.Status.ProviderStatus == providerPending {
+		return true
+	}
+	pm := sub.Spec.PaymentMethod
+	return pm != nil && pm.New != nil && sub.Status.LastPaymentMethodRequest == "new:"+pm.New.Token
 }
 
 func noLinkWhy(sub *billingv1alpha1.Subscription) string {

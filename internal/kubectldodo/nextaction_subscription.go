@@ -99,7 +99,7 @@ func onHoldAction(sub *billingv1alpha1.Subscription, now time.Time) Action {
 	st := &sub.Status
 	pm := sub.Spec.PaymentMethod
 	switch {
-	case pm != nil && pm.New != nil && st.PaymentLink != "" &&
+	case pm != nil && pm.New != nil && st.PaymentLink != "" && linkInUse(sub) &&
 		(st.PaymentLinkExpiresAt == nil || now.Before(st.PaymentLinkExpiresAt.Time)):
 		return Action{Kind: ActionPerson, Text: "Send the customer the link to add a payment method; Dodo charges the " +
 			"dues with it and reactivates the subscription.", Command: "kubectl dodo link " + sub.Name}

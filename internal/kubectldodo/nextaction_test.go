@@ -42,7 +42,13 @@ func TestSubscriptionAction(t *testing.T) {
 		"OnHoldWithALinkAsksToSendIt": {func(s *billingv1alpha1.Subscription) {
 			s.Spec.PaymentMethod = &billingv1alpha1.PaymentMethodSpec{New: &billingv1alpha1.NewPaymentMethodRequest{Token: "t1"}}
 			s.Status.PaymentLink, s.Status.PaymentLinkExpiresAt = "https://pay.example/l", at(time.Hour)
+			s.Status.LastPaymentMethodRequest = "new:t1"
 		}, actionWant{ActionPerson, "Send the customer the link", "kubectl dodo link acme-pro"}},
+		"OnHoldWithTheOldCreationLinkAsksForAMethod": {func(s *billingv1alpha1.Subscription) {
+			s.Spec.PaymentMethod = &billingv1alpha1.PaymentMethodSpec{New: &billingv1alpha1.NewPaymentMethodRequest{Token: "t2"}}
+			s.Status.PaymentLink, s.Status.PaymentLinkExpiresAt = "https://pay.example/first", at(time.Hour)
+			s.Status.LastPaymentMethodRequest = "new:t1"
+		}, actionWant{ActionPerson, "Contact the customer", "paymentMethod"}},
 		"OnHoldWithAnExpiredLinkAsksAgain": {func(s *billingv1alpha1.Subscription) {
 			s.Spec.PaymentMethod = &billingv1alpha1.PaymentMethodSpec{New: &billingv1alpha1.NewPaymentMethodRequest{Token: "t1"}}
 			s.Status.PaymentLink, s.Status.PaymentLinkExpiresAt = "https://pay.example/l", at(-time.Minute)

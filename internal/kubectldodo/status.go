@@ -51,7 +51,7 @@ func RenderSubscriptionStatus(w io.Writer, sub *billingv1alpha1.Subscription, ev
 	r.field("Payment method", st.PaymentMethodID)
 	r.field("Last payment", lastPayment(st.LastPayment, now))
 	r.field("Next billing", nextBilling(st, now))
-	if st.PaymentLink != "" {
+	if st.PaymentLink != "" && linkInUse(sub) {
 		r.field("Payment link", "kubectl dodo link "+sub.Name)
 	}
 	r.timeField("Last read", st.LastObservedAt)
