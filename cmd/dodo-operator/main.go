@@ -36,6 +36,7 @@ type options struct {
 	lease, renew, retry    time.Duration
 	baseURL, environment   string
 	rateLimit              float64
+	budget                 budgetFlags
 	maxConcurrent          int
 	subscription           subscription.Options
 	charges                ondemandcharge.Options
@@ -73,6 +74,7 @@ func main() {
 	flag.DurationVar(&opts.charges.OutcomeTimeout, "charge-outcome-timeout", 10*time.Minute,
 		"Wait for a payment's webhook this long before reading the payment instead.")
 	opts.metrics.bind(flag.CommandLine)
+	opts.budget.bind(flag.CommandLine)
 	var logOpts logging.Options
 	logOpts.BindFlags(flag.CommandLine)
 	flag.Parse()
@@ -170,5 +172,6 @@ func newPaymentsClient(opts options) (*dodo.Client, error) {
 	if opts.rateLimit > 0 {
 		cfg.RateLimit = rate.Limit(opts.rateLimit)
 	}
+	opts.budget.apply(&cfg)
 	return dodo.New(cfg, dodo.WithMetrics(metrics.Registry), dodo.WithLogger(ctrl.Log.WithName("dodo")))
 }

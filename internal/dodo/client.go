@@ -29,6 +29,7 @@ type Client struct {
 	clock      clock.Clock
 	jitter     func() float64
 	limiter    waiter
+	budget     *Budget
 	metrics    *metrics
 	log        logr.Logger
 	// refusedAt is when Dodo last refused the API key (401/403), zero once a later call
@@ -99,6 +100,13 @@ func New(cfg Config, opts ...Option) (*Client, error) {
 	if err != nil {
 		return nil, fmt.Errorf("dodo: register metrics: %w", err)
 	}
+	// One budget per client: the operator makes one client per API key.
+	budget := budgetFor(cfg, cfg.APIKey.fingerprint())
+	bm, err := newBudgetVecs().register(o.registerer, cfg.APIKey.fingerprint())
+	if err != nil {
+		return nil, fmt.Errorf("dodo: register budget metrics: %w", err)
+	}
+	budget.useMetrics(bm)
 	return &Client{
 		baseURL:    base,
 		apiKey:     cfg.APIKey,
@@ -110,7 +118,8 @@ func New(cfg Config, opts ...Option) (*Client, error) {
 		httpClient: o.httpClient,
 		clock:      o.clock,
 		jitter:     o.jitter,
-		limiter:    newLimiter(cfg.RateLimit, cfg.Burst),
+		limiter:    budget,
+		budget:     budget,
 		metrics:    m,
 		log:        o.logger,
 	}, nil

@@ -96,6 +96,13 @@ type Config struct {
 	// RateLimit and Burst configure the client-side limiter; rate.Inf disables it.
 	RateLimit rate.Limit
 	Burst     int
+	// BackgroundShare caps background calls (resync, bulk observation) at this share of
+	// RateLimit (default DefaultBackgroundShare); the rest is kept for money calls and
+	// new objects.
+	BackgroundShare float64
+	// MaxPerSecond caps requests in any one-second window (default DefaultMaxPerSecond,
+	// Dodo's documented burst; negative: no cap). No cap applies when RateLimit is above it.
+	MaxPerSecond int
 	// MaxGetRetries caps retries of one call (GETs; POST/PATCH only on 429 or
 	// a dial failure). 0 means the default; negative disables retries.
 	MaxGetRetries int

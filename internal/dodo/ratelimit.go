@@ -2,31 +2,34 @@ package dodo
 
 import (
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"fmt"
 	"time"
-
-	"golang.org/x/time/rate"
 )
 
-// waiter is the limiter seam: *rate.Limiter satisfies it, tests substitute it.
+// waiter is the limiter seam: *Budget satisfies it, tests substitute it.
 type waiter interface {
 	Wait(ctx context.Context) error
 }
 
-func newLimiter(limit rate.Limit, burst int) *rate.Limiter {
-	return rate.NewLimiter(limit, burst)
-}
-
-// waitForToken blocks until the limiter admits one request, recording the
-// wait. It fails only before anything is sent, so a failure never makes an
-// outcome unknown.
-func (c *Client) waitForToken(ctx context.Context) error {
-	// Real time, not c.clock: rate.Limiter itself runs on real time.
+// waitForToken blocks until the budget admits one request of the call's class,
+// recording the wait. It fails only before anything is sent, so a failure never makes
+// an outcome unknown.
+func (c *Client) waitForToken(ctx context.Context, method string) error {
+	// Real time, not c.clock: the budget runs on its own clock (real unless a test
+	// builds one), and c.clock may be a fake that only retry tests advance.
 	start := time.Now()
-	err := c.limiter.Wait(ctx)
+	err := c.limiter.Wait(WithPriority(ctx, classOf(ctx, method)))
 	c.metrics.limiterWait.Observe(time.Since(start).Seconds())
 	if err != nil {
 		return fmt.Errorf("dodo: rate limiter: %w", err)
 	}
 	return nil
+}
+
+// fingerprint identifies a key in metrics labels without revealing it.
+func (s Secret) fingerprint() string {
+	sum := sha256.Sum256([]byte(s.Reveal()))
+	return hex.EncodeToString(sum[:4])
 }

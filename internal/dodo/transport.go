@@ -113,7 +113,7 @@ func (c *Client) sleep(ctx context.Context, wait time.Duration) error {
 
 // attempt sends the request once. A returned error means nothing was sent.
 func (c *Client) attempt(ctx context.Context, req call, payload []byte) (attemptResult, error) {
-	if err := c.waitForToken(ctx); err != nil {
+	if err := c.waitForToken(ctx, req.method); err != nil {
 		return attemptResult{}, err
 	}
 	attemptCtx, cancel := context.WithTimeout(ctx, c.timeout)
@@ -137,6 +137,11 @@ func (c *Client) attempt(ctx context.Context, req call, payload []byte) (attempt
 	body, readErr := readLimited(resp.Body, c.maxBody)
 	c.metrics.observeAttempt(req.route, req.method, resp.StatusCode, time.Since(start))
 	res := attemptResult{status: resp.StatusCode, header: resp.Header, body: body, mayHaveBeenSent: true}
+	if resp.StatusCode == http.StatusTooManyRequests {
+		// Dodo's limit is below ours right now: every class waits, not only this call.
+		hint, _ := parseRetryAfter(resp.Header, c.clock.Now())
+		c.budget.Throttled(hint)
+	}
 	c.noteCredentials(resp.StatusCode)
 	if readErr != nil && resp.StatusCode/100 == 2 {
 		// The server acted but its answer is lost.
