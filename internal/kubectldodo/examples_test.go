@@ -8,6 +8,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/prometheus/client_golang/prometheus"
 	corev1 "k8s.io/api/core/v1"
 	"k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
@@ -15,6 +16,7 @@ import (
 	clocktesting "k8s.io/utils/clock/testing"
 	"k8s.io/utils/ptr"
 	ctrl "sigs.k8s.io/controller-runtime"
+	"sigs.k8s.io/controller-runtime/pkg/cache"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/controller-runtime/pkg/client/apiutil"
 
@@ -23,6 +25,7 @@ import (
 	"github.com/dodo-operator/dodo-operator/internal/controller/subscription"
 	"github.com/dodo-operator/dodo-operator/internal/dodo"
 	"github.com/dodo-operator/dodo-operator/internal/simulator"
+	"github.com/dodo-operator/dodo-operator/internal/webhookreceiver"
 )
 
 // clockRecorder writes the controllers' Events to the API server as core/v1 Events stamped
@@ -74,6 +77,7 @@ func TestStatusOfStatesReachedByTheControllers(t *testing.T) {
 		t.Fatal(err)
 	}
 	recorder := &clockRecorder{c: w.c, clock: clock}
+	deliver := startReceiver(t, w, sim, clock, recorder) // Events from the receiver too, and status.lastWebhookEvent
 	subs := &subscription.Reconciler{Client: w.c, API: api, Recorder: recorder, Clock: clock,
 		Options: subscription.Options{ResyncInterval: time.Hour, CreateSettle: 30 * time.Second,
 			CreateAbsentAfter: 5 * time.Minute, CreateLookback: 24 * time.Hour}}
@@ -118,6 +122,7 @@ func TestStatusOfStatesReachedByTheControllers(t *testing.T) {
 		t.Fatal(err)
 	}
 	clock.Step(time.Minute)
+	deliver()
 	refresh("acme-usage")
 
 	charge := &billingv1alpha1.OnDemandCharge{ObjectMeta: metav1.ObjectMeta{Name: "usage-2026-11", Namespace: w.ns},
@@ -129,6 +134,7 @@ func TestStatusOfStatesReachedByTheControllers(t *testing.T) {
 	reconcile(charges, "usage-2026-11")
 	clock.Step(2 * time.Minute)
 	sim.ProcessDue()
+	deliver()
 	reconcile(charges, "usage-2026-11")
 	refresh("acme-usage") // the declined charge put the subscription on hold
 	reconcile(charges, "usage-2026-11")
@@ -139,6 +145,54 @@ func TestStatusOfStatesReachedByTheControllers(t *testing.T) {
 	out = w.statusAt(clock.Now(), "odc", "usage-2026-11")
 	mustContain(t, out, "Phase:            RetryScheduled", "declined INSUFFICIENT_FUNDS", "Ready      False  RetryScheduled",
 		"Next action (you)\n  Tell the customer before the next attempt")
+}
+
+// startReceiver runs the webhook receiver (as the sidecar does: a cache with its indexes,
+// the real handler behind HTTP) as the simulator's webhook endpoint; deliver waits for
+// the simulator's pending deliveries.
+func startReceiver(t *testing.T, w *world, sim *simulator.Simulator, clock *clocktesting.FakeClock,
+	recorder *clockRecorder) (deliver func()) {
+	t.Helper()
+	ctx, cancel := context.WithCancel(w.ctx)
+	t.Cleanup(cancel)
+	e := apiServer(t)
+	informers, err := cache.New(e.Config, cache.Options{Scheme: e.Scheme})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := webhookreceiver.SetupIndexes(ctx, informers); err != nil {
+		t.Fatal(err)
+	}
+	go func() { _ = informers.Start(ctx) }()
+	if !informers.WaitForCacheSync(ctx) {
+		t.Fatal("the receiver's cache did not sync")
+	}
+	const secret = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw"
+	receiver, err := webhookreceiver.New(webhookreceiver.Options{Secrets: webhookreceiver.Secrets{Primary: dodo.NewSecret(secret)},
+		Client: w.c, Cache: informers, Clock: clock, Recorder: recorder, Registerer: prometheus.NewRegistry()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv := httptest.NewServer(receiver)
+	t.Cleanup(srv.Close)
+	if err := sim.SetWebhookEndpoints([]simulator.WebhookEndpoint{{URL: srv.URL, Secret: secret}}); err != nil {
+		t.Fatal(err)
+	}
+	if err := sim.Start(); err != nil {
+		t.Fatal(err)
+	}
+	return func() {
+		t.Helper()
+		time.Sleep(time.Second) // the cache sees the operator's last writes before Dodo's events arrive
+		flushCtx, stop := context.WithTimeout(ctx, 20*time.Second)
+		defer stop()
+		// A delivery the receiver refused (503 while its cache lags) is retried on the fake
+		// wall clock, which only the test moves: the controllers' reads still converge, so
+		// the test goes on and says so.
+		if err := sim.Flush(flushCtx); err != nil {
+			t.Logf("webhook deliveries not all done: %v", err)
+		}
+	}
 }
 
 // statusAt runs `kubectl dodo status` with the given clock and logs its output.
