@@ -25,6 +25,7 @@ func TestResolveChargeWritesOnlyAfterConfirmation(t *testing.T) {
 		if err == nil || !strings.Contains(err.Error(), "not confirmed") {
 			t.Fatalf("stdin %q: err = %v", stdin, err)
 		}
+		t.Logf("stdin %q:\n$ kubectl dodo %s\n%s\nerror: %v", stdin, strings.Join(args, " "), out, err)
 		mustContain(t, out, "[ok    ] Stalled=True with reason PaymentOutcomeUnknown", "[ok    ] pay_x2 is one of the IDs",
 			"resolve-attempt=2:pay_x2", "Type yes to set")
 		if got := w.resolution(); got != "" {

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"net/http/httptest"
 	"strconv"
+	"strings"
 	"testing"
 	"time"
 
@@ -140,11 +141,13 @@ func TestStatusOfStatesReachedByTheControllers(t *testing.T) {
 	reconcile(charges, "usage-2026-11")
 	clock.Step(10 * time.Minute)
 
-	out := w.statusAt(clock.Now(), "dsub", "acme-usage")
+	out := w.runAt(clock.Now(), "status", "dsub", "acme-usage")
 	mustContain(t, out, "Status:           on_hold", "OnHold   True   InsufficientFunds", "Next action (you)\n  Contact the customer")
-	out = w.statusAt(clock.Now(), "odc", "usage-2026-11")
+	out = w.runAt(clock.Now(), "status", "odc", "usage-2026-11")
 	mustContain(t, out, "Phase:            RetryScheduled", "declined INSUFFICIENT_FUNDS", "Ready      False  RetryScheduled",
 		"Next action (you)\n  Tell the customer before the next attempt")
+	tree := w.runAt(clock.Now(), "tree", "acme-usage")
+	mustContain(t, tree, "Subscription/acme-usage", "└─ OnDemandCharge/usage-2026-11")
 }
 
 // startReceiver runs the webhook receiver (as the sidecar does: a cache with its indexes,
@@ -195,16 +198,16 @@ func startReceiver(t *testing.T, w *world, sim *simulator.Simulator, clock *cloc
 	}
 }
 
-// statusAt runs `kubectl dodo status` with the given clock and logs its output.
-func (w *world) statusAt(at time.Time, kindWord, name string) string {
+// runAt runs `kubectl dodo` with the given clock and logs its output.
+func (w *world) runAt(at time.Time, args ...string) string {
 	w.t.Helper()
 	saved := now
 	now = at
 	defer func() { now = saved }()
-	out, _, err := w.run("", "status", kindWord, name)
+	out, _, err := w.run("", args...)
 	if err != nil {
 		w.t.Fatal(err)
 	}
-	w.t.Logf("$ kubectl dodo status %s %s\n%s", kindWord, name, out)
+	w.t.Logf("$ kubectl dodo %s\n%s", strings.Join(args, " "), out)
 	return out
 }

@@ -120,6 +120,9 @@ func (a *app) confirm(what string) error {
 		return err
 	}
 	line, err := bufio.NewReader(a.streams.In).ReadString('\n')
+	if err != nil { // no newline was typed: end the prompt's line
+		_, _ = fmt.Fprintln(a.streams.Out)
+	}
 	if strings.TrimSpace(line) != "yes" {
 		if err != nil && line == "" {
 			return fmt.Errorf("not confirmed (no answer on standard input; use --yes in scripts); nothing was written")

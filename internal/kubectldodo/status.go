@@ -119,6 +119,11 @@ func RenderChargeStatus(w io.Writer, charge *billingv1alpha1.OnDemandCharge, eve
 	r.field("Charge key", st.ChargeKey)
 	r.field("Phase", string(st.Phase))
 	r.field("Next attempt", nextAttempt(st, now))
+	webhook := "none received for this charge"
+	if n := len(st.RecentWebhookIDs); n > 0 {
+		webhook = fmt.Sprintf("id %s (newest of %d applied)", st.RecentWebhookIDs[n-1], n)
+	}
+	r.field("Last webhook", webhook)
 	r.section(fmt.Sprintf("Dodo says (%d attempt(s))", len(st.Attempts)))
 	if len(st.Attempts) == 0 {
 		r.printf("  no attempt yet\n")
@@ -126,11 +131,6 @@ func RenderChargeStatus(w io.Writer, charge *billingv1alpha1.OnDemandCharge, eve
 	for _, at := range st.Attempts {
 		r.printf("  #%d %s\n", at.Number, attemptLine(&at, now))
 	}
-	webhook := "none received for this charge"
-	if n := len(st.RecentWebhookIDs); n > 0 {
-		webhook = fmt.Sprintf("id %s (newest of %d applied)", st.RecentWebhookIDs[n-1], n)
-	}
-	r.field("Last webhook", webhook)
 	r.conditions(st.Conditions)
 	r.events(events)
 	r.action(ChargeAction(charge, now))

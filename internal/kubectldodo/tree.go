@@ -52,8 +52,8 @@ func RenderTree(w io.Writer, sub *billingv1alpha1.Subscription, charges []billin
 	st := &sub.Status
 	ready, reason := readyOf(st.Conditions)
 	next := ""
-	if st.ProviderStatus != "" {
-		next = "billing " + nextBilling(st, now)
+	if billing := nextBilling(st, now); billing != "" {
+		next = "billing " + billing
 	}
 	_, _ = fmt.Fprintf(tw, "Subscription/%s\t%s\t%s\t%s\t%s\t%s\n", sub.Name, dash(st.SubscriptionID), dash(st.ProviderStatus),
 		ready, reason, dash(next))
