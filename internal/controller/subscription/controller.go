@@ -13,6 +13,7 @@ import (
 	"k8s.io/client-go/tools/events"
 	"k8s.io/client-go/util/workqueue"
 	"k8s.io/utils/clock"
+	"k8s.io/utils/ptr"
 	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/controller-runtime/pkg/controller"
@@ -116,8 +117,14 @@ func (r *Reconciler) Reconcile(ctx context.Context, req ctrl.Request) (result ct
 	case !sub.DeletionTimestamp.IsZero():
 		return r.reconcileDelete(ctx, s)
 	case controllerutil.AddFinalizer(sub, Finalizer):
-		s.skipStatus = true
-		return ctrl.Result{}, r.patchFinalizers(ctx, s)
+		// Stored before anything is created (a deletion must find it), then on to the
+		// create in this same reconcile: requeueing would send a new object to the back
+		// of the queue, behind the whole resync backlog.
+		if err := r.patchFinalizers(ctx, s); err != nil {
+			s.skipStatus = true
+			return ctrl.Result{}, err
+		}
+		s.before = sub.DeepCopy()
 	}
 	return r.reconcileNormal(ctx, s)
 }
@@ -179,6 +186,9 @@ func (r *Reconciler) SetupWithManager(mgr ctrl.Manager) error {
 		Named(controllerName).
 		WithOptions(controller.Options{
 			MaxConcurrentReconciles: r.Options.MaxConcurrentReconciles,
+			// Explicit although the default: resyncs requeue at low priority (resyncAfter),
+			// so new objects and changes never wait behind a resync backlog.
+			UsePriorityQueue: ptr.To(true),
 			// A remote, rate-limited API: back off from 1s up to 5 minutes.
 			RateLimiter: workqueue.NewTypedItemExponentialFailureRateLimiter[reconcile.Request](time.Second, 5*time.Minute),
 		}).

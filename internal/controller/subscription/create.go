@@ -39,7 +39,8 @@ func (r *Reconciler) ensureExists(ctx context.Context, s *scope) (string, ctrl.R
 	case adopt != nil:
 		return r.adopt(ctx, s, adopt.SubscriptionID)
 	case st.CreatePendingSince != nil:
-		return r.resolvePendingCreate(ctx, s)
+		// The lookup that resolves an unknown create outcome is money-critical.
+		return r.resolvePendingCreate(dodo.WithPriority(ctx, dodo.PriorityCritical), s)
 	}
 	return r.create(ctx, s)
 }

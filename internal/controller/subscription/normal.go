@@ -36,9 +36,9 @@ func (r *Reconciler) reconcileNormal(ctx context.Context, s *scope) (ctrl.Result
 		if wait < 0 {
 			return ctrl.Result{}, nil // over for good: read again only when asked
 		}
-		return ctrl.Result{RequeueAfter: wait}, nil
+		return resyncAfter(&s.sub.Status, wait), nil
 	}
-	observed, err := r.observe(ctx, s, id)
+	observed, err := r.observe(dodo.WithPriority(ctx, readClass(s.sub)), s, id)
 	if observed == nil || err != nil {
 		return ctrl.Result{}, err
 	}
@@ -50,7 +50,7 @@ func (r *Reconciler) reconcileNormal(ctx context.Context, s *scope) (ctrl.Result
 			return ctrl.Result{}, err
 		}
 	}
-	return ctrl.Result{RequeueAfter: nextRead(&s.sub.Status, interval).Sub(s.now)}, nil
+	return resyncAfter(&s.sub.Status, nextRead(&s.sub.Status, interval).Sub(s.now)), nil
 }
 
 // currentStall returns the stall recorded for this generation, unless a reconcile was
