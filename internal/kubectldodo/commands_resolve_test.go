@@ -1,8 +1,11 @@
 package kubectldodo
 
 import (
+	"errors"
 	"strings"
 	"testing"
+
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
 
 	billingv1alpha1 "github.com/dodo-operator/dodo-operator/api/v1alpha1"
 )
@@ -139,5 +142,27 @@ func TestTreeListsTheSubscriptionsCharges(t *testing.T) {
 	if len(lines) != 3 || !strings.HasPrefix(lines[1], "Subscription/acme-usage") ||
 		!strings.HasPrefix(lines[2], "└─ OnDemandCharge/usage-2026-11") || strings.Contains(out, "elsewhere") {
 		t.Fatalf("tree:\n%s", out)
+	}
+}
+
+// TestWritesFailOnAChangedObject: resolve and refresh write what the person was shown; if
+// the object changed since it was read, the write must fail rather than land on a state
+// nobody checked.
+func TestWritesFailOnAChangedObject(t *testing.T) {
+	w := newWorld(t)
+	w.create(paymentUnknown())
+	shown := &billingv1alpha1.OnDemandCharge{}
+	w.get(shown, "usage-2026-11")
+	changed := shown.DeepCopy()
+	changed.Annotations = map[string]string{"example.com/touched": "yes"}
+	if err := w.c.Update(w.ctx, changed); err != nil {
+		t.Fatal(err)
+	}
+	err := setAnnotations(w.ctx, w.c, shown, map[string]string{annotationResolveAttempt: "2:none"})
+	if err == nil || !apierrors.IsConflict(errors.Unwrap(err)) {
+		t.Fatalf("write on a stale copy: %v", err)
+	}
+	if got := w.resolution(); got != "" {
+		t.Fatalf("annotation written: %q", got)
 	}
 }
