@@ -57,8 +57,12 @@ monitoring-manifests: ## Wrap the alert rules into a PrometheusRule; copy rules 
 	cp config/grafana/dodo-operator-dashboard.json charts/dodo-operator/files/grafana-dashboard.json
 
 .PHONY: generate
-generate: controller-gen ## Generate DeepCopy methods for the API types.
+generate: controller-gen api-docs ## Generate DeepCopy methods and docs/api.md from the API types.
 	$(CONTROLLER_GEN) object:headerFile="hack/boilerplate.go.txt" paths="./api/..."
+
+.PHONY: api-docs
+api-docs: ## Write the API reference docs/api.md from the types in api/v1alpha1 (hack/apidocs).
+	go run ./hack/apidocs -dir api/v1alpha1 -out docs/api.md
 
 .PHONY: fmt
 fmt: ## Run go fmt.
@@ -74,7 +78,7 @@ test: manifests generate fmt vet $(ENVTEST_BUILD) ## Run all tests against a rea
 
 .PHONY: verify-generated
 verify-generated: manifests generate ## Fail if generated files differ from what is committed.
-	@git diff --exit-code -- api config charts || { echo "generated files are stale: run 'make manifests generate' and commit"; exit 1; }
+	@git diff --exit-code -- api config charts docs/api.md || { echo "generated files are stale: run 'make manifests generate' and commit"; exit 1; }
 
 .PHONY: lint
 lint: golangci-lint ## Run golangci-lint.
@@ -91,7 +95,7 @@ build: manifests generate fmt vet ## Build the binaries into ./bin.
 	go build -o $(LOCALBIN)/ ./cmd/...
 
 .PHONY: docker-build
-docker-build: ## Build the container image (needs a Docker engine).
+docker-build: ## Build the container image with a Docker engine (without one: make image).
 	docker build -t $(IMG) .
 
 ##@ Dependencies
@@ -157,6 +161,28 @@ helm-lint: helm ## Lint the chart (strict) with its defaults and ci/ values; hac
 .PHONY: argocd-health-test
 argocd-health-test: ## Test the Argo CD health checks with Argo CD's own Lua VM (module hack/argocd).
 	cd hack/argocd && go test -count=1 ./...
+
+##@ Monitoring and image
+
+# promtool of Prometheus v3.16.0 (its Go module versions are v0.3xx.y). remove_all_sd leaves
+# out the service-discovery plugins (cloud SDKs), which rule checks and tests do not need and
+# which would triple the build.
+PROMTOOL_VERSION ?= v0.316.0
+PROMTOOL ?= $(LOCALBIN)/promtool
+
+.PHONY: promtool
+promtool: $(PROMTOOL) ## Install promtool into ./bin.
+$(PROMTOOL): $(LOCALBIN)
+	@[ -f "$(PROMTOOL)-$(PROMTOOL_VERSION)" ] || { \
+		echo "Downloading github.com/prometheus/prometheus/cmd/promtool@$(PROMTOOL_VERSION)"; \
+		GOBIN=$(LOCALBIN) go install -tags remove_all_sd github.com/prometheus/prometheus/cmd/promtool@$(PROMTOOL_VERSION) && \
+		mv $(PROMTOOL) $(PROMTOOL)-$(PROMTOOL_VERSION); \
+	}; ln -sf $(PROMTOOL)-$(PROMTOOL_VERSION) $(PROMTOOL)
+
+.PHONY: prometheus-rules-test
+prometheus-rules-test: promtool ## Check the alert rules and run their unit tests with promtool.
+	$(PROMTOOL) check rules config/prometheus-rules/rules.yaml
+	$(PROMTOOL) test rules config/prometheus-rules/rules_test.yaml
 
 ##@ Benchmarks and fault injection
 
