@@ -141,6 +141,10 @@ KUBECTL ?= $(ENVTEST_ASSETS)/kubectl
 run-local: ## Run control plane, payments simulator, operator and webhook receiver locally; Ctrl-C stops all.
 	bash hack/run-local.sh
 
+.PHONY: walkthrough-test
+walkthrough-test: ## Follow the steps run-local prints against a real local run (CI).
+	bash hack/walkthrough-test.sh
+
 .PHONY: helm
 helm: $(HELM) ## Install helm into ./bin.
 $(HELM): $(LOCALBIN)
@@ -183,6 +187,22 @@ $(PROMTOOL): $(LOCALBIN)
 prometheus-rules-test: promtool ## Check the alert rules and run their unit tests with promtool.
 	$(PROMTOOL) check rules config/prometheus-rules/rules.yaml
 	$(PROMTOOL) test rules config/prometheus-rules/rules_test.yaml
+
+# The image, built without a Docker engine by hack/image (go-containerregistry): an OCI
+# layout for both platforms in bin/image/oci and its tar, bin/image/dodo-operator-oci.tar.
+IMAGE_VERSION ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
+IMAGE_REVISION ?= $(shell git rev-parse HEAD 2>/dev/null || echo unknown)
+IMAGE_CREATED ?= $(shell git log -1 --format=%ct 2>/dev/null || date +%s)
+IMAGE_PLATFORMS ?= linux/amd64,linux/arm64
+
+.PHONY: image
+image: ## Build the multi-platform OCI image (no Docker) into bin/image; see docs/release.md.
+	cd hack/image && go run . -repo ../.. -output $(LOCALBIN)/image/oci -tar $(LOCALBIN)/image/dodo-operator-oci.tar \
+		-platforms $(IMAGE_PLATFORMS) -version $(IMAGE_VERSION) -revision $(IMAGE_REVISION) -created $(IMAGE_CREATED)
+
+.PHONY: image-test
+image-test: ## Build the image into a temporary layout and test it (config, files, SBOM, --help of each binary).
+	cd hack/image && go test -count=1 ./...
 
 ##@ Benchmarks and fault injection
 

@@ -190,6 +190,17 @@ start_all() {
   say "operator up"
 }
 
+# print_walkthrough SIM_URL: the steps of hack/walkthrough.txt as a person follows them
+# (hack/walkthrough-test.sh follows the same file in CI).
+print_walkthrough() {
+  awk -v sim="$1" '
+    /^#\?/ { next }
+    /^##/ { sub(/^## ?/, ""); print; next }
+    /^#/ { next }
+    { gsub(/\$SIM/, sim); print "  " $0 }
+  ' "$root/hack/walkthrough.txt"
+}
+
 usage() {
   local sim=http://$SIMULATOR_ADDR
   cat <<EOF
@@ -198,32 +209,11 @@ usage() {
 dodo-operator is running locally. Ctrl-C here stops everything. In another terminal:
 
   export KUBECONFIG=$run/kubeconfig PATH=$assets:\$PATH
-  kubectl get subscriptions.billing.dodo-operator.io      # or: kubectl get dsub
-  kubectl get dodo -o wide                                 # subscriptions and charges
 
-Pay acme-pro's payment link (status.paymentLink; or open it in a browser):
-  curl -s -X POST "\$(kubectl get dsub acme-pro -o jsonpath='{.status.paymentLink}')/complete" \\
-    -H 'Content-Type: application/json' -d '{"card_number":"4242424242424242"}'
-  kubectl get dsub acme-pro                                # STATUS active, READY True
+EOF
+  print_walkthrough "$sim"
+  cat <<EOF
 
-See a renewal fail: acme-trial has a 7-day trial, and its customer's cards decline every
-real charge (the simulator's +decline_insufficient_funds e-mail convention).
-  curl -s -X POST "\$(kubectl get dsub acme-trial -o jsonpath='{.status.paymentLink}')/complete" \\
-    -H 'Content-Type: application/json' -d '{"card_number":"4242424242424242"}'
-  curl -s -X POST $sim/_simulator/clock/advance -d '{"duration":"192h"}'    # 8 days later
-  kubectl get dsub acme-trial                              # STATUS on_hold, READY False
-  kubectl get dsub acme-trial -o jsonpath='{.status.conditions[?(@.type=="OnHold")].message}'
-
-Reactivate it: ask for a new payment method, then pay the link with a good card (Dodo
-charges the dues and the subscription is active again):
-  kubectl patch dsub acme-trial --type merge -p '{"spec":{"paymentMethod":{"new":{"token":"retry-1"}}}}'
-  kubectl get dsub acme-trial -o jsonpath='{.status.paymentLink}'    # a new link appears
-  curl -s -X POST "\$(kubectl get dsub acme-trial -o jsonpath='{.status.paymentLink}')/complete" \\
-    -H 'Content-Type: application/json' -d '{"card_number":"4242424242424242"}'
-  kubectl get dsub acme-trial                              # STATUS active
-
-No spec drift (the operator writes status only; prints nothing):
-  kubectl diff --server-side --field-manager=run-local -k config/samples
 Simulator state: curl -s $sim/_simulator/state     Logs: $run/logs/
 Metrics: http://$OPERATOR_METRICS_ADDR/metrics (operator), http://$RECEIVER_METRICS_ADDR/metrics (receiver)
 ================================================================================
