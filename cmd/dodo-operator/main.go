@@ -18,6 +18,7 @@ import (
 	"k8s.io/apimachinery/pkg/runtime"
 	clientgoscheme "k8s.io/client-go/kubernetes/scheme"
 	ctrl "sigs.k8s.io/controller-runtime"
+	"sigs.k8s.io/controller-runtime/pkg/cache"
 	"sigs.k8s.io/controller-runtime/pkg/healthz"
 	"sigs.k8s.io/controller-runtime/pkg/metrics"
 
@@ -118,6 +119,9 @@ func run(opts options) error {
 		LeaseDuration:           &opts.lease,
 		RenewDeadline:           &opts.renew,
 		RetryPeriod:             &opts.retry,
+		// The controllers never read managedFields: the cache need not hold them (the
+		// receiver strips them too), which is a large share of a small object's size.
+		Cache: cache.Options{DefaultTransform: cache.TransformStripManagedFields()},
 	})
 	if err != nil {
 		return fmt.Errorf("creating the manager: %w", err)

@@ -20,8 +20,8 @@ import (
 	billingv1alpha1 "github.com/dodo-operator/dodo-operator/api/v1alpha1"
 	"github.com/dodo-operator/dodo-operator/internal/dodo"
 	"github.com/dodo-operator/dodo-operator/internal/stamp"
-	"github.com/dodo-operator/dodo-operator/test/testenv"
 	"github.com/dodo-operator/dodo-operator/internal/webhookreceiver"
+	"github.com/dodo-operator/dodo-operator/test/testenv"
 )
 
 const testSecret = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw"

@@ -6,8 +6,8 @@ import (
 	"time"
 
 	billingv1alpha1 "github.com/dodo-operator/dodo-operator/api/v1alpha1"
-	"github.com/dodo-operator/dodo-operator/test/harness"
 	"github.com/dodo-operator/dodo-operator/internal/simulator"
+	"github.com/dodo-operator/dodo-operator/test/harness"
 )
 
 // lostResponseRate is the share of writes the simulator commits and then hides.

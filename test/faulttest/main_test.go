@@ -9,8 +9,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/dodo-operator/dodo-operator/test/harness"
 	"github.com/dodo-operator/dodo-operator/internal/simulator"
+	"github.com/dodo-operator/dodo-operator/test/harness"
 )
 
 // sys is the system every test shares: one control plane, one simulator and one webhook

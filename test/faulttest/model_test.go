@@ -11,9 +11,9 @@ import (
 
 	billingv1alpha1 "github.com/dodo-operator/dodo-operator/api/v1alpha1"
 	"github.com/dodo-operator/dodo-operator/internal/dodo"
-	"github.com/dodo-operator/dodo-operator/test/harness"
 	"github.com/dodo-operator/dodo-operator/internal/simulator"
 	"github.com/dodo-operator/dodo-operator/internal/stamp"
+	"github.com/dodo-operator/dodo-operator/test/harness"
 )
 
 // model is what a test asked for: the truth the system must converge to.

@@ -10,8 +10,8 @@ import (
 	"k8s.io/utils/ptr"
 
 	billingv1alpha1 "github.com/dodo-operator/dodo-operator/api/v1alpha1"
-	"github.com/dodo-operator/dodo-operator/test/harness"
 	"github.com/dodo-operator/dodo-operator/internal/simulator"
+	"github.com/dodo-operator/dodo-operator/test/harness"
 )
 
 // Webhook chaos settings (payments-api.md 4: deliveries repeat and arrive out of order).
