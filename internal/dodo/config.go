@@ -20,7 +20,7 @@ const (
 	LiveMode Environment = "live_mode"
 )
 
-// Base URLs of the two environments (payments-api.md 1.1).
+// Base URLs of the two environments (docs/dodo-api.md §2.1).
 const (
 	TestModeBaseURL = "https://test.dodopayments.com"
 	LiveModeBaseURL = "https://live.dodopayments.com"

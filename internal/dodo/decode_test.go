@@ -7,7 +7,7 @@ import (
 	"time"
 )
 
-// Examples from payments-api.md, with unknown fields and unknown enum values
+// Examples shaped like Dodo's documented payloads (docs/dodo-api.md), with unknown fields and unknown enum values
 // added where the tests say so.
 const (
 	createResponseExample = `{"subscription_id":"sub_123","payment_id":"pay_1","payment_link":"https://pay.example/x",

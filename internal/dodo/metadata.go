@@ -5,7 +5,7 @@ import (
 	"unicode/utf8"
 )
 
-// Metadata limits of Dodo's metadata guide (payments-api.md 0.1).
+// Metadata limits of Dodo's metadata guide (docs/dodo-api.md §1).
 const (
 	MaxMetadataKeys        = 50
 	MaxMetadataKeyLength   = 40

@@ -11,7 +11,7 @@ import (
 // PaymentMethodUpdateType discriminates the update-payment-method union.
 type PaymentMethodUpdateType string
 
-// Update-payment-method variants (payments-api.md 2.9).
+// Update-payment-method variants (docs/dodo-api.md §3.5).
 const (
 	PaymentMethodUpdateNew      PaymentMethodUpdateType = "new"
 	PaymentMethodUpdateExisting PaymentMethodUpdateType = "existing"

@@ -7,7 +7,7 @@ import (
 	"time"
 )
 
-// Backoff parameters, matching Dodo's SDKs (payments-api.md 1.5).
+// Backoff parameters, matching Dodo's SDKs (docs/dodo-api.md §2.4).
 const (
 	backoffBase = 500 * time.Millisecond
 	backoffCap  = 8 * time.Second

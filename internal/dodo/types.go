@@ -2,7 +2,7 @@
 // payments and the customer payment-method list) and the wire types shared with
 // the local simulator.
 //
-// Wire types follow the payments-api.md reference: exact JSON names, nullable
+// Wire types follow docs/dodo-api.md: exact JSON names, nullable
 // fields as pointers, optional request fields omitted when unset, money as int64
 // minor units and every enum as an open string type (unknown values decode).
 package dodo
@@ -28,7 +28,7 @@ var ErrInvalidRequest = errors.New("invalid request")
 // listed here (future API versions) decode without error.
 type SubscriptionStatus string
 
-// Known subscription statuses (payments-api.md 3.1).
+// Known subscription statuses (docs/dodo-api.md §4.1).
 const (
 	SubscriptionStatusPending   SubscriptionStatus = "pending"
 	SubscriptionStatusActive    SubscriptionStatus = "active"
@@ -54,7 +54,7 @@ func (s SubscriptionStatus) IsTerminal() bool {
 // PaymentStatus is a payment's IntentStatus; an open set.
 type PaymentStatus string
 
-// Known payment statuses (payments-api.md 3.3).
+// Known payment statuses (docs/dodo-api.md §4.2).
 const (
 	PaymentStatusSucceeded                      PaymentStatus = "succeeded"
 	PaymentStatusFailed                         PaymentStatus = "failed"
@@ -83,7 +83,7 @@ func (s PaymentStatus) IsTerminal() bool {
 // ProrationBillingMode tells change-plan how to bill the switch.
 type ProrationBillingMode string
 
-// Proration modes (payments-api.md 2.5).
+// Proration modes (docs/dodo-api.md §3.3).
 const (
 	ProrationProratedImmediately   ProrationBillingMode = "prorated_immediately"
 	ProrationFullImmediately       ProrationBillingMode = "full_immediately"
@@ -94,7 +94,7 @@ const (
 // EffectiveAt tells change-plan when the new plan applies.
 type EffectiveAt string
 
-// EffectiveAt values (payments-api.md 2.5).
+// EffectiveAt values (docs/dodo-api.md §3.3).
 const (
 	EffectiveImmediately     EffectiveAt = "immediately"
 	EffectiveNextBillingDate EffectiveAt = "next_billing_date"
@@ -103,7 +103,7 @@ const (
 // OnPaymentFailure tells change-plan what to do when its charge fails.
 type OnPaymentFailure string
 
-// OnPaymentFailure values (payments-api.md 2.5).
+// OnPaymentFailure values (docs/dodo-api.md §3.3).
 const (
 	OnPaymentFailurePreventChange OnPaymentFailure = "prevent_change"
 	OnPaymentFailureApplyChange   OnPaymentFailure = "apply_change"
@@ -112,7 +112,7 @@ const (
 // TimeInterval is a billing interval unit; note the capitalised wire values.
 type TimeInterval string
 
-// TimeInterval values (payments-api.md 0.1).
+// TimeInterval values (docs/dodo-api.md §1).
 const (
 	IntervalDay   TimeInterval = "Day"
 	IntervalWeek  TimeInterval = "Week"
@@ -123,7 +123,7 @@ const (
 // CancelReason is the PATCH cancel_reason enum.
 type CancelReason string
 
-// CancelReason values (payments-api.md 2.4).
+// CancelReason values (docs/dodo-api.md §3.2).
 const (
 	CancelReasonByCustomer            CancelReason = "cancelled_by_customer"
 	CancelReasonByMerchant            CancelReason = "cancelled_by_merchant"

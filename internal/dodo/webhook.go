@@ -11,7 +11,7 @@ import (
 // EventType is a webhook event type; an open set (unknown types decode).
 type EventType string
 
-// Payment and subscription event types (payments-api.md 4.4).
+// Payment and subscription event types (docs/dodo-api.md §5.2).
 const (
 	EventPaymentSucceeded  EventType = "payment.succeeded"
 	EventPaymentFailed     EventType = "payment.failed"
@@ -42,7 +42,7 @@ func (t EventType) IsPaymentEvent() bool { return strings.HasPrefix(string(t), "
 // WebhookPayloadType is the value of data.payload_type.
 type WebhookPayloadType string
 
-// Documented payload types (payments-api.md 4.3).
+// Documented payload types (docs/dodo-api.md §5.1).
 const (
 	PayloadTypePayment      WebhookPayloadType = "Payment"
 	PayloadTypeSubscription WebhookPayloadType = "Subscription"

@@ -8,7 +8,7 @@ import (
 	"github.com/dodo-operator/dodo-operator/internal/dodo"
 )
 
-// Dodo error codes the simulator answers with (payments-api.md 5.3). The
+// Dodo error codes the simulator answers with (docs/dodo-api.md §6.1). The
 // per-code HTTP status is not documented; the simulator uses 422 for every
 // validation and state error, 404 for unknown IDs in the path.
 const (

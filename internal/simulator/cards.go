@@ -11,7 +11,7 @@ import (
 // the card saved for a new customer created without a payment link.
 const DefaultTestCard = "4242424242424242"
 
-// TestCard is one of Dodo's documented test cards (payments-api.md 7).
+// TestCard is one of Dodo's documented test cards (docs/dodo-api.md §7).
 type TestCard struct {
 	Number  string `json:"number"`
 	Network string `json:"network"`
@@ -50,8 +50,8 @@ func LookupTestCard(number string) (TestCard, bool) {
 
 const declineEmailMarker = "+decline_"
 
-// declineCodeFromEmail implements the project convention of payments-api.md
-// 9.1: "name+decline_<code>@domain" gives the customer a card that declines
+// declineCodeFromEmail implements the project convention of docs/dodo-api.md
+// §8.1: "name+decline_<code>@domain" gives the customer a card that declines
 // with <CODE> upper-cased. Codes outside the documented table are accepted
 // too, so receivers can be tested against unknown codes.
 func declineCodeFromEmail(email string) string {

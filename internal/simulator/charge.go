@@ -6,8 +6,8 @@ import (
 	"github.com/dodo-operator/dodo-operator/internal/dodo"
 )
 
-// charge implements POST /subscriptions/{id}/charge (payments-api.md 2.8,
-// 9.2): the payment is created processing and settles after SettleDelay.
+// charge implements POST /subscriptions/{id}/charge (docs/dodo-api.md §3.4,
+// §8.2): the payment is created processing and settles after SettleDelay.
 // Charging a non-on-demand subscription is allowed (Dodo: it "may fail").
 func (s *Simulator) charge(id string, req dodo.ChargeRequest) (dodo.ChargeResponse, error) {
 	if err := req.Validate(); err != nil {
@@ -56,7 +56,7 @@ func chargeable(sub *subscription) error {
 }
 
 // updatePaymentMethod implements POST /subscriptions/{id}/update-payment-method
-// (payments-api.md 2.9, 9.2). Active or paused: switch the method, no charge
+// (docs/dodo-api.md §3.5, §8.2). Active or paused: switch the method, no charge
 // (type new: a link to add one). On hold: one payment for all dues, charged
 // on the chosen method (type new: once its link is completed).
 // linkTarget is where a hosted link points and returns to.

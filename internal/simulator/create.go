@@ -8,7 +8,7 @@ import (
 	"github.com/dodo-operator/dodo-operator/internal/dodo"
 )
 
-// createSubscription implements POST /subscriptions (payments-api.md 2.1, 9.1).
+// createSubscription implements POST /subscriptions (docs/dodo-api.md §3.1, §8.1).
 func (s *Simulator) createSubscription(req dodo.CreateSubscriptionRequest, baseURL string) (dodo.CreateSubscriptionResponse, error) {
 	if err := validateCreate(req); err != nil {
 		return dodo.CreateSubscriptionResponse{}, err

@@ -1,5 +1,5 @@
 // Package simulator is a local payments API that behaves like Dodo
-// Payments on the wire (docs: payments-api.md, section 9 is the contract).
+// Payments on the wire (docs/dodo-api.md; its §8 is the contract).
 // Tests start it in-process (New, Handler with httptest, Start, Close);
 // cmd/dodo-simulator serves it.
 //

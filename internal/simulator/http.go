@@ -12,7 +12,7 @@ import (
 	"time"
 )
 
-// API routes as served (no /v1 prefix, payments-api.md 2). The strings are
+// API routes as served (no /v1 prefix, docs/dodo-api.md §3). The strings are
 // also the keys of Faults.Routes.
 const (
 	RouteCreateSubscription  = "POST /subscriptions"

@@ -4,7 +4,7 @@ import (
 	"math/rand/v2"
 )
 
-// ID prefixes; Dodo's examples use the same ones (payments-api.md 0.1).
+// ID prefixes; Dodo's examples use the same ones (docs/dodo-api.md §1).
 const (
 	prefixSubscription  = "sub_"
 	prefixPayment       = "pay_"

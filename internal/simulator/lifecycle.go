@@ -89,7 +89,7 @@ func (s *Simulator) settleDuesLocked(sub *subscription, duesPayment *payment, at
 	s.emitSubscriptionLocked(sub, dodo.EventSubscriptionUpdated, at)
 }
 
-// renewLocked is the due work at next_billing_date (payments-api.md 9.3).
+// renewLocked is the due work at next_billing_date (docs/dodo-api.md §8.3).
 func (s *Simulator) renewLocked(sub *subscription, at time.Time) {
 	if sub.Status != dodo.SubscriptionStatusActive || !sub.NextBillingDate.Equal(at) {
 		return // stale item: the date moved or billing is frozen

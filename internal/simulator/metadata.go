@@ -6,7 +6,7 @@ import (
 	"github.com/dodo-operator/dodo-operator/internal/dodo"
 )
 
-// Metadata limits of the metadata guide (payments-api.md 0.1).
+// Metadata limits of the metadata guide (docs/dodo-api.md §1).
 const (
 	maxMetadataKeys     = 50
 	maxMetadataKeyLen   = 40

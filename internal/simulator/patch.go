@@ -35,7 +35,7 @@ func decodePatch(body []byte) (patchRequest, error) {
 	return req, validatePatchShape(req)
 }
 
-// validatePatchShape checks what needs no state (payments-api.md 2.4).
+// validatePatchShape checks what needs no state (docs/dodo-api.md §3.2).
 func validatePatchShape(req patchRequest) error {
 	if req.has("pause") {
 		return unprocessable(codeInvalidRequestParameters, "the pause field was removed; send status paused or active")

@@ -93,7 +93,7 @@ func (s *Simulator) applyPatchStatusLocked(sub *subscription, req patchRequest, 
 }
 
 // resumeLocked ends a pause: next_billing_date and expires_at move forward
-// by the time spent paused (features page, payments-api.md 2.4). A renewal
+// by the time spent paused (docs/dodo-api.md §3.2). A renewal
 // whose date is already past runs on the next processing pass.
 func (s *Simulator) resumeLocked(sub *subscription, now time.Time) {
 	pausedFor := time.Duration(0)

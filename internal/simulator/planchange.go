@@ -6,7 +6,7 @@ import (
 	"github.com/dodo-operator/dodo-operator/internal/dodo"
 )
 
-// changePlan implements POST /subscriptions/{id}/change-plan (payments-api.md 2.5).
+// changePlan implements POST /subscriptions/{id}/change-plan (docs/dodo-api.md §3.3).
 //
 // effective_at=next_billing_date stores a scheduled_change applied at the
 // next renewal (which then bills the new price). Immediate changes bill

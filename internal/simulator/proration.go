@@ -28,7 +28,7 @@ type prorationResult struct {
 	ResetCycle bool
 }
 
-// prorate applies the four documented proration modes (payments-api.md 2.5):
+// prorate applies the four documented proration modes (docs/dodo-api.md §3.3):
 //
 //   - prorated_immediately: (new − old) × remaining fraction; a negative
 //     result becomes credit. Worked example: $30 → $80 with half the period

@@ -30,8 +30,8 @@ type event struct {
 	LaneKey string
 }
 
-// retrySchedule is Dodo's delay after each failed attempt (payments-api.md
-// 4.5): up to 8 retries, scaled by Config.WebhookTimeScale.
+// retrySchedule is Dodo's delay after each failed attempt (docs/dodo-api.md
+// §5.4): up to 8 retries, scaled by Config.WebhookTimeScale.
 var retrySchedule = []time.Duration{
 	0, 5 * time.Second, 5 * time.Minute, 30 * time.Minute,
 	2 * time.Hour, 5 * time.Hour, 10 * time.Hour, 10 * time.Hour,

@@ -1,5 +1,5 @@
 // Package stamp names the metadata keys the operator writes on every object it creates in
-// Dodo (payments-api.md 9.5). They let the operator find a subscription or payment whose
+// Dodo (docs/dodo-api.md §8.5). They let the operator find a subscription or payment whose
 // create response was lost, and let the webhook receiver map an event to its resource
 // before the resource's status has recorded the Dodo ID.
 package stamp

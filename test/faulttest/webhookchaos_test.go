@@ -14,7 +14,7 @@ import (
 	"github.com/dodo-operator/dodo-operator/test/harness"
 )
 
-// Webhook chaos settings (payments-api.md 4: deliveries repeat and arrive out of order).
+// Webhook chaos settings (docs/dodo-api.md §5.4: deliveries repeat and arrive out of order).
 const (
 	chaosDuplicateRate   = 0.3
 	chaosReorderRate     = 0.3

@@ -22,7 +22,7 @@ const (
 const EmailDomain = "@faulttest.example"
 
 // DecliningEmail is the e-mail of a customer whose cards decline every real charge (the
-// simulator's +decline_ convention, payments-api.md 9.1): the mandate is authorised, and
+// simulator's +decline_ convention, docs/dodo-api.md §8.1): the mandate is authorised, and
 // renewals and charges fail with INSUFFICIENT_FUNDS.
 func DecliningEmail(name string) string {
 	return name + "+decline_insufficient_funds" + EmailDomain

@@ -151,7 +151,7 @@ func (r *Reconciler) subscriptionFor(ctx context.Context, s *scope) (*billingv1a
 			fmt.Sprintf("Subscription %s is %s in Dodo and can no longer be charged.", key.Name, status))
 		return nil, nil
 	case status == dodo.SubscriptionStatusOnHold && len(s.charge.Status.Attempts) > 0 && sub.Status.PaymentMethodID != "":
-		return sub, nil // a retry pays the dues (payments-api.md 9.2)
+		return sub, nil // a retry pays the dues (docs/dodo-api.md §8.2)
 	case status != dodo.SubscriptionStatusActive:
 		return wait("SubscriptionNotActive", "Subscription %s is %q in Dodo; charges need it active.", key.Name, status)
 	case sub.Status.CancelAtNextBillingDate:
