@@ -127,7 +127,8 @@ func TestStatusChargeOnTheAPIServer(t *testing.T) {
 		t.Fatal(err)
 	}
 	t.Logf("kubectl dodo status odc usage-2026-11:\n%s", out)
-	mustContain(t, out, "OnDemandCharge "+w.ns+"/usage-2026-11", "Next attempt:     2026-11-23T06:00:00Z (in 2d21h)",
+	mustContain(t, out, "OnDemandCharge "+w.ns+"/usage-2026-11", "Subscription:     acme-usage (no such Subscription in this namespace)",
+		"Next attempt:     2026-11-23T06:00:00Z (in 2d21h)",
 		"#1 Failed pay_try1 via Charge, declined INSUFFICIENT_FUNDS", "Ready      False  RetryScheduled",
 		"Tell the customer before the next attempt")
 	if _, _, err := w.run("", "status", "widget", "x"); err == nil || !strings.Contains(err.Error(), "unknown kind") {

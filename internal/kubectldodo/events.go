@@ -3,6 +3,7 @@ package kubectldodo
 import (
 	"context"
 	"sort"
+	"strconv"
 	"time"
 
 	corev1 "k8s.io/api/core/v1"
@@ -24,7 +25,7 @@ func objectEvents(ctx context.Context, c client.Client, obj client.Object) ([]co
 		return nil, err
 	}
 	items := list.Items
-	sort.SliceStable(items, func(i, j int) bool { return eventTime(&items[i]).Before(eventTime(&items[j])) })
+	sort.SliceStable(items, func(i, j int) bool { return eventBefore(&items[i], &items[j]) })
 	if len(items) > recentEvents {
 		items = items[len(items)-recentEvents:]
 	}
@@ -48,6 +49,20 @@ func eventTime(e *corev1.Event) time.Time {
 		return e.CreationTimestamp.Time
 	}
 	return t
+}
+
+// eventBefore orders by time, then, for events of the same second (core/v1 timestamps have
+// no finer grain, and one reconcile emits several), by resourceVersion: opaque in general,
+// but etcd's revisions are increasing integers, and an order that follows creation is
+// better than the list's order by name. Anything else keeps the list's order.
+func eventBefore(a, b *corev1.Event) bool {
+	ta, tb := eventTime(a), eventTime(b)
+	if !ta.Equal(tb) {
+		return ta.Before(tb)
+	}
+	ra, errA := strconv.ParseUint(a.ResourceVersion, 10, 64)
+	rb, errB := strconv.ParseUint(b.ResourceVersion, 10, 64)
+	return errA == nil && errB == nil && ra < rb
 }
 
 func eventCount(e *corev1.Event) int32 {

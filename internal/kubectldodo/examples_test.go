@@ -144,7 +144,7 @@ func TestStatusOfStatesReachedByTheControllers(t *testing.T) {
 	out := w.runAt(clock.Now(), "status", "dsub", "acme-usage")
 	mustContain(t, out, "Status:           on_hold", "OnHold   True   InsufficientFunds", "Next action (you)\n  Contact the customer")
 	out = w.runAt(clock.Now(), "status", "odc", "usage-2026-11")
-	mustContain(t, out, "Phase:            RetryScheduled", "declined INSUFFICIENT_FUNDS", "Ready      False  RetryScheduled",
+	mustContain(t, out, "Phase:            RetryScheduled", "(Dodo "+sub.Status.SubscriptionID+", on_hold)", "declined INSUFFICIENT_FUNDS", "Ready      False  RetryScheduled",
 		"Next action (you)\n  Tell the customer before the next attempt")
 	tree := w.runAt(clock.Now(), "tree", "acme-usage")
 	mustContain(t, tree, "Subscription/acme-usage", "└─ OnDemandCharge/usage-2026-11")

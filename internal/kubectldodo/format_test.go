@@ -151,17 +151,60 @@ func TestRenderSubscriptionStatusShowsEveryPart(t *testing.T) {
 
 func TestRenderChargeStatusShowsAttemptsAndNextAttempt(t *testing.T) {
 	var out bytes.Buffer
-	if err := RenderChargeStatus(&out, retryScheduledCharge(), nil, now); err != nil {
+	sub := onHoldSubscription()
+	if err := RenderChargeStatus(&out, retryScheduledCharge(), sub, nil, now); err != nil {
 		t.Fatal(err)
 	}
 	for _, want := range []string{
-		"Subscription:     acme-usage (Dodo sub_usage1)\n", "Amount:           25.00 USD\n", "Phase:            RetryScheduled\n",
+		"Subscription:     acme-usage (Dodo sub_usage1, on_hold)\n", "Amount:           25.00 USD\n", "Phase:            RetryScheduled\n",
 		"Next attempt:     2026-11-23T06:00:00Z (in 2d21h)\n",
 		"#1 Failed pay_try1 via Charge, declined INSUFFICIENT_FUNDS (Insufficient funds), started 2026-11-20T06:00:00Z (3h ago)\n",
 		"Last webhook:     id msg_fail1 (newest of 1 applied)\n", "Events (newest last)\n  none\n", "Next action (you)\n",
 	} {
 		if !strings.Contains(out.String(), want) {
 			t.Errorf("output lacks %q:\n%s", want, out.String())
+		}
+	}
+}
+
+func TestEventBefore(t *testing.T) {
+	ev := func(rv string, d time.Duration) *corev1.Event {
+		return &corev1.Event{ObjectMeta: metav1.ObjectMeta{ResourceVersion: rv}, LastTimestamp: *at(d)}
+	}
+	cases := []struct {
+		a, b *corev1.Event
+		want bool
+	}{
+		{ev("9", -time.Minute), ev("1", 0), true},  // time first
+		{ev("1", 0), ev("9", -time.Minute), false}, // time first
+		{ev("10", 0), ev("9", 0), false},           // same second: creation order, numerically
+		{ev("9", 0), ev("10", 0), true},            // same second: creation order, numerically
+		{ev("x", 0), ev("10", 0), false},           // not a number: no opinion
+	}
+	for i, tc := range cases {
+		if got := eventBefore(tc.a, tc.b); got != tc.want {
+			t.Errorf("case %d: eventBefore = %v", i, got)
+		}
+	}
+}
+
+func TestSubscriptionState(t *testing.T) {
+	cancelling := onHoldSubscription()
+	cancelling.Status.ProviderStatus, cancelling.Status.CancelAtNextBillingDate = providerActive, true
+	cases := map[string]struct {
+		recorded string
+		sub      *billingv1alpha1.Subscription
+		want     string
+	}{
+		"Missing":             {"", nil, " (no such Subscription in this namespace)"},
+		"NotCreated":          {"", &billingv1alpha1.Subscription{}, " (not created in Dodo yet)"},
+		"BeforeAnyAttempt":    {"", onHoldSubscription(), " (Dodo sub_acme1, on_hold)"},
+		"RecordedIDWins":      {"sub_old", onHoldSubscription(), " (Dodo sub_old, on_hold)"},
+		"CancellingIsVisible": {"", cancelling, " (Dodo sub_acme1, active, cancels at period end)"},
+	}
+	for name, tc := range cases {
+		if got := subscriptionState(tc.recorded, tc.sub); got != tc.want {
+			t.Errorf("%s: %q, want %q", name, got, tc.want)
 		}
 	}
 }

@@ -1,12 +1,15 @@
 package kubectldodo
 
 import (
+	"context"
 	"fmt"
 	"io"
 	"time"
 
 	"github.com/spf13/cobra"
 	corev1 "k8s.io/api/core/v1"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	billingv1alpha1 "github.com/dodo-operator/dodo-operator/api/v1alpha1"
 )
@@ -28,7 +31,12 @@ func (a *app) statusCommand() *cobra.Command {
 				return fmt.Errorf("listing the events of %s %s: %w", k, args[1], err)
 			}
 			if k == kindCharge {
-				return RenderChargeStatus(a.streams.Out, obj.(*billingv1alpha1.OnDemandCharge), events, a.now())
+				charge := obj.(*billingv1alpha1.OnDemandCharge)
+				sub, err := chargedSubscription(cmd.Context(), c, charge)
+				if err != nil {
+					return err
+				}
+				return RenderChargeStatus(a.streams.Out, charge, sub, events, a.now())
 			}
 			return RenderSubscriptionStatus(a.streams.Out, obj.(*billingv1alpha1.Subscription), events, a.now())
 		},
@@ -108,13 +116,30 @@ func nextBilling(st *billingv1alpha1.SubscriptionStatus, now time.Time) string {
 	return out
 }
 
-// RenderChargeStatus writes `status charge`: the attempts and what Dodo answered to each,
-// conditions, the next attempt, recent events and the next action.
-func RenderChargeStatus(w io.Writer, charge *billingv1alpha1.OnDemandCharge, events []corev1.Event, now time.Time) error {
+// chargedSubscription is the Subscription the charge names, or nil when there is none: its
+// Dodo state (on_hold, cancelling) is often why a charge waits.
+func chargedSubscription(ctx context.Context, c client.Client, charge *billingv1alpha1.OnDemandCharge) (
+	*billingv1alpha1.Subscription, error) {
+	sub := &billingv1alpha1.Subscription{}
+	err := c.Get(ctx, client.ObjectKey{Namespace: charge.Namespace, Name: charge.Spec.SubscriptionRef.Name}, sub)
+	if apierrors.IsNotFound(err) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, fmt.Errorf("reading Subscription %s: %w", charge.Spec.SubscriptionRef.Name, err)
+	}
+	return sub, nil
+}
+
+// RenderChargeStatus writes `status charge`: the subscription charged (nil: it does not
+// exist), the attempts and what Dodo answered to each, conditions, the next attempt, recent
+// events and the next action.
+func RenderChargeStatus(w io.Writer, charge *billingv1alpha1.OnDemandCharge, sub *billingv1alpha1.Subscription,
+	events []corev1.Event, now time.Time) error {
 	r := &report{w: w, now: now}
 	st := &charge.Status
 	r.printf("OnDemandCharge %s/%s\n", charge.Namespace, charge.Name)
-	r.field("Subscription", charge.Spec.SubscriptionRef.Name+dodoID(st.SubscriptionID))
+	r.field("Subscription", charge.Spec.SubscriptionRef.Name+subscriptionState(st.SubscriptionID, sub))
 	r.field("Amount", formatAmount(charge.Spec.Amount, charge.Spec.Currency))
 	r.field("Charge key", st.ChargeKey)
 	r.field("Phase", string(st.Phase))
@@ -137,11 +162,27 @@ func RenderChargeStatus(w io.Writer, charge *billingv1alpha1.OnDemandCharge, eve
 	return r.err
 }
 
-func dodoID(id string) string {
-	if id == "" {
-		return ""
+// subscriptionState is what the charge's line says about its subscription: the Dodo ID the
+// charge records (or, before any attempt, the Subscription's) and Dodo's status of it.
+func subscriptionState(recorded string, sub *billingv1alpha1.Subscription) string {
+	if sub == nil {
+		return " (no such Subscription in this namespace)"
 	}
-	return " (Dodo " + id + ")"
+	id, status := recorded, sub.Status.ProviderStatus
+	if id == "" {
+		id = sub.Status.SubscriptionID
+	}
+	switch {
+	case id == "":
+		return " (not created in Dodo yet)"
+	case status == "":
+		return " (Dodo " + id + ")"
+	}
+	out := " (Dodo " + id + ", " + status
+	if sub.Status.CancelAtNextBillingDate {
+		out += ", cancels at period end"
+	}
+	return out + ")"
 }
 
 func nextAttempt(st *billingv1alpha1.OnDemandChargeStatus, now time.Time) string {
