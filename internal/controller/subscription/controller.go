@@ -147,10 +147,7 @@ func (r *Reconciler) finish(ctx context.Context, s *scope, result ctrl.Result, e
 		s.sub.Status.LastPayment); ok {
 		r.event(s.sub, e.Type, e.Reason, "Observe", "%s", e.Note)
 	}
-	if statuspatch.EnteredReason(s.before.Status.Conditions, s.sub.Status.Conditions, billingv1alpha1.ConditionSynced,
-		billingv1alpha1.ReasonCredentialsInvalid) {
-		r.event(s.sub, corev1.EventTypeWarning, billingv1alpha1.ReasonCredentialsInvalid, "Reconcile", credentialsMessage)
-	}
+	r.tellEnteredReasons(s)
 	if !s.out.paused {
 		if s.out.err == nil {
 			// A failed reconcile has not brought Dodo to this generation: the retry reads
@@ -161,6 +158,18 @@ func (r *Reconciler) finish(ctx context.Context, s *scope, result ctrl.Result, e
 	}
 	return statuspatch.PatchRebasing(ctx, r.Client, s.before, s.sub, s.before.Status, s.sub.Status, result, err,
 		r.rebaseOnConflict(s))
+}
+
+// tellEnteredReasons emits a Warning when a condition enters a reason a person must act on.
+func (r *Reconciler) tellEnteredReasons(s *scope) {
+	before, after := s.before.Status.Conditions, s.sub.Status.Conditions
+	if statuspatch.EnteredReason(before, after, billingv1alpha1.ConditionSynced, billingv1alpha1.ReasonCredentialsInvalid) {
+		r.event(s.sub, corev1.EventTypeWarning, billingv1alpha1.ReasonCredentialsInvalid, "Reconcile", credentialsMessage)
+	}
+	if statuspatch.EnteredReason(before, after, billingv1alpha1.ConditionReady, reasonPaymentLinkExpired) {
+		r.event(s.sub, corev1.EventTypeWarning, reasonPaymentLinkExpired, "Observe", "%s",
+			meta.FindStatusCondition(after, billingv1alpha1.ConditionReady).Message)
+	}
 }
 
 func wasPaused(sub *billingv1alpha1.Subscription) bool {
