@@ -105,7 +105,7 @@ func TestEventSourceSignsAndFlips(t *testing.T) {
 	}
 	e := &eventSource{url: "http://127.0.0.1:1/hook", signer: signer, subs: []dodo.Subscription{{SubscriptionID: "sub_1"}},
 		onHold: []bool{false}}
-	var types []dodo.EventType
+	types := make([]dodo.EventType, 0, 3)
 	for range 3 {
 		id, req, err := e.next(context.Background(), 0, time.Now())
 		if err != nil {

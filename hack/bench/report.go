@@ -5,6 +5,7 @@ import (
 	"io"
 	"os"
 	"runtime"
+	"slices"
 	"sort"
 	"strings"
 	"time"
@@ -67,11 +68,7 @@ func (r report) print(w io.Writer) {
 		m.cpus, m.cpuModel, m.memory, m.goVersion, m.loadAvg, r.machineAfter.loadAvg)
 	_, _ = fmt.Fprintln(w, "| Measure | Result | Goal / note |")
 	_, _ = fmt.Fprintln(w, "|---|---|---|")
-	var rows []row
-	rows = append(rows, r.scaleRows()...)
-	rows = append(rows, r.webhookRows()...)
-	rows = append(rows, r.steadyRows()...)
-	rows = append(rows, r.rateLimitedRows()...)
+	rows := slices.Concat(r.scaleRows(), r.webhookRows(), r.steadyRows(), r.rateLimitedRows())
 	for _, x := range rows {
 		_, _ = fmt.Fprintf(w, "| %s | %s | %s |\n", x.measure, x.result, x.note)
 	}
@@ -90,7 +87,8 @@ func (r report) scaleRows() []row {
 		{"Payments API calls per Subscription", fmt.Sprintf("%.2f (creates %.2f, reads %.2f, writes %.2f)",
 			float64(s.calls.Total())/n, float64(creates)/n, float64(reads)/n, float64(writes)/n),
 			"counted at the simulator; " + nonOK(s.calls.Total()-s.calls.Status(200), s.calls.Total())},
-		{"Operator RSS: idle / peak (VmHWM) / end", fmt.Sprintf("%s / %s / %s", mib(s.opIdle), mib(s.opPeak), mib(s.opEnd)), "/proc/<pid>/status"},
+		{"Operator RSS: idle / peak (VmHWM) / end", fmt.Sprintf("%s / %s / %s", mib(s.opIdle), mib(s.opPeak), mib(s.opEnd)),
+			"/proc/<pid>/status"},
 		{"Operator RSS per 1,000 Subscriptions", mib(int64(float64(s.opPeak-s.opIdle) / n * 1000)), "(peak - idle) / N x 1,000"},
 		{"Reconciles (subscription controller)", fmt.Sprintf("%.0f/s (%.0f in all, %.1f per object)", s.reconciles/s.elapsed.Seconds(),
 			s.reconciles, s.reconciles/n), "controller_runtime_reconcile_total"},
