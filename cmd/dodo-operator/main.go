@@ -38,6 +38,7 @@ type options struct {
 	baseURL, environment   string
 	rateLimit              float64
 	budget                 budgetFlags
+	bulk                   bulkFlags
 	maxConcurrent          int
 	subscription           subscription.Options
 	charges                ondemandcharge.Options
@@ -76,6 +77,7 @@ func main() {
 		"Wait for a payment's webhook this long before reading the payment instead.")
 	opts.metrics.bind(flag.CommandLine)
 	opts.budget.bind(flag.CommandLine)
+	opts.bulk.bind(flag.CommandLine)
 	var logOpts logging.Options
 	logOpts.BindFlags(flag.CommandLine)
 	flag.Parse()
@@ -126,6 +128,10 @@ func run(opts options) error {
 	if err != nil {
 		return fmt.Errorf("creating the manager: %w", err)
 	}
+	bulk, err := opts.bulk.observer(mgr, api, opts.subscription.ResyncInterval)
+	if err != nil {
+		return fmt.Errorf("setting up bulk observation: %w", err)
+	}
 	reconciler := &subscription.Reconciler{
 		Client:    mgr.GetClient(),
 		APIReader: mgr.GetAPIReader(),
@@ -133,6 +139,7 @@ func run(opts options) error {
 		Recorder:  mgr.GetEventRecorder("dodo-operator"),
 		Options:   opts.subscription,
 		Metrics:   subscription.NewMetrics(metrics.Registry),
+		Bulk:      bulk,
 	}
 	if err := reconciler.SetupWithManager(mgr); err != nil {
 		return fmt.Errorf("setting up the subscription controller: %w", err)

@@ -17,6 +17,7 @@ import (
 	billingv1alpha1 "github.com/dodo-operator/dodo-operator/api/v1alpha1"
 	"github.com/dodo-operator/dodo-operator/internal/controller/ondemandcharge"
 	"github.com/dodo-operator/dodo-operator/internal/controller/subscription"
+	"github.com/dodo-operator/dodo-operator/internal/bulkobserve"
 	"github.com/dodo-operator/dodo-operator/internal/dodo"
 	"github.com/dodo-operator/dodo-operator/internal/simulator"
 	"github.com/dodo-operator/dodo-operator/internal/webhookreceiver"
@@ -136,7 +137,9 @@ func newWorld(seed uint64, st *stats, configure ...func(*simulator.Config)) (*wo
 
 // restart replaces both reconcilers: a new operator process with no memory.
 func (w *world) restart() {
-	w.subs = &subscription.Reconciler{Client: w.kube, API: w.api, Clock: w.opClock,
+	// Bulk observation on, as the operator runs by default; inline so sequences replay.
+	bulk := bulkobserve.New(w.raw, w.opClock, bulkobserve.Options{MaxAge: resyncInterval / 2, Inline: true})
+	w.subs = &subscription.Reconciler{Client: w.kube, API: w.api, Clock: w.opClock, Bulk: bulk,
 		Options: subscription.Options{ResyncInterval: resyncInterval, CreateSettle: 30 * time.Second,
 			CreateAbsentAfter: 5 * time.Minute, CreateLookback: 24 * time.Hour, MaxConcurrentReconciles: 1}}
 	w.charges = &ondemandcharge.Reconciler{Client: w.kube, API: w.api, Clock: w.opClock,

@@ -21,6 +21,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/reconcile"
 
 	billingv1alpha1 "github.com/dodo-operator/dodo-operator/api/v1alpha1"
+	"github.com/dodo-operator/dodo-operator/internal/bulkobserve"
 	"github.com/dodo-operator/dodo-operator/internal/controller/statuspatch"
 	"github.com/dodo-operator/dodo-operator/internal/controller/unanswered"
 	"github.com/dodo-operator/dodo-operator/internal/providerstate"
@@ -70,7 +71,12 @@ type Reconciler struct {
 	Clock     clock.PassiveClock
 	Options   Options
 	Metrics   *Metrics
+	// Bulk serves resyncs from a shared scan of every subscription (nil: each resync
+	// reads its subscription on its own).
+	Bulk *bulkobserve.Observer
 
+	// observed remembers observations that wrote nothing (bulk.go).
+	observed observations
 	// unanswered bounds when an unanswered create can have been sent.
 	unanswered unanswered.Tracker
 }
@@ -99,6 +105,7 @@ func (r *Reconciler) Reconcile(ctx context.Context, req ctrl.Request) (result ct
 	if err := r.Get(ctx, req.NamespacedName, sub); err != nil {
 		if apierrors.IsNotFound(err) {
 			r.Metrics.forget(req.NamespacedName)
+			r.observed.forget(req.NamespacedName)
 		}
 		return ctrl.Result{}, client.IgnoreNotFound(err)
 	}
@@ -190,6 +197,7 @@ func (r *Reconciler) SetupWithManager(mgr ctrl.Manager) error {
 	if r.Clock == nil {
 		r.Clock = clock.RealClock{}
 	}
+	r.Metrics.track(&r.observed)
 	return ctrl.NewControllerManagedBy(mgr).
 		For(&billingv1alpha1.Subscription{}).
 		Named(controllerName).

@@ -2,6 +2,7 @@ package subscription
 
 import (
 	"sync"
+	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
 	"k8s.io/apimachinery/pkg/api/meta"
@@ -20,6 +21,7 @@ type Metrics struct {
 	runs           *runmetrics.Runs
 	mu             sync.Mutex
 	lastStatusByNN map[types.NamespacedName]string
+	observations   *observations
 }
 
 // NewMetrics registers the controller's metrics.
@@ -33,8 +35,36 @@ func NewMetrics(registerer prometheus.Registerer) *Metrics {
 		runs:           runmetrics.New(registerer),
 		lastStatusByNN: map[types.NamespacedName]string{},
 	}
-	registerer.MustRegister(m.status, m.paused)
+	age := prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: "dodo_subscription_oldest_observation_age_seconds",
+		Help: "Age of the oldest last read of a live Subscription (by its own GET or in a bulk scan): the effective " +
+			"resync interval; above the resync interval, the API budget does not keep up."}, m.oldestObservationAge)
+	registerer.MustRegister(m.status, m.paused, age)
 	return m
+}
+
+// track points the observation-age gauge at the reconciler's memory.
+func (m *Metrics) track(o *observations) {
+	if m == nil {
+		return
+	}
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	m.observations = o
+}
+
+// oldestObservationAge is measured on the real clock: a scrape happens in real time.
+func (m *Metrics) oldestObservationAge() float64 {
+	m.mu.Lock()
+	o := m.observations
+	m.mu.Unlock()
+	if o == nil {
+		return 0
+	}
+	oldest, ok := o.oldest()
+	if !ok {
+		return 0
+	}
+	return time.Since(oldest).Seconds()
 }
 
 func (m *Metrics) observe(s *scope, err error) {

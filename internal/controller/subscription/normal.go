@@ -31,17 +31,25 @@ func (r *Reconciler) reconcileNormal(ctx context.Context, s *scope) (ctrl.Result
 		return result, err
 	}
 	interval := resyncInterval(s.sub, r.Options.ResyncInterval)
-	if due, wait := readDue(s.sub, s.now, interval); !due {
+	nn := types.NamespacedName{Namespace: s.sub.Namespace, Name: s.sub.Name}
+	r.observed.note(nn, r.lastObserved(s.sub)) // after a restart: what status says
+	if due, wait := readDue(withLastObserved(s.sub, r.lastObserved(s.sub)), s.now, interval); !due {
 		s.out.planPending = s.sub.Status.LastPlanChangeRequest != nil
 		if wait < 0 {
+			r.observed.forget(nn)     // not read any more: not in the observation age
 			return ctrl.Result{}, nil // over for good: read again only when asked
 		}
 		return resyncAfter(&s.sub.Status, wait), nil
+	}
+	r.warnIfBehind(s, interval)
+	if result, done := r.observeInBulk(s, id, interval); done {
+		return result, nil
 	}
 	observed, err := r.observe(dodo.WithPriority(ctx, readClass(s.sub)), s, id)
 	if observed == nil || err != nil {
 		return ctrl.Result{}, err
 	}
+	r.observed.note(nn, s.now)
 	if observed.Status.IsTerminal() {
 		return ctrl.Result{}, nil // no writes, and no more reads unless asked
 	}

@@ -1,0 +1,73 @@
+package subscription
+
+import (
+	"testing"
+	"time"
+
+	"github.com/dodo-operator/dodo-operator/internal/bulkobserve"
+	"github.com/dodo-operator/dodo-operator/internal/dodo"
+	"github.com/dodo-operator/dodo-operator/internal/stamp"
+)
+
+// withBulk gives the harness's reconciler a bulk observer on its clock.
+func withBulk(h *harness) *bulkobserve.Observer {
+	o := bulkobserve.New(h.api.PaymentsAPI.(*dodo.Client), h.clock, bulkobserve.Options{MaxAge: 30 * time.Minute})
+	h.reconcile.Bulk = o
+	return o
+}
+
+// resyncInBulk runs the due resync: the first reconcile starts the scan, the second uses it.
+func resyncInBulk(t *testing.T, h *harness, o *bulkobserve.Observer, name string) {
+	t.Helper()
+	h.clock.Step(70 * time.Minute) // past the 1h resync and its jitter
+	if _, err := h.run(name); err != nil {
+		t.Fatal(err)
+	}
+	o.WaitScan()
+	if _, err := h.run(name); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func TestBulkResyncWithNothingChangedCallsAndWritesNothing(t *testing.T) {
+	h := newHarness(t)
+	activeSubscription(t, h, "steady")
+	o := withBulk(h)
+	before, gets := h.get("steady"), h.api.snapshot()["GetSubscription"]
+	resyncInBulk(t, h, o, "steady")
+	after := h.get("steady")
+	if n := h.api.snapshot()["GetSubscription"]; n != gets {
+		t.Errorf("per-object reads: %d, want none (the scan answered)", n-gets)
+	}
+	if after.ResourceVersion != before.ResourceVersion {
+		t.Errorf("status written although nothing changed")
+	}
+	// The next resync is due one interval after the scan, not at once.
+	res, err := h.run("steady")
+	if err != nil || res.RequeueAfter < 50*time.Minute {
+		t.Errorf("next reconcile = %+v, %v; want the next read about an hour away", res, err)
+	}
+}
+
+func TestBulkResyncSeesAChangeAndReadsBeforeActing(t *testing.T) {
+	h := newHarness(t)
+	activeSubscription(t, h, "drift")
+	o := withBulk(h)
+	id := h.get("drift").Status.SubscriptionID
+	client := h.api.PaymentsAPI.(*dodo.Client)
+	sub := h.get("drift")
+	edited := stamp.Subscription(map[string]string{"edited": "in the dashboard"}, identityOf(sub))
+	if _, err := client.UpdateSubscription(h.ctx, id, dodo.UpdateSubscriptionRequest{Metadata: edited}); err != nil {
+		t.Fatal(err)
+	}
+	gets := h.api.snapshot()["GetSubscription"]
+	resyncInBulk(t, h, o, "drift")
+	calls := h.api.snapshot()
+	if calls["GetSubscription"] != gets+1 || calls["UpdateSubscription"] != 1 {
+		t.Fatalf("calls %v: want one full read (the scan showed a change) and the drift undone", calls)
+	}
+	got, err := client.GetSubscription(h.ctx, id)
+	if err != nil || got.Metadata["edited"] != "" {
+		t.Fatalf("Dodo keeps the edited metadata: %v %v", got.Metadata, err)
+	}
+}
