@@ -20,6 +20,7 @@ const (
 	AdminRouteGetFaults        = "GET /_simulator/faults"
 	AdminRouteSetFaults        = "POST /_simulator/faults"
 	AdminRouteState            = "GET /_simulator/state"
+	AdminRouteRequests         = "GET /_simulator/requests"
 	AdminRouteFlushWebhooks    = "POST /_simulator/webhooks/flush"
 	AdminRouteCheckoutPage     = "GET /_simulator/checkout/{checkout_id}"
 	AdminRouteCheckoutComplete = "POST /_simulator/checkout/{checkout_id}/complete"
@@ -71,6 +72,7 @@ func (s *Simulator) adminRoutes(mux *http.ServeMux) {
 	admin(AdminRouteGetFaults, func(*http.Request) (any, error) { return s.Faults(), nil })
 	admin(AdminRouteSetFaults, s.httpSetFaults)
 	admin(AdminRouteState, func(*http.Request) (any, error) { return s.State(), nil })
+	admin(AdminRouteRequests, func(*http.Request) (any, error) { return s.RequestStats(), nil })
 	admin(AdminRouteFlushWebhooks, s.httpFlush)
 	mux.HandleFunc(AdminRouteCheckoutPage, s.httpCheckoutPage)
 	mux.HandleFunc(AdminRouteCheckoutComplete, s.httpCompleteCheckout)

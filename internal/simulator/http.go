@@ -66,7 +66,9 @@ func (s *Simulator) withAPI(pattern string, h apiHandler) http.Handler {
 			writeError(w, &apiError{status: http.StatusUnauthorized, code: codeUnauthorized, message: "missing or invalid API key"})
 			return
 		}
+		s.requests.arrived(key, s.cfg.WallClock.Now())
 		if allowed, wait := s.limiter.allow(key); !allowed {
+			s.requests.refused()
 			w.Header().Set("Retry-After", strconv.Itoa(retryAfterSeconds(wait)))
 			writeError(w, &apiError{status: http.StatusTooManyRequests, code: codeTooManyRequests, message: "rate limit exceeded"})
 			return

@@ -22,6 +22,7 @@ type Simulator struct {
 	products map[string]Product
 	faults   *faultInjector
 	limiter  *rateLimiter
+	requests requestWindow
 	hub      *webhookHub
 	handler  http.Handler
 
