@@ -76,7 +76,7 @@ func main() {
 	}
 	ctrl.SetLogger(log)
 	if err := run(ctrl.SetupSignalHandler(), f, log); err != nil {
-		log.Error(err, "webhook receiver stopped")
+		log.Error(err, "Webhook receiver stopped")
 		os.Exit(1)
 	}
 }
@@ -115,7 +115,7 @@ func run(ctx context.Context, f flags, log logr.Logger) error {
 	if err := addRunnables(mgr, receiver, f.listen, &synced); err != nil {
 		return err
 	}
-	log.Info("starting the webhook receiver", "listen", f.listen, "previousSecret", f.previousKeyFile != "")
+	log.Info("Starting the webhook receiver", "listen", f.listen, "previousSecret", f.previousKeyFile != "")
 	return mgr.Start(ctx)
 }
 

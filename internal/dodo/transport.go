@@ -79,7 +79,7 @@ func (c *Client) do(ctx context.Context, req call) error {
 			c.logCall(ctx, req, res.status, ferr)
 			return ferr
 		}
-		c.log.V(1).Info("retrying Dodo API call", "method", req.method, "route", req.route,
+		c.log.V(1).Info("Retrying Dodo API call", "method", req.method, "route", req.route,
 			"retry", retry+1, "wait", wait.String(), "status", res.status)
 		if err := c.sleep(ctx, wait); err != nil {
 			// The previous attempt was one the policy may repeat, so it
@@ -202,7 +202,7 @@ func (c *Client) decode(req call, res attemptResult, idempotent bool) error {
 		return nil
 	}
 	if req.optionalBody {
-		c.log.V(1).Info("ignoring undecodable optional response body", "route", req.route)
+		c.log.V(1).Info("Ignoring undecodable optional response body", "route", req.route)
 		return nil
 	}
 	err = fmt.Errorf("decode response: %w", err)

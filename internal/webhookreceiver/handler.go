@@ -111,13 +111,13 @@ func isJSON(contentType string) bool {
 func (r *Receiver) logHandled(h handled) {
 	switch h.outcome {
 	case outcomeError:
-		r.log.Error(h.err, "webhook not applied; answered 5xx so Dodo retries", "type", h.eventType, "webhookID", h.webhookID)
+		r.log.Error(h.err, "Webhook not applied; answered 5xx so Dodo retries", "type", h.eventType, "webhookID", h.webhookID)
 	case outcomeNotFoundYet:
-		r.log.Info("webhook names an object that does not exist yet; answered 503 so Dodo retries",
+		r.log.Info("Webhook names an object that does not exist yet; answered 503 so Dodo retries",
 			"type", h.eventType, "webhookID", h.webhookID)
 	case outcomeRejectedSignature, outcomeMalformed, outcomeTooLarge, outcomeMethodNotAllowed, outcomeUnsupportedMediaType:
-		r.log.V(1).Info("webhook refused", "outcome", h.outcome, "reason", fmt.Sprint(h.err))
+		r.log.V(1).Info("Webhook refused", "outcome", h.outcome, "reason", fmt.Sprint(h.err))
 	default:
-		r.log.V(1).Info("webhook handled", "outcome", h.outcome, "type", h.eventType, "webhookID", h.webhookID)
+		r.log.V(1).Info("Webhook handled", "outcome", h.outcome, "type", h.eventType, "webhookID", h.webhookID)
 	}
 }

@@ -155,7 +155,7 @@ func (r *Receiver) applyToCharge(d delivery, t target, obj *billingv1alpha1.OnDe
 	index, conflict := chargestate.FindAttempt(obj.Status.Attempts, d.Payment.PaymentID, t.attemptNumber)
 	switch {
 	case conflict:
-		r.log.Error(errSecondPayment, "payment not applied to the charge; check Dodo for a duplicate charge",
+		r.log.Error(errSecondPayment, "Payment not applied to the charge; check Dodo for a duplicate charge",
 			"onDemandCharge", t.key, "attempt", t.attemptNumber, "webhookID", d.ID)
 		return outcomeUnknownObject
 	case index < 0 && t.attemptNumber > 0:

@@ -125,9 +125,9 @@ func (r *Receiver) writeCharge(ctx context.Context, d delivery, t target,
 // logWrite logs each stored write at the default verbosity: names and the outcome only.
 func (r *Receiver) logWrite(d delivery, kind string, t target, result outcome, err error) {
 	if err == nil && result == outcomeApplied {
-		r.log.Info("applied webhook", "kind", kind, "object", t.key, "type", d.Event.Type, "webhookID", d.ID)
+		r.log.Info("Applied webhook", "kind", kind, "object", t.key, "type", d.Event.Type, "webhookID", d.ID)
 		return
 	}
-	r.log.V(1).Info("webhook not written", "kind", kind, "object", t.key, "type", d.Event.Type,
+	r.log.V(1).Info("Webhook not written", "kind", kind, "object", t.key, "type", d.Event.Type,
 		"webhookID", d.ID, "outcome", result, "error", err)
 }

@@ -76,7 +76,7 @@ func (r *Reconciler) startAttempt(ctx context.Context, s *scope, sub *billingv1a
 	if err == nil && paymentID != "" {
 		if rerr := r.recordPaymentID(ctx, s, number, paymentID); rerr != nil {
 			// Not stored yet: the end-of-reconcile write tries again, else the lookup finds it.
-			log.FromContext(ctx).Error(rerr, "recording the payment ID at once", "attempt", number, "payment", paymentID)
+			log.FromContext(ctx).Error(rerr, "Recording the payment ID at once", "attempt", number, "payment", paymentID)
 		}
 	}
 	return r.afterCall(s, paymentID, err)
