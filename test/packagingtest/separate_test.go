@@ -48,6 +48,10 @@ func assertSeparateInstall(t *testing.T, manifests []byte, objs []unstructured.U
 		t.Fatal("want an operator Deployment and a receiver Deployment")
 	}
 	opSpec, rcvSpec := in.operator.Spec.Template.Spec, in.receiver.Spec.Template.Spec
+	if opSpec.Containers[0].Image != rcvSpec.Containers[0].Image {
+		t.Errorf("operator image %s and receiver image %s differ: one image setting must set both",
+			opSpec.Containers[0].Image, rcvSpec.Containers[0].Image)
+	}
 	if opSpec.ServiceAccountName == rcvSpec.ServiceAccountName {
 		t.Errorf("the receiver runs under the operator's ServiceAccount %s", opSpec.ServiceAccountName)
 	}
