@@ -81,6 +81,8 @@ type Observer struct {
 	ctx      context.Context
 	last     *scan
 	running  bool
+	started  time.Time     // of the running scan
+	took     time.Duration // how long the last complete scan took
 	failedAt time.Time
 	done     chan struct{} // closed when the running scan ends (tests wait on it)
 	metrics  *metrics
@@ -153,7 +155,7 @@ func (o *Observer) startLocked(now time.Time) {
 	if ctx == nil {
 		ctx = context.Background() // not started as a runnable (tests)
 	}
-	o.running = true
+	o.running, o.started = true, now
 	o.done = make(chan struct{})
 	var previous []time.Time
 	if o.last != nil {
@@ -175,7 +177,23 @@ func (o *Observer) run(ctx context.Context, start time.Time, windows []window, d
 		return
 	}
 	o.failedAt = time.Time{}
-	o.last = s
+	o.last, o.took = s, end.Sub(start)
+}
+
+// NextIn is when a lookup answered Pending should come back: when the running scan
+// should end (as long as the last one took), or when a failed one is retried. Polling
+// sooner would only spend reconciles: 10,000 objects waiting on one scan.
+func (o *Observer) NextIn() time.Duration {
+	now := o.clock.Now()
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	switch {
+	case o.running:
+		return max(o.took-now.Sub(o.started), time.Second)
+	case !o.failedAt.IsZero():
+		return max(o.opts.RetryAfter-now.Sub(o.failedAt), time.Second)
+	}
+	return time.Second
 }
 
 // WaitScan blocks until the running scan (if any) ends: tests and benchmarks use it to

@@ -28,8 +28,9 @@ import (
 // not move, and this memory (lost on restart, when one shared scan serves everyone again)
 // decides when the next read is due.
 type observations struct {
-	mu sync.Mutex
-	at map[types.NamespacedName]time.Time
+	mu     sync.Mutex
+	at     map[types.NamespacedName]time.Time
+	warned time.Time // the last ResyncBehind Event
 }
 
 func (o *observations) note(nn types.NamespacedName, at time.Time) {
@@ -47,6 +48,17 @@ func (o *observations) get(nn types.NamespacedName) time.Time {
 	o.mu.Lock()
 	defer o.mu.Unlock()
 	return o.at[nn]
+}
+
+// mayWarn allows one ResyncBehind Event per interval.
+func (o *observations) mayWarn(now time.Time, interval time.Duration) bool {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	if !o.warned.IsZero() && now.Sub(o.warned) < interval {
+		return false
+	}
+	o.warned = now
+	return true
 }
 
 func (o *observations) forget(nn types.NamespacedName) {
@@ -106,7 +118,7 @@ func (r *Reconciler) observeInBulk(s *scope, id string, interval time.Duration) 
 	switch {
 	case state == bulkobserve.Pending:
 		s.skipStatus = true
-		return resyncAfter(&s.sub.Status, bulkPoll(interval)), true
+		return resyncAfter(&s.sub.Status, max(bulkPoll(interval), r.Bulk.NextIn())), true
 	case state == bulkobserve.NotListed || listedChange(s.sub, &item):
 		return ctrl.Result{}, false
 	}
@@ -117,12 +129,17 @@ func (r *Reconciler) observeInBulk(s *scope, id string, interval time.Duration) 
 
 // warnIfBehind tells (Warning Event) when a due read comes more than twice the interval
 // after the previous one: the budget does not keep up with the resync (docs/operations.md).
+// Once per interval for the whole controller: when it falls behind, it is behind for
+// thousands of objects at once, and the oldest-observation metric shows the extent.
 func (r *Reconciler) warnIfBehind(s *scope, interval time.Duration) {
-	if last := r.lastObserved(s.sub); !last.IsZero() && s.now.Sub(last) > 2*interval {
-		r.event(s.sub, corev1.EventTypeWarning, "ResyncBehind", "Observe",
-			"Dodo was last read %s ago, more than twice the resync interval (%s): the API budget does not keep up "+
-				"(see the dodo_api_budget_* metrics and docs/operations.md)", s.now.Sub(last).Round(time.Second), interval)
+	last := r.lastObserved(s.sub)
+	if last.IsZero() || s.now.Sub(last) <= 2*interval || !r.observed.mayWarn(s.now, interval) {
+		return
 	}
+	r.event(s.sub, corev1.EventTypeWarning, "ResyncBehind", "Observe",
+		"Dodo was last read %s ago, more than twice the resync interval (%s): the API budget does not keep up "+
+			"(see dodo_subscription_oldest_observation_age_seconds and docs/operations.md)",
+		s.now.Sub(last).Round(time.Second), interval)
 }
 
 // listedChange reports whether the list shows anything the stored status or the spec

@@ -21,6 +21,12 @@ func identityOf(sub *billingv1alpha1.Subscription) stamp.Identity {
 	return stamp.Identity{Namespace: sub.Namespace, Name: sub.Name, UID: sub.UID}
 }
 
+// CreateRequestFor is the create call the controller makes for sub; benchmarks seed the
+// simulator with it, as if an earlier run had created the subscriptions.
+func CreateRequestFor(sub *billingv1alpha1.Subscription) dodo.CreateSubscriptionRequest {
+	return createRequest(sub)
+}
+
 // createRequest is the create call for the spec, stamped with the object's identity.
 func createRequest(sub *billingv1alpha1.Subscription) dodo.CreateSubscriptionRequest {
 	spec := &sub.Spec
