@@ -145,9 +145,9 @@ func drainEvents(r *events.FakeRecorder) []string {
 	}
 }
 
-func countIn(events []string, text string) int {
+func countIn(told []string, text string) int {
 	n := 0
-	for _, e := range events {
+	for _, e := range told {
 		if strings.Contains(e, text) {
 			n++
 		}

@@ -112,7 +112,8 @@ func (r *Reconciler) recordPaymentID(ctx context.Context, s *scope, number int32
 	return nil
 }
 
-func (r *Reconciler) call(ctx context.Context, s *scope, sub *billingv1alpha1.Subscription, via billingv1alpha1.AttemptVia, number int32) (string, error) {
+func (r *Reconciler) call(ctx context.Context, s *scope, sub *billingv1alpha1.Subscription, via billingv1alpha1.AttemptVia,
+	number int32) (string, error) {
 	spec := &s.charge.Spec
 	if via == viaDues {
 		resp, err := r.API.UpdatePaymentMethod(ctx, sub.Status.SubscriptionID, dodo.UseExistingPaymentMethod(sub.Status.PaymentMethodID))

@@ -12,6 +12,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	billingv1alpha1 "github.com/dodo-operator/dodo-operator/api/v1alpha1"
+	"github.com/dodo-operator/dodo-operator/internal/dodo/dodofake"
 	"github.com/dodo-operator/dodo-operator/internal/simulator"
 )
 
@@ -44,8 +45,8 @@ func TestWaitsForTheSubscriptionWithAReason(t *testing.T) {
 	h.settle("early")
 	c := h.get("early")
 	h.expectCondition(c, billingv1alpha1.ConditionReady, "False", "SubscriptionNotFound")
-	if c.Status.Phase != billingv1alpha1.ChargePhaseWaiting || h.api.count("Charge") != 0 {
-		t.Fatalf("status %+v, charges %d", c.Status, h.api.count("Charge"))
+	if c.Status.Phase != billingv1alpha1.ChargePhaseWaiting || h.api.Count("Charge") != 0 {
+		t.Fatalf("status %+v, charges %d", c.Status, h.api.Count("Charge"))
 	}
 	h.onDemandSubscription("not-yet", "late@example.com")
 	h.settle("early")
@@ -66,7 +67,7 @@ func TestHardDeclineFailsAtOnce(t *testing.T) {
 	c := h.get("c1")
 	h.expectCondition(c, billingv1alpha1.ConditionFailed, "True", "HardDecline")
 	if c.Status.Phase != billingv1alpha1.ChargePhaseFailed || len(c.Status.Attempts) != 1 ||
-		c.Status.Attempts[0].DeclineCode != "STOLEN_CARD" || h.api.count("Charge") != 1 || h.api.count("UpdatePaymentMethod") != 0 {
+		c.Status.Attempts[0].DeclineCode != "STOLEN_CARD" || h.api.Count("Charge") != 1 || h.api.Count("UpdatePaymentMethod") != 0 {
 		t.Fatalf("status %+v", c.Status)
 	}
 }
@@ -116,8 +117,8 @@ func TestSoftDeclineRetriesOnDay3AtTheAnchorTimeThroughTheDues(t *testing.T) {
 	c = h.get("c2")
 	// The same soft decline repeated: retries stop, as the guide asks.
 	h.expectCondition(c, billingv1alpha1.ConditionFailed, "True", "RepeatedDecline")
-	if h.api.count("Charge") != 1 || h.api.count("UpdatePaymentMethod") != 1 {
-		t.Fatalf("calls: charge %d, dues %d", h.api.count("Charge"), h.api.count("UpdatePaymentMethod"))
+	if h.api.Count("Charge") != 1 || h.api.Count("UpdatePaymentMethod") != 1 {
+		t.Fatalf("calls: charge %d, dues %d", h.api.Count("Charge"), h.api.Count("UpdatePaymentMethod"))
 	}
 }
 
@@ -147,8 +148,8 @@ func TestDeclinedChargeSettledByDuesIsNeverChargedAgain(t *testing.T) {
 	h.expectCondition(c, billingv1alpha1.ConditionSucceeded, "True", reasonSettledByDues)
 	h.passTime(30 * 24 * time.Hour)
 	h.settle("c3")
-	if h.api.count("Charge") != 1 || h.api.count("UpdatePaymentMethod") != 0 || len(h.payments("c3")) != 1 {
-		t.Fatalf("charged again after the dues: charges %d", h.api.count("Charge"))
+	if h.api.Count("Charge") != 1 || h.api.Count("UpdatePaymentMethod") != 0 || len(h.payments("c3")) != 1 {
+		t.Fatalf("charged again after the dues: charges %d", h.api.Count("Charge"))
 	}
 }
 
@@ -172,8 +173,8 @@ func TestOutcomeUnknownChargeIsResolvedByLookup(t *testing.T) {
 	h.settle("c4")
 	c = h.get("c4")
 	h.expectCondition(c, billingv1alpha1.ConditionSucceeded, "True", reasonCharged)
-	if h.api.count("Charge") != 1 || len(h.payments("c4")) != 1 || c.Status.Attempts[0].PaymentID != h.payments("c4")[0].PaymentID {
-		t.Fatalf("charges %d, payments %d, attempts %+v", h.api.count("Charge"), len(h.payments("c4")), c.Status.Attempts)
+	if h.api.Count("Charge") != 1 || len(h.payments("c4")) != 1 || c.Status.Attempts[0].PaymentID != h.payments("c4")[0].PaymentID {
+		t.Fatalf("charges %d, payments %d, attempts %+v", h.api.Count("Charge"), len(h.payments("c4")), c.Status.Attempts)
 	}
 }
 
@@ -185,19 +186,10 @@ func TestCrashBetweenChargeAndStatusWriteChargesOnce(t *testing.T) {
 	if _, err := h.charges.Reconcile(h.ctx, req); err != nil { // adds the finalizer
 		t.Fatal(err)
 	}
-	h.api.crashCharge = true
-	func() {
-		defer func() {
-			if r := recover(); r != nil {
-				if _, ok := r.(crash); !ok {
-					panic(r)
-				}
-			}
-		}()
-		_, _ = h.charges.Reconcile(h.ctx, req)
+	h.api.CrashAfterNext("Charge")
+	if !dodofake.Crashed(func() { _, _ = h.charges.Reconcile(h.ctx, req) }) {
 		t.Fatal("the charge did not crash")
-	}()
-	h.api.crashCharge = false
+	}
 	if c := h.get("c5"); len(c.Status.Attempts) != 1 || c.Status.Attempts[0].PaymentID != "" {
 		t.Fatalf("after the crash: %+v", c.Status.Attempts)
 	}
@@ -208,8 +200,8 @@ func TestCrashBetweenChargeAndStatusWriteChargesOnce(t *testing.T) {
 	h.settle("c5")
 	c := h.get("c5")
 	h.expectCondition(c, billingv1alpha1.ConditionSucceeded, "True", reasonCharged)
-	if len(h.payments("c5")) != 1 || h.api.count("Charge") != 1 {
-		t.Fatalf("payments %d, charge calls %d", len(h.payments("c5")), h.api.count("Charge"))
+	if len(h.payments("c5")) != 1 || h.api.Count("Charge") != 1 {
+		t.Fatalf("payments %d, charge calls %d", len(h.payments("c5")), h.api.Count("Charge"))
 	}
 }
 
@@ -237,8 +229,8 @@ func TestDeleteAndRecreateFromTheSameManifestChargesOnce(t *testing.T) {
 	h.settle("dec")
 	c := h.get("dec")
 	h.expectCondition(c, billingv1alpha1.ConditionSucceeded, "True", reasonCharged)
-	if h.api.count("Charge") != 1 || len(h.payments("dec")) != 1 {
-		t.Fatalf("re-created charge charged again: calls %d, payments %d", h.api.count("Charge"), len(h.payments("dec")))
+	if h.api.Count("Charge") != 1 || len(h.payments("dec")) != 1 {
+		t.Fatalf("re-created charge charged again: calls %d, payments %d", h.api.Count("Charge"), len(h.payments("dec")))
 	}
 }
 
@@ -277,7 +269,7 @@ func TestPausedChargeMakesNoCalls(t *testing.T) {
 	h.settle("held")
 	got := h.get("held")
 	h.expectCondition(got, billingv1alpha1.ConditionSynced, "False", billingv1alpha1.ReasonPaused)
-	if h.api.count("Charge") != 0 || len(got.Status.Attempts) != 0 {
+	if h.api.Count("Charge") != 0 || len(got.Status.Attempts) != 0 {
 		t.Fatalf("a paused charge was charged: %+v", got.Status)
 	}
 	delete(got.Annotations, billingv1alpha1.AnnotationPaused)
@@ -285,7 +277,7 @@ func TestPausedChargeMakesNoCalls(t *testing.T) {
 		t.Fatal(err)
 	}
 	h.settle("held")
-	if h.api.count("Charge") != 1 {
+	if h.api.Count("Charge") != 1 {
 		t.Fatal("unpausing did not start the charge")
 	}
 }
@@ -312,9 +304,8 @@ func TestPaymentIDSurvivesAnotherWriteDuringTheReconcile(t *testing.T) {
 			h.onDemandSubscription("raced", "raced@example.com")
 			h.charge("raced-c", "raced", 700)
 			listsBefore := 0 // the charge's look at earlier payments under its key, before its first call
-			h.api.afterCharge = func() {
-				h.api.afterCharge = nil
-				listsBefore = h.api.count("ListAllPayments")
+			h.api.AfterNext("Charge", func() {
+				listsBefore = h.api.Count("ListAllPayments")
 				got := h.get("raced-c")
 				var err error
 				if write(got, h.payments("raced-c")[0].PaymentID) {
@@ -325,14 +316,14 @@ func TestPaymentIDSurvivesAnotherWriteDuringTheReconcile(t *testing.T) {
 				if err != nil {
 					t.Error(err)
 				}
-			}
+			})
 			h.settle("raced-c")
 			c := h.get("raced-c")
 			if len(c.Status.Attempts) != 1 || c.Status.Attempts[0].PaymentID != h.payments("raced-c")[0].PaymentID {
 				t.Fatalf("status after the race: %+v", c.Status)
 			}
-			if n := h.api.count("ListAllPayments") - listsBefore; n != 0 || h.api.count("Charge") != 1 || len(h.payments("raced-c")) != 1 {
-				t.Fatalf("looked the payment up %d times; %d charge calls, %d payments", n, h.api.count("Charge"), len(h.payments("raced-c")))
+			if n := h.api.Count("ListAllPayments") - listsBefore; n != 0 || h.api.Count("Charge") != 1 || len(h.payments("raced-c")) != 1 {
+				t.Fatalf("looked the payment up %d times; %d charge calls, %d payments", n, h.api.Count("Charge"), len(h.payments("raced-c")))
 			}
 		})
 	}
@@ -350,9 +341,9 @@ func drainRecorder(r *events.FakeRecorder) []string {
 	}
 }
 
-func countContaining(events []string, text string) int {
+func countContaining(told []string, text string) int {
 	n := 0
-	for _, e := range events {
+	for _, e := range told {
 		if strings.Contains(e, text) {
 			n++
 		}
