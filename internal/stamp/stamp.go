@@ -56,3 +56,12 @@ func IdentityOf(metadata map[string]string) (Identity, bool) {
 	id := Identity{Namespace: metadata[KeyNamespace], Name: metadata[KeyName], UID: types.UID(metadata[KeyUID])}
 	return id, id.Namespace != "" && id.Name != "" && id.UID != ""
 }
+
+// SubscriptionIdentityOf reads a Subscription's stamp; a charge's stamp is not one (its
+// name is the charge's), so metadata with a charge key gives ok false.
+func SubscriptionIdentityOf(metadata map[string]string) (Identity, bool) {
+	if metadata[KeyChargeKey] != "" {
+		return Identity{}, false
+	}
+	return IdentityOf(metadata)
+}

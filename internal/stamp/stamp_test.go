@@ -37,3 +37,13 @@ func TestIdentityOfNeedsEveryKey(t *testing.T) {
 		}
 	}
 }
+
+func TestSubscriptionIdentityOfRefusesChargeStamps(t *testing.T) {
+	id := Identity{Namespace: "ns", Name: "charge", UID: "uid-1"}
+	if _, ok := SubscriptionIdentityOf(Charge(nil, id, "key-1", 0)); ok {
+		t.Error("a charge stamp was read as a subscription's")
+	}
+	if got, ok := SubscriptionIdentityOf(Subscription(nil, id)); !ok || got != id {
+		t.Errorf("subscription stamp read as %+v, %v; want %+v", got, ok, id)
+	}
+}

@@ -8,17 +8,7 @@ import (
 	"github.com/dodo-operator/dodo-operator/internal/chargestate"
 	"github.com/dodo-operator/dodo-operator/internal/dodo"
 	"github.com/dodo-operator/dodo-operator/internal/providerstate"
-	"github.com/dodo-operator/dodo-operator/internal/stamp"
 )
-
-// subscriptionStampOf reads a subscription stamp; a charge stamp is not one (its name is
-// the charge's).
-func subscriptionStampOf(metadata dodo.Metadata) (stamp.Identity, bool) {
-	if metadata[stamp.KeyChargeKey] != "" {
-		return stamp.Identity{}, false
-	}
-	return stamp.IdentityOf(metadata)
-}
 
 // applyPaymentToAttempt records a payment event on attempt index: its payment ID when not
 // recorded yet, and the outcome the payment's status settles (chargestate.Settle, the

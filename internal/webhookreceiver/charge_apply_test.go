@@ -6,17 +6,7 @@ import (
 
 	billingv1alpha1 "github.com/dodo-operator/dodo-operator/api/v1alpha1"
 	"github.com/dodo-operator/dodo-operator/internal/dodo"
-	"github.com/dodo-operator/dodo-operator/internal/stamp"
 )
-
-func TestSubscriptionStampOf(t *testing.T) {
-	id := stamp.Identity{Namespace: "ns", Name: "charge", UID: "uid-1"}
-	_, ok := subscriptionStampOf(stamp.Charge(nil, id, "key-1", 0))
-	assertEqual(t, "a charge stamp names no subscription", ok, false)
-	got, ok := subscriptionStampOf(stamp.Subscription(nil, id))
-	assertEqual(t, "a subscription stamp", ok, true)
-	assertEqual(t, "its identity", got, id)
-}
 
 func TestApplyPaymentToAttempt(t *testing.T) {
 	done := testStart.Add(time.Minute)

@@ -40,7 +40,7 @@ func (r *Receiver) subscriptionTargets(ctx context.Context, subscriptionID strin
 			targets = append(targets, target{key: client.ObjectKeyFromObject(&list.Items[i])})
 		}
 	}
-	identity, ok := subscriptionStampOf(metadata)
+	identity, ok := stamp.SubscriptionIdentityOf(metadata)
 	if !ok || hasTarget(targets, types.NamespacedName{Namespace: identity.Namespace, Name: identity.Name}) {
 		return targets, false, nil
 	}
