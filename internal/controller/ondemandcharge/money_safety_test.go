@@ -1,6 +1,7 @@
 package ondemandcharge
 
 import (
+	"context"
 	"testing"
 	"time"
 
@@ -32,7 +33,7 @@ func TestUnansweredChargeWithALaggingListIsChargedOnce(t *testing.T) {
 	h.settle("c-lag")
 	h.passTime(2 * time.Minute)
 	h.settle("c-lag")
-	if n := h.api.count("Charge"); n != 1 {
+	if n := h.api.Count("Charge"); n != 1 {
 		t.Fatalf("charged %d times while the list lagged", n)
 	}
 	h.passTime(2 * time.Minute) // now listed
@@ -41,8 +42,8 @@ func TestUnansweredChargeWithALaggingListIsChargedOnce(t *testing.T) {
 	h.settle("c-lag")
 	c := h.get("c-lag")
 	h.expectCondition(c, billingv1alpha1.ConditionSucceeded, "True", reasonCharged)
-	if h.api.count("Charge") != 1 || len(h.payments("c-lag")) != 1 {
-		t.Fatalf("charges %d, payments %d", h.api.count("Charge"), len(h.payments("c-lag")))
+	if h.api.Count("Charge") != 1 || len(h.payments("c-lag")) != 1 {
+		t.Fatalf("charges %d, payments %d", h.api.Count("Charge"), len(h.payments("c-lag")))
 	}
 }
 
@@ -57,7 +58,7 @@ func TestUnansweredChargeThatMadeNothingIsRepeatedAfterTheAbsenceWindow(t *testi
 	failCharges(t, h, simulator.RouteFaults{})
 	h.passTime(31 * time.Second)
 	h.settle("c-absent")
-	if n := h.api.count("Charge"); n != 1 {
+	if n := h.api.Count("Charge"); n != 1 {
 		t.Fatalf("charged again %d times before the absence window", n-1)
 	}
 	h.passTime(5 * time.Minute)
@@ -65,8 +66,8 @@ func TestUnansweredChargeThatMadeNothingIsRepeatedAfterTheAbsenceWindow(t *testi
 	h.passTime(2 * time.Minute)
 	h.settle("c-absent")
 	h.expectCondition(h.get("c-absent"), billingv1alpha1.ConditionSucceeded, "True", reasonCharged)
-	if h.api.count("Charge") != 2 || len(h.payments("c-absent")) != 1 {
-		t.Fatalf("charge calls %d, payments %d", h.api.count("Charge"), len(h.payments("c-absent")))
+	if h.api.Count("Charge") != 2 || len(h.payments("c-absent")) != 1 {
+		t.Fatalf("charge calls %d, payments %d", h.api.Count("Charge"), len(h.payments("c-absent")))
 	}
 }
 
@@ -82,10 +83,12 @@ func TestPaymentAwaitingTheCustomerFreesTheCustomersSlot(t *testing.T) {
 	h.charge("c-3ds", "first", 100)
 	h.settle("c-3ds")
 	waiting := h.get("c-3ds").Status.Attempts[0].PaymentID
-	h.api.payment = func(p *dodo.Payment) {
-		if p.PaymentID == waiting {
+	h.api.GetPaymentFn = func(ctx context.Context, id string) (*dodo.Payment, error) {
+		p, err := h.api.PaymentsAPI.GetPayment(ctx, id)
+		if err == nil && p.PaymentID == waiting { // a state the simulator does not make
 			p.Status = ptr.To(dodo.PaymentStatusRequiresCustomerAction)
 		}
+		return p, err
 	}
 	h.passTime(2 * time.Minute)
 	h.settle("c-3ds")
@@ -96,7 +99,7 @@ func TestPaymentAwaitingTheCustomerFreesTheCustomersSlot(t *testing.T) {
 	}
 	h.charge("c-other", "second", 200)
 	h.settle("c-other")
-	if n := h.api.count("Charge"); n != 2 {
+	if n := h.api.Count("Charge"); n != 2 {
 		t.Fatalf("charge calls %d: the other charge of the customer waited behind the open payment", n)
 	}
 	h.passTime(time.Hour)
@@ -125,7 +128,7 @@ func TestChargeWaitsOnAScheduledCancellation(t *testing.T) {
 	c := h.get("c-ending")
 	h.expectCondition(c, billingv1alpha1.ConditionReady, "False", reasonScheduledCancellation)
 	h.expectCondition(c, billingv1alpha1.ConditionFailed, "False", "NotFailed")
-	if n := h.api.count("Charge"); n != 0 {
+	if n := h.api.Count("Charge"); n != 0 {
 		t.Fatalf("charged a subscription scheduled to cancel: %d", n)
 	}
 }
@@ -148,7 +151,7 @@ func TestChargeOnARefusedAdoptionChargesNobody(t *testing.T) {
 	h.charge("c-thief", "thief", 100)
 	h.settle("c-thief")
 	h.expectCondition(h.get("c-thief"), billingv1alpha1.ConditionReady, "False", "SubscriptionNotCreated")
-	if n := h.api.count("Charge"); n != 0 {
+	if n := h.api.Count("Charge"); n != 0 {
 		t.Fatalf("charged the owner's subscription through a refused adoption: %d", n)
 	}
 }

@@ -2,9 +2,7 @@ package ondemandcharge
 
 import (
 	"context"
-	"net/http/httptest"
 	"strconv"
-	"sync"
 	"testing"
 	"time"
 
@@ -20,7 +18,9 @@ import (
 	billingv1alpha1 "github.com/dodo-operator/dodo-operator/api/v1alpha1"
 	"github.com/dodo-operator/dodo-operator/internal/controller/subscription"
 	"github.com/dodo-operator/dodo-operator/internal/dodo"
+	"github.com/dodo-operator/dodo-operator/internal/dodo/dodofake"
 	"github.com/dodo-operator/dodo-operator/internal/simulator"
+	"github.com/dodo-operator/dodo-operator/internal/simulator/simtest"
 	"github.com/dodo-operator/dodo-operator/test/testenv"
 )
 
@@ -41,7 +41,7 @@ type harness struct {
 	sim      *simulator.Simulator
 	simClock *clocktesting.FakeClock
 	clock    *clocktesting.FakeClock
-	api      *countingAPI
+	api      *dodofake.Fake // counts the charge controller's calls
 	recorder *events.FakeRecorder
 	subs     *subscription.Reconciler
 	charges  *Reconciler
@@ -56,23 +56,14 @@ func newHarness(t *testing.T, simConfig ...func(*simulator.Config)) *harness {
 	}
 	// A seed of its own gives each test's simulator its own IDs: the caps count customers
 	// across the whole (shared) API server.
-	cfg := simulator.Config{APIKeys: []string{"sk"}, Clock: h.simClock, WallClock: clocktesting.NewFakeClock(t0),
+	cfg := simulator.Config{Clock: h.simClock, WallClock: clocktesting.NewFakeClock(t0),
 		Seed: uint64(rand.Int())}
 	for _, mutate := range simConfig {
 		mutate(&cfg)
 	}
-	sim, err := simulator.New(cfg)
-	if err != nil {
-		t.Fatal(err)
-	}
-	h.sim = sim
-	srv := httptest.NewServer(sim.Handler())
-	t.Cleanup(func() { srv.Close(); _ = sim.Close() })
-	c, err := dodo.New(dodo.Config{BaseURL: srv.URL, APIKey: dodo.NewSecret("sk"), RateLimit: 1000, Burst: 1000, MaxGetRetries: -1})
-	if err != nil {
-		t.Fatal(err)
-	}
-	h.api = &countingAPI{PaymentsAPI: c, calls: map[string]int{}}
+	var c *dodo.Client
+	h.sim, c = simtest.Start(t, cfg)
+	h.api = dodofake.New(c)
 	h.recorder = events.NewFakeRecorder(200)
 	h.subs = &subscription.Reconciler{Client: env.Client, API: c, Clock: h.clock,
 		Options: subscription.Options{ResyncInterval: time.Hour, CreateSettle: time.Second}}
@@ -201,65 +192,4 @@ func (h *harness) expectCondition(c *billingv1alpha1.OnDemandCharge, conditionTy
 		}
 	}
 	h.t.Fatalf("no %s condition", conditionType)
-}
-
-// countingAPI counts calls and can crash after a charge reached Dodo.
-type countingAPI struct {
-	PaymentsAPI
-	mu          sync.Mutex
-	calls       map[string]int
-	crashCharge bool
-	afterCharge func() // runs after a charge reached Dodo, before the reconcile ends
-	// payment, when set, changes what a payment read returns (a state the simulator
-	// does not make, such as requires_customer_action).
-	payment func(*dodo.Payment)
-}
-
-func (c *countingAPI) GetPayment(ctx context.Context, id string) (*dodo.Payment, error) {
-	c.add("GetPayment")
-	p, err := c.PaymentsAPI.GetPayment(ctx, id)
-	c.mu.Lock()
-	change := c.payment
-	c.mu.Unlock()
-	if err == nil && change != nil {
-		change(p)
-	}
-	return p, err
-}
-
-type crash struct{}
-
-func (c *countingAPI) add(name string) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.calls[name]++
-}
-
-func (c *countingAPI) count(name string) int {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.calls[name]
-}
-
-func (c *countingAPI) Charge(ctx context.Context, id string, req dodo.ChargeRequest) (*dodo.ChargeResponse, error) {
-	c.add("Charge")
-	resp, err := c.PaymentsAPI.Charge(ctx, id, req)
-	if c.crashCharge {
-		panic(crash{})
-	}
-	if c.afterCharge != nil {
-		c.afterCharge()
-	}
-	return resp, err
-}
-
-func (c *countingAPI) ListAllPayments(ctx context.Context, p dodo.ListPaymentsParams) ([]dodo.PaymentListItem, error) {
-	c.add("ListAllPayments")
-	return c.PaymentsAPI.ListAllPayments(ctx, p)
-}
-
-func (c *countingAPI) UpdatePaymentMethod(ctx context.Context, id string,
-	req dodo.UpdatePaymentMethodRequest) (*dodo.UpdatePaymentMethodResponse, error) {
-	c.add("UpdatePaymentMethod")
-	return c.PaymentsAPI.UpdatePaymentMethod(ctx, id, req)
 }

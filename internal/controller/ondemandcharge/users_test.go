@@ -27,7 +27,7 @@ func TestChargeOnAMissingSubscriptionEndsAfterTheWait(t *testing.T) {
 	h.expectCondition(c, billingv1alpha1.ConditionFailed, "True", reasonSubscriptionNotFound)
 	h.onDemandSubscription("never", "late-comer@example.com")
 	h.settle("forgotten")
-	if n := h.api.count("Charge"); n != 0 || h.get("forgotten").Status.Phase != billingv1alpha1.ChargePhaseFailed {
+	if n := h.api.Count("Charge"); n != 0 || h.get("forgotten").Status.Phase != billingv1alpha1.ChargePhaseFailed {
 		t.Fatalf("a Subscription created after the wait was charged: %d calls", n)
 	}
 }
@@ -46,7 +46,7 @@ func TestChargeInAnotherCurrencyIsRefused(t *testing.T) {
 	h.settle("xyz")
 	got := h.get("xyz")
 	h.expectCondition(got, billingv1alpha1.ConditionFailed, "True", reasonCurrencyMismatch)
-	if n := h.api.count("Charge"); n != 0 {
+	if n := h.api.Count("Charge"); n != 0 {
 		t.Fatalf("charged in the wrong currency: %d", n)
 	}
 	if s := meta.FindStatusCondition(got.Status.Conditions, billingv1alpha1.ConditionSucceeded); s.Message != "The charge failed." {

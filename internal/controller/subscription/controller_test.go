@@ -52,8 +52,8 @@ func TestCreateWithPaymentLinkAwaitsPaymentThenBecomesActive(t *testing.T) {
 	if got.Status.LastHandledReconcileAt != "now" || got.Status.ObservedGeneration != got.Generation {
 		t.Fatalf("requested-at not echoed or generation not observed: %+v", got.Status)
 	}
-	if h.api.snapshot()["CreateSubscription"] != 1 {
-		t.Fatalf("calls: %v", h.api.snapshot())
+	if h.api.Count("CreateSubscription") != 1 {
+		t.Fatalf("calls: %v", h.api.Counts())
 	}
 }
 
@@ -75,7 +75,7 @@ func TestOutcomeUnknownCreateEndsWithExactlyOneSubscription(t *testing.T) {
 
 	// Before the settle time nothing is looked up or created again.
 	h.settle("unknown")
-	if n := h.api.snapshot()["CreateSubscription"]; n != 1 {
+	if n := h.api.Count("CreateSubscription"); n != 1 {
 		t.Fatalf("creates before settle: %d", n)
 	}
 	h.clock.Step(31 * time.Second)
@@ -85,8 +85,8 @@ func TestOutcomeUnknownCreateEndsWithExactlyOneSubscription(t *testing.T) {
 		t.Fatalf("want exactly one subscription, recorded in status; sim %d, status %q",
 			len(h.simSubscriptions(sub)), got.Status.SubscriptionID)
 	}
-	if h.api.snapshot()["CreateSubscription"] != 1 || got.Status.CreatePendingSince != nil {
-		t.Fatalf("calls %v, status %+v", h.api.snapshot(), got.Status)
+	if h.api.Count("CreateSubscription") != 1 || got.Status.CreatePendingSince != nil {
+		t.Fatalf("calls %v, status %+v", h.api.Counts(), got.Status)
 	}
 	h.expectEvent("not creating again")
 }
@@ -94,14 +94,14 @@ func TestOutcomeUnknownCreateEndsWithExactlyOneSubscription(t *testing.T) {
 func TestCrashAfterCreateBeforeStatusWriteDoesNotCreateTwice(t *testing.T) {
 	h := newHarness(t)
 	sub := h.subscription("crash")
-	h.api.crashCreate = true
+	h.api.CrashAfterNext("CreateSubscription")
 	h.runCrashing("crash") // adds the finalizer, then dies in the create
 
 	// The new process waits the settle time from its own start (the dead one's call was
 	// sent before it), then finds the subscription instead of creating another.
 	h.clock.Step(time.Minute)
 	h.settle("crash")
-	if n := h.api.snapshot()["CreateSubscription"]; n != 1 || h.get("crash").Status.SubscriptionID != "" {
+	if n := h.api.Count("CreateSubscription"); n != 1 || h.get("crash").Status.SubscriptionID != "" {
 		t.Fatalf("before the settle time: creates %d, status %+v", n, h.get("crash").Status)
 	}
 	h.clock.Step(31 * time.Second)
@@ -110,8 +110,8 @@ func TestCrashAfterCreateBeforeStatusWriteDoesNotCreateTwice(t *testing.T) {
 	if n := len(h.simSubscriptions(sub)); n != 1 || got.Status.SubscriptionID == "" {
 		t.Fatalf("simulator has %d subscriptions for the object; status %+v", n, got.Status)
 	}
-	if h.api.snapshot()["CreateSubscription"] != 1 {
-		t.Fatalf("calls: %v", h.api.snapshot())
+	if h.api.Count("CreateSubscription") != 1 {
+		t.Fatalf("calls: %v", h.api.Counts())
 	}
 }
 
@@ -124,7 +124,7 @@ func TestCreateRefusedByDodoStallsWithoutRetrying(t *testing.T) {
 	got := h.get("refused")
 	h.expectCondition(got, billingv1alpha1.ConditionStalled, "True", billingv1alpha1.ReasonInvalidSpec)
 	h.expectCondition(got, billingv1alpha1.ConditionReady, "False", billingv1alpha1.ReasonInvalidSpec)
-	if n := h.api.snapshot()["CreateSubscription"]; n != 1 || len(h.simSubscriptions(sub)) != 0 || got.Status.CreatePendingSince != nil {
+	if n := h.api.Count("CreateSubscription"); n != 1 || len(h.simSubscriptions(sub)) != 0 || got.Status.CreatePendingSince != nil {
 		t.Fatalf("creates %d, sim %d, status %+v", n, len(h.simSubscriptions(sub)), got.Status)
 	}
 	// A spec change is the way out.
@@ -156,18 +156,18 @@ func activeSubscription(t *testing.T, h *harness, name string, mutate ...func(*b
 func TestSteadyStateMakesNoWritesAndOneReadPerResync(t *testing.T) {
 	h := newHarness(t)
 	activeSubscription(t, h, "steady")
-	before := h.api.snapshot()
+	before, calls, writes := h.api.Counts(), h.api.Total(), h.api.Writes()
 	for range 5 { // reconciles inside the interval (watch events, status writes) call nothing
 		h.clock.Step(5 * time.Minute)
 		h.settle("steady")
 	}
-	if h.api.total() != sumCalls(before) {
-		t.Fatalf("calls inside the resync interval: before %v after %v", before, h.api.snapshot())
+	if h.api.Total() != calls {
+		t.Fatalf("calls inside the resync interval: before %v after %v", before, h.api.Counts())
 	}
 	h.clock.Step(time.Hour)
 	h.settle("steady")
-	after := h.api.snapshot()
-	if after["GetSubscription"] != before["GetSubscription"]+1 || h.api.writes() != writesOf(before) {
+	after := h.api.Counts()
+	if after["GetSubscription"] != before["GetSubscription"]+1 || h.api.Writes() != writes {
 		t.Fatalf("after one resync: before %v after %v", before, after)
 	}
 }
@@ -189,7 +189,7 @@ func TestPlanChangeIsSentOnceAndNotOnTheNextResync(t *testing.T) {
 	h.expectCondition(h.get("plan"), billingv1alpha1.ConditionReady, "True", billingv1alpha1.ReasonAvailable)
 	h.clock.Step(2 * time.Hour)
 	h.settle("plan")
-	if n := h.api.snapshot()["ChangePlan"]; n != 1 {
+	if n := h.api.Count("ChangePlan"); n != 1 {
 		t.Fatalf("change-plan calls: %d", n)
 	}
 	sims := h.simSubscriptions(sub)
@@ -217,12 +217,12 @@ func TestFieldChangesArePatchedOnlyWhenDrifted(t *testing.T) {
 	if sims[0].Metadata["cost_center"] != "42" || ptr.Deref(sims[0].Billing.City, "") != "Austin" || !sims[0].CancelAtNextBillingDate {
 		t.Fatalf("simulator after patch: %+v", sims[0].Subscription)
 	}
-	if n := h.api.snapshot()["UpdateSubscription"]; n != 1 {
+	if n := h.api.Count("UpdateSubscription"); n != 1 {
 		t.Fatalf("PATCH calls: %d", n)
 	}
 	h.clock.Step(2 * time.Hour)
 	h.settle("fields")
-	if n := h.api.snapshot()["UpdateSubscription"]; n != 1 {
+	if n := h.api.Count("UpdateSubscription"); n != 1 {
 		t.Fatalf("PATCH calls after a resync with no drift: %d", n)
 	}
 	if got := h.get("fields"); !got.Status.CancelAtNextBillingDate {
@@ -238,8 +238,8 @@ func TestPauseMakesNoCalls(t *testing.T) {
 	h.settle("paused")
 	h.clock.Step(3 * time.Hour)
 	h.settle("paused")
-	if h.api.total() != 0 {
-		t.Fatalf("calls while paused: %v", h.api.snapshot())
+	if h.api.Total() != 0 {
+		t.Fatalf("calls while paused: %v", h.api.Counts())
 	}
 	got := h.get("paused")
 	h.expectCondition(got, billingv1alpha1.ConditionSynced, "False", billingv1alpha1.ReasonPaused)
@@ -251,18 +251,6 @@ func TestPauseMakesNoCalls(t *testing.T) {
 	}
 }
 
-func sumCalls(m map[string]int) int {
-	n := 0
-	for _, v := range m {
-		n += v
-	}
-	return n
-}
-
-func writesOf(m map[string]int) int {
-	return m["CreateSubscription"] + m["UpdateSubscription"] + m["ChangePlan"] + m["UpdatePaymentMethod"]
-}
-
 var _ = errors.New
 
 func TestCreatedIDSurvivesAWebhookWriteDuringTheReconcile(t *testing.T) {
@@ -270,19 +258,19 @@ func TestCreatedIDSurvivesAWebhookWriteDuringTheReconcile(t *testing.T) {
 	// the reconcile's status patch, the patch conflicted, and the ID had to be looked up.
 	h := newHarness(t)
 	sub := h.subscription("raced")
-	h.api.afterCreate = func() {
+	h.api.AfterNext("CreateSubscription", func() {
 		got := h.get("raced")
 		got.Status.RecentWebhookIDs = []string{"msg_receiver"}
 		if err := env.Client.Status().Update(h.ctx, got); err != nil {
 			t.Error(err)
 		}
-	}
+	})
 	h.settle("raced")
 	got := h.get("raced")
 	if got.Status.SubscriptionID == "" || got.Status.CreatePendingSince != nil || len(got.Status.RecentWebhookIDs) != 1 {
 		t.Fatalf("status after the race: %+v", got.Status)
 	}
-	if n := h.api.snapshot()["ListAllSubscriptions"]; n != 0 || len(h.simSubscriptions(sub)) != 1 {
+	if n := h.api.Count("ListAllSubscriptions"); n != 0 || len(h.simSubscriptions(sub)) != 1 {
 		t.Fatalf("looked the ID up %d times; simulator has %d", n, len(h.simSubscriptions(sub)))
 	}
 }
@@ -295,8 +283,7 @@ func TestAWebhookWriteDuringTheReadIsKeptAndTheReadIsNotRepeated(t *testing.T) {
 	h.subscription("read-raced")
 	h.settle("read-raced")
 	h.clock.Step(2 * time.Hour) // past the resync, whatever this object's ±10% spread
-	h.api.afterGet = func() {
-		h.api.afterGet = nil
+	h.api.AfterNext("GetSubscription", func() {
 		got := h.get("read-raced")
 		got.Status.ProviderStatus = "on_hold"
 		got.Status.LastWebhookEvent = &billingv1alpha1.WebhookEventRef{ID: "msg_hold", Type: "subscription.on_hold",
@@ -305,14 +292,14 @@ func TestAWebhookWriteDuringTheReadIsKeptAndTheReadIsNotRepeated(t *testing.T) {
 		if err := env.Client.Status().Update(h.ctx, got); err != nil {
 			t.Error(err)
 		}
-	}
-	reads := h.api.snapshot()["GetSubscription"]
+	})
+	reads := h.api.Count("GetSubscription")
 	res, err := h.run("read-raced")
 	if err != nil || res.RequeueAfter < 50*time.Minute {
 		t.Fatalf("reconcile: %v %v; want the next resync, not a conflict requeue", res, err)
 	}
 	got := h.get("read-raced")
-	if n := h.api.snapshot()["GetSubscription"] - reads; n != 1 {
+	if n := h.api.Count("GetSubscription") - reads; n != 1 {
 		t.Fatalf("read Dodo %d times; want 1", n)
 	}
 	if got.Status.LastObservedAt == nil || !got.Status.LastObservedAt.Time.Equal(h.clock.Now().Truncate(time.Second)) ||

@@ -27,7 +27,7 @@ func TestDeletionAppliesThePolicy(t *testing.T) {
 		t.Run(name, func(t *testing.T) {
 			h := newHarness(t)
 			sub := activeSubscription(t, h, "doomed", func(s *billingv1alpha1.Subscription) { s.Spec.DeletionPolicy = tc.policy })
-			writes := h.api.writes()
+			writes := h.api.Writes()
 			if err := env.Client.Delete(h.ctx, h.get("doomed")); err != nil {
 				t.Fatal(err)
 			}
@@ -37,8 +37,8 @@ func TestDeletionAppliesThePolicy(t *testing.T) {
 				t.Fatalf("object still there after deletion: %v", err)
 			}
 			sim := h.simSubscriptions(sub)[0]
-			if sim.Status != tc.wantStatus || sim.CancelAtNextBillingDate != tc.wantCancelAtEnd || h.api.writes()-writes != tc.wantWrites {
-				t.Fatalf("simulator %s cancelAtEnd=%v, writes %d", sim.Status, sim.CancelAtNextBillingDate, h.api.writes()-writes)
+			if sim.Status != tc.wantStatus || sim.CancelAtNextBillingDate != tc.wantCancelAtEnd || h.api.Writes()-writes != tc.wantWrites {
+				t.Fatalf("simulator %s cancelAtEnd=%v, writes %d", sim.Status, sim.CancelAtNextBillingDate, h.api.Writes()-writes)
 			}
 		})
 	}
@@ -73,7 +73,7 @@ func TestAdoptionOfAnExistingSubscription(t *testing.T) {
 	})
 	h.settle("thief")
 	h.expectCondition(h.get("thief"), billingv1alpha1.ConditionStalled, "True", reasonAdoptionRefused)
-	if n := h.api.snapshot()["UpdateSubscription"]; n != 0 {
+	if n := h.api.Count("UpdateSubscription"); n != 0 {
 		t.Fatalf("writes to a subscription owned by another object: %d", n)
 	}
 
@@ -92,8 +92,8 @@ func TestAdoptionOfAnExistingSubscription(t *testing.T) {
 	if len(sim) != 1 || sim[0].SubscriptionID != id || sim[0].Metadata["k8s_name"] != "thief" {
 		t.Fatalf("adopted subscription not restamped: %+v", sim)
 	}
-	if h.api.snapshot()["CreateSubscription"] != 1 {
-		t.Fatalf("adoption created a subscription: %v", h.api.snapshot())
+	if h.api.Count("CreateSubscription") != 1 {
+		t.Fatalf("adoption created a subscription: %v", h.api.Counts())
 	}
 }
 
@@ -107,7 +107,7 @@ func TestObserveOnlyNeverWrites(t *testing.T) {
 		t.Fatal(err)
 	}
 	h.settle("source")
-	writes := h.api.writes()
+	writes := h.api.Writes()
 
 	h.subscription("watcher", func(s *billingv1alpha1.Subscription) {
 		s.Spec.Adopt = &billingv1alpha1.AdoptSpec{SubscriptionID: id}
@@ -127,8 +127,8 @@ func TestObserveOnlyNeverWrites(t *testing.T) {
 		t.Fatal(err)
 	}
 	h.settle("watcher")
-	if h.api.writes() != writes {
-		t.Fatalf("observe-only wrote to Dodo: %v", h.api.snapshot())
+	if h.api.Writes() != writes {
+		t.Fatalf("observe-only wrote to Dodo: %v", h.api.Counts())
 	}
 }
 
@@ -145,13 +145,13 @@ func TestPaymentMethodChanges(t *testing.T) {
 	}
 	h.clock.Step(2 * time.Hour)
 	h.settle("pm")
-	if n := h.api.snapshot()["UpdatePaymentMethod"]; n != 1 {
+	if n := h.api.Count("UpdatePaymentMethod"); n != 1 {
 		t.Fatalf("update-payment-method calls for one token: %d", n)
 	}
 	// A new token asks again.
 	h.update("pm", func(s *billingv1alpha1.Subscription) { s.Spec.PaymentMethod.New.Token = "2026-12" })
 	h.settle("pm")
-	if n := h.api.snapshot()["UpdatePaymentMethod"]; n != 2 {
+	if n := h.api.Count("UpdatePaymentMethod"); n != 2 {
 		t.Fatalf("update-payment-method calls after a new token: %d", n)
 	}
 	if len(h.simSubscriptions(sub)) != 1 {
@@ -226,10 +226,10 @@ func TestTerminalSubscriptionIsNeitherWrittenNorPolled(t *testing.T) {
 	}
 	h.update("ended", func(s *billingv1alpha1.Subscription) { s.Spec.Quantity = 9 }) // drift that must not be sent
 	h.settle("ended")
-	calls := h.api.total()
+	calls := h.api.Total()
 	h.clock.Step(5 * time.Hour)
 	h.settle("ended")
-	if h.api.total() != calls || h.api.snapshot()["ChangePlan"] != 0 {
-		t.Fatalf("a cancelled subscription was written or polled: %v", h.api.snapshot())
+	if h.api.Total() != calls || h.api.Count("ChangePlan") != 0 {
+		t.Fatalf("a cancelled subscription was written or polled: %v", h.api.Counts())
 	}
 }

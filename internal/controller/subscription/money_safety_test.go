@@ -62,7 +62,7 @@ func TestRefusedAdoptionRecordedEarlierIsDropped(t *testing.T) {
 
 func expectUntouched(t *testing.T, h *harness, id string) {
 	t.Helper()
-	if n := h.api.snapshot()["UpdateSubscription"]; n != 0 {
+	if n := h.api.Count("UpdateSubscription"); n != 0 {
 		t.Fatalf("%d writes to a subscription owned by another object", n)
 	}
 	for _, s := range h.sim.State().Subscriptions {
@@ -95,7 +95,7 @@ func TestPlanChangeIsNotSentTwiceWhenTheProcessDiesAfterTheCall(t *testing.T) {
 		s.Spec.Quantity = 3
 		s.Spec.PlanChange = &billingv1alpha1.PlanChangeSpec{OnPaymentFailure: "prevent_change"}
 	})
-	h.api.crashAfter = "ChangePlan"
+	h.api.CrashAfterNext("ChangePlan")
 	h.runCrashing("plan")
 	h.settle("plan")
 	h.clock.Step(2 * time.Hour) // the next read, before Dodo applied the change
@@ -104,7 +104,7 @@ func TestPlanChangeIsNotSentTwiceWhenTheProcessDiesAfterTheCall(t *testing.T) {
 	h.sim.ProcessDue()
 	h.clock.Step(2 * time.Hour)
 	h.settle("plan")
-	if n := h.api.snapshot()["ChangePlan"]; n != 1 {
+	if n := h.api.Count("ChangePlan"); n != 1 {
 		t.Fatalf("change-plan calls for one requested plan: %d", n)
 	}
 	h.expectCondition(h.get("plan"), billingv1alpha1.ConditionReady, "True", billingv1alpha1.ReasonAvailable)
@@ -117,12 +117,12 @@ func TestPaymentMethodUpdateIsNotSentTwiceWhenTheProcessDiesAfterTheCall(t *test
 	h.update("pm", func(s *billingv1alpha1.Subscription) {
 		s.Spec.PaymentMethod = &billingv1alpha1.PaymentMethodSpec{New: &billingv1alpha1.NewPaymentMethodRequest{Token: "t1"}}
 	})
-	h.api.crashAfter = "UpdatePaymentMethod"
+	h.api.CrashAfterNext("UpdatePaymentMethod")
 	h.runCrashing("pm")
 	h.settle("pm")
 	h.clock.Step(2 * time.Hour)
 	h.settle("pm")
-	if n := h.api.snapshot()["UpdatePaymentMethod"]; n != 1 {
+	if n := h.api.Count("UpdatePaymentMethod"); n != 1 {
 		t.Fatalf("update-payment-method calls for one request: %d", n)
 	}
 	if got := h.get("pm").Status.LastPaymentMethodRequest; got != "new:t1" {
@@ -136,23 +136,22 @@ func TestNoPlanChangeIsSentWhenItsMarkerCannotBeStored(t *testing.T) {
 	activeSubscription(t, h, "stale")
 	h.update("stale", func(s *billingv1alpha1.Subscription) { s.Spec.Quantity = 2 })
 	// The receiver writes status between the read and the marker write.
-	h.api.afterGet = func() {
-		h.api.afterGet = nil
+	h.api.AfterNext("GetSubscription", func() {
 		sub := h.get("stale")
 		sub.Status.RecentWebhookIDs = append(sub.Status.RecentWebhookIDs, "msg_receiver_wrote")
 		if err := env.Client.Status().Update(h.ctx, sub); err != nil {
 			t.Error(err)
 		}
-	}
+	})
 	// The conflict ends the reconcile quietly (a requeue, no error) before any call.
 	if res, err := h.run("stale"); err != nil || res.IsZero() {
 		t.Fatalf("after a conflicting marker write: %v %v, want a requeue", res, err)
 	}
-	if n := h.api.snapshot()["ChangePlan"]; n != 0 {
+	if n := h.api.Count("ChangePlan"); n != 0 {
 		t.Fatalf("change-plan sent without its marker stored: %d", n)
 	}
 	h.settle("stale")
-	if n := h.api.snapshot()["ChangePlan"]; n != 1 {
+	if n := h.api.Count("ChangePlan"); n != 1 {
 		t.Fatalf("change-plan calls after the retry: %d", n)
 	}
 }
@@ -170,7 +169,7 @@ func TestDeletionDuringAnUnknownCreateWaitsAndThenCancels(t *testing.T) {
 		t.Fatal(err)
 	}
 	h.settle("gone")
-	if n := h.api.snapshot()["ListAllSubscriptions"]; n != 0 {
+	if n := h.api.Count("ListAllSubscriptions"); n != 0 {
 		t.Fatalf("looked up %d times before the settle time", n)
 	}
 	if h.get("gone").DeletionTimestamp.IsZero() {
@@ -212,13 +211,13 @@ func TestUnknownCreateIsRepeatedOnlyAfterTheAbsenceWindow(t *testing.T) {
 	}
 	h.clock.Step(31 * time.Second)
 	h.settle("absent")
-	if n := h.api.snapshot()["CreateSubscription"]; n != 1 {
+	if n := h.api.Count("CreateSubscription"); n != 1 {
 		t.Fatalf("created again %d times before the absence window", n-1)
 	}
 	h.expectCondition(h.get("absent"), billingv1alpha1.ConditionSynced, "False", billingv1alpha1.ReasonReconcileError)
 	h.clock.Step(5 * time.Minute)
 	h.settle("absent")
-	if n, sims := h.api.snapshot()["CreateSubscription"], h.simSubscriptions(sub); n != 2 || len(sims) != 1 {
+	if n, sims := h.api.Count("CreateSubscription"), h.simSubscriptions(sub); n != 2 || len(sims) != 1 {
 		t.Fatalf("creates %d, subscriptions %d", n, len(sims))
 	}
 }

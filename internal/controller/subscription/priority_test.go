@@ -65,8 +65,8 @@ func TestNewObjectIsCreatedInItsFirstReconcile(t *testing.T) {
 		t.Fatal(err)
 	}
 	got := h.get("first")
-	if h.api.snapshot()["CreateSubscription"] != 1 || got.Status.SubscriptionID == "" {
-		t.Fatalf("after one reconcile: calls %v, status %+v", h.api.snapshot(), got.Status)
+	if h.api.Count("CreateSubscription") != 1 || got.Status.SubscriptionID == "" {
+		t.Fatalf("after one reconcile: calls %v, status %+v", h.api.Counts(), got.Status)
 	}
 	if len(got.Finalizers) != 1 || got.Finalizers[0] != Finalizer {
 		t.Fatalf("finalizers %v", got.Finalizers)

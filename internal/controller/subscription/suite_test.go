@@ -2,9 +2,7 @@ package subscription
 
 import (
 	"context"
-	"net/http/httptest"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -17,8 +15,9 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	billingv1alpha1 "github.com/dodo-operator/dodo-operator/api/v1alpha1"
-	"github.com/dodo-operator/dodo-operator/internal/dodo"
+	"github.com/dodo-operator/dodo-operator/internal/dodo/dodofake"
 	"github.com/dodo-operator/dodo-operator/internal/simulator"
+	"github.com/dodo-operator/dodo-operator/internal/simulator/simtest"
 	"github.com/dodo-operator/dodo-operator/test/testenv"
 )
 
@@ -37,7 +36,7 @@ type harness struct {
 	sim       *simulator.Simulator
 	simClock  *clocktesting.FakeClock
 	clock     *clocktesting.FakeClock
-	api       *recordingAPI
+	api       recordingAPI
 	recorder  *events.FakeRecorder
 	reconcile *Reconciler
 }
@@ -49,19 +48,8 @@ func newHarness(t *testing.T) *harness {
 	if err := env.Client.Create(ctx, &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: h.ns}}); err != nil {
 		t.Fatal(err)
 	}
-	sim, err := simulator.New(simulator.Config{APIKeys: []string{"sk_test_sim"}, Clock: h.simClock, WallClock: clocktesting.NewFakeClock(t0)})
-	if err != nil {
-		t.Fatal(err)
-	}
-	h.sim = sim
-	srv := httptest.NewServer(sim.Handler())
-	t.Cleanup(func() { srv.Close(); _ = sim.Close() })
-	c, err := dodo.New(dodo.Config{BaseURL: srv.URL, APIKey: dodo.NewSecret("sk_test_sim"), RateLimit: 1000, Burst: 1000,
-		Timeout: 5 * time.Second, MaxGetRetries: -1})
-	if err != nil {
-		t.Fatal(err)
-	}
-	h.api = &recordingAPI{PaymentsAPI: c, calls: map[string]int{}}
+	sim, c := simtest.Start(t, simulator.Config{Clock: h.simClock, WallClock: clocktesting.NewFakeClock(t0)})
+	h.sim, h.api = sim, recordingAPI{dodofake.New(c)}
 	h.recorder = events.NewFakeRecorder(100)
 	h.reconcile = h.newReconciler()
 	return h
@@ -181,130 +169,20 @@ func (h *harness) expectEvent(substr string) {
 	h.t.Fatalf("no event contains %q; events: %q", substr, all)
 }
 
-// recordingAPI counts calls by method and can fail or crash a chosen call.
-type recordingAPI struct {
-	PaymentsAPI
-	mu          sync.Mutex
-	calls       map[string]int
-	crashCreate bool
-	crashAfter  string // a method name: the process dies after that call reached Dodo
-	afterCreate func() // runs after the create reached Dodo, before the reconcile ends
-	afterGet    func() // runs after a subscription read, before the reconcile ends
-}
+// recordingAPI is the reconciler's Dodo: the simulator's client behind a fake that counts
+// the calls and can stop the process after one.
+type recordingAPI struct{ *dodofake.Fake }
 
-func (r *recordingAPI) count(method string) {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	r.calls[method]++
-}
+// snapshot is the calls so far by method (Counts).
+func (r recordingAPI) snapshot() map[string]int { return r.Counts() }
 
-func (r *recordingAPI) snapshot() map[string]int {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	out := map[string]int{}
-	for k, v := range r.calls {
-		out[k] = v
-	}
-	return out
-}
-
-func (r *recordingAPI) writes() int {
-	s := r.snapshot()
-	return s["CreateSubscription"] + s["UpdateSubscription"] + s["ChangePlan"] + s["UpdatePaymentMethod"]
-}
-
-func (r *recordingAPI) total() int {
-	n := 0
-	for _, v := range r.snapshot() {
-		n += v
-	}
-	return n
-}
-
-type crash struct{}
-
-func (r *recordingAPI) maybeCrash(method string) {
-	r.mu.Lock()
-	hit := r.crashAfter == method
-	r.mu.Unlock()
-	if hit {
-		panic(crash{})
-	}
-}
-
-// runCrashing reconciles once, expecting the process to die in a call (crashAfter), and
+// runCrashing reconciles once, expecting the process to die in a call (CrashAfterNext), and
 // then starts a new reconciler with no memory of the first: a restarted operator.
 func (h *harness) runCrashing(name string) {
 	h.t.Helper()
-	func() {
-		defer func() {
-			if r := recover(); r != nil {
-				if _, ok := r.(crash); !ok {
-					panic(r)
-				}
-			}
-		}()
-		_, _ = h.run(name)
+	if !dodofake.Crashed(func() { _, _ = h.run(name) }) {
 		h.t.Fatal("the reconcile did not crash")
-	}()
-	h.api.mu.Lock()
-	h.api.crashAfter, h.api.crashCreate = "", false
-	h.api.mu.Unlock()
+	}
+	h.api.After = nil
 	h.reconcile = h.newReconciler()
-}
-
-func (r *recordingAPI) GetSubscription(ctx context.Context, id string) (*dodo.Subscription, error) {
-	r.count("GetSubscription")
-	sub, err := r.PaymentsAPI.GetSubscription(ctx, id)
-	if r.afterGet != nil {
-		r.afterGet()
-	}
-	return sub, err
-}
-
-func (r *recordingAPI) ListAllSubscriptions(ctx context.Context, p dodo.ListSubscriptionsParams) ([]dodo.SubscriptionListItem, error) {
-	r.count("ListAllSubscriptions")
-	return r.PaymentsAPI.ListAllSubscriptions(ctx, p)
-}
-
-func (r *recordingAPI) ListAllPayments(ctx context.Context, p dodo.ListPaymentsParams) ([]dodo.PaymentListItem, error) {
-	r.count("ListAllPayments")
-	return r.PaymentsAPI.ListAllPayments(ctx, p)
-}
-
-func (r *recordingAPI) GetPayment(ctx context.Context, id string) (*dodo.Payment, error) {
-	r.count("GetPayment")
-	return r.PaymentsAPI.GetPayment(ctx, id)
-}
-
-func (r *recordingAPI) CreateSubscription(ctx context.Context, req dodo.CreateSubscriptionRequest) (*dodo.CreateSubscriptionResponse, error) {
-	r.count("CreateSubscription")
-	resp, err := r.PaymentsAPI.CreateSubscription(ctx, req)
-	if r.crashCreate {
-		panic(crash{}) // the process dies after Dodo committed, before the ID is stored
-	}
-	if r.afterCreate != nil {
-		r.afterCreate()
-	}
-	return resp, err
-}
-
-func (r *recordingAPI) UpdateSubscription(ctx context.Context, id string, req dodo.UpdateSubscriptionRequest) (*dodo.Subscription, error) {
-	r.count("UpdateSubscription")
-	return r.PaymentsAPI.UpdateSubscription(ctx, id, req)
-}
-
-func (r *recordingAPI) ChangePlan(ctx context.Context, id string, req dodo.ChangePlanRequest) (*dodo.ChangePlanResponse, error) {
-	r.count("ChangePlan")
-	resp, err := r.PaymentsAPI.ChangePlan(ctx, id, req)
-	r.maybeCrash("ChangePlan")
-	return resp, err
-}
-
-func (r *recordingAPI) UpdatePaymentMethod(ctx context.Context, id string,
-	req dodo.UpdatePaymentMethodRequest) (*dodo.UpdatePaymentMethodResponse, error) {
-	r.count("UpdatePaymentMethod")
-	resp, err := r.PaymentsAPI.UpdatePaymentMethod(ctx, id, req)
-	r.maybeCrash("UpdatePaymentMethod")
-	return resp, err
 }
