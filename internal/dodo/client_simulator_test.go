@@ -2,50 +2,25 @@ package dodo_test
 
 import (
 	"context"
-	"net/http/httptest"
-	"sync"
 	"testing"
 	"time"
 
 	"golang.org/x/time/rate"
-	"k8s.io/utils/clock"
 	testingclock "k8s.io/utils/clock/testing"
 	"k8s.io/utils/ptr"
 
 	"github.com/dodo-operator/dodo-operator/internal/dodo"
 	"github.com/dodo-operator/dodo-operator/internal/simulator"
+	"github.com/dodo-operator/dodo-operator/internal/simulator/simtest"
 )
 
 const simKey = "sk_test_simulator_e2e"
-
-// waitRecorder is the client's clock in these tests: timers fire at once and
-// the requested waits are recorded, so retries never sleep.
-type waitRecorder struct {
-	*testingclock.FakeClock
-	mu    sync.Mutex
-	waits []time.Duration
-}
-
-func (c *waitRecorder) NewTimer(d time.Duration) clock.Timer {
-	c.mu.Lock()
-	c.waits = append(c.waits, d)
-	c.mu.Unlock()
-	timer := c.FakeClock.NewTimer(d)
-	c.Step(d)
-	return timer
-}
-
-func (c *waitRecorder) Waits() []time.Duration {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return append([]time.Duration(nil), c.waits...)
-}
 
 type simEnv struct {
 	sim    *simulator.Simulator
 	url    string
 	client *dodo.Client
-	waits  *waitRecorder
+	waits  *dodo.RecordingClock
 }
 
 // newSimEnv starts the simulator in-process over real HTTP, on a fake
@@ -60,23 +35,21 @@ func newSimEnv(t *testing.T, edit func(*simulator.Config), clientEdit func(*dodo
 	if edit != nil {
 		edit(&cfg)
 	}
-	sim, err := simulator.New(cfg)
-	if err != nil {
-		t.Fatal(err)
-	}
-	server := httptest.NewServer(sim.Handler())
-	t.Cleanup(func() { server.Close(); _ = sim.Close() })
-	client, waits := newSimClient(t, server.URL, simKey, clientEdit)
-	return &simEnv{sim: sim, url: server.URL, client: client, waits: waits}
+	sim, plain := simtest.Start(t, cfg) // these tests use a client of their own, whose waits are recorded
+	url := plain.BaseURL()
+	client, waits := newSimClient(t, url, simKey, clientEdit)
+	return &simEnv{sim: sim, url: url, client: client, waits: waits}
 }
 
-func newSimClient(t *testing.T, url, key string, edit func(*dodo.Config)) (*dodo.Client, *waitRecorder) {
+// newSimClient is a client of the simulator at url with no client-side limit and the
+// default retries, whose waits are recorded instead of slept.
+func newSimClient(t *testing.T, url, key string, edit func(*dodo.Config)) (*dodo.Client, *dodo.RecordingClock) {
 	t.Helper()
 	cfg := dodo.Config{BaseURL: url, APIKey: dodo.NewSecret(key), RateLimit: rate.Inf, Timeout: 5 * time.Second}
 	if edit != nil {
 		edit(&cfg)
 	}
-	waits := &waitRecorder{FakeClock: testingclock.NewFakeClock(time.Now())}
+	waits := dodo.NewRecordingClock()
 	client, err := dodo.New(cfg, dodo.WithClock(waits), dodo.WithRand(func() float64 { return 0 }))
 	if err != nil {
 		t.Fatal(err)

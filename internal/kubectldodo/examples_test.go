@@ -26,6 +26,7 @@ import (
 	"github.com/dodo-operator/dodo-operator/internal/controller/subscription"
 	"github.com/dodo-operator/dodo-operator/internal/dodo"
 	"github.com/dodo-operator/dodo-operator/internal/simulator"
+	"github.com/dodo-operator/dodo-operator/internal/simulator/simtest"
 	"github.com/dodo-operator/dodo-operator/internal/webhookreceiver"
 )
 
@@ -67,16 +68,7 @@ func TestStatusOfStatesReachedByTheControllers(t *testing.T) {
 	// length of each other.
 	start := time.Now().UTC().Truncate(time.Minute)
 	clock := clocktesting.NewFakeClock(start)
-	sim, err := simulator.New(simulator.Config{APIKeys: []string{"sk"}, Clock: clock, WallClock: clock})
-	if err != nil {
-		t.Fatal(err)
-	}
-	srv := httptest.NewServer(sim.Handler())
-	t.Cleanup(func() { srv.Close(); _ = sim.Close() })
-	api, err := dodo.New(dodo.Config{BaseURL: srv.URL, APIKey: dodo.NewSecret("sk"), RateLimit: 1000, Burst: 1000, MaxGetRetries: -1})
-	if err != nil {
-		t.Fatal(err)
-	}
+	sim, api := simtest.Start(t, simulator.Config{Clock: clock, WallClock: clock})
 	recorder := &clockRecorder{c: w.c, clock: clock}
 	deliver := startReceiver(t, w, sim, clock, recorder) // Events from the receiver too, and status.lastWebhookEvent
 	subs := &subscription.Reconciler{Client: w.c, API: api, Recorder: recorder, Clock: clock,

@@ -11,7 +11,6 @@ import (
 	"testing"
 	"time"
 
-	"golang.org/x/time/rate"
 	testingclock "k8s.io/utils/clock/testing"
 	"k8s.io/utils/ptr"
 
@@ -19,9 +18,8 @@ import (
 	"github.com/dodo-operator/dodo-operator/internal/dodo"
 	"github.com/dodo-operator/dodo-operator/internal/providerstate"
 	"github.com/dodo-operator/dodo-operator/internal/simulator"
+	"github.com/dodo-operator/dodo-operator/internal/simulator/simtest"
 )
-
-const simAPIKey = "sk_test_webhookreceiver"
 
 // simSeeds gives every simulator its own IDs: the tests share one API server and cache.
 var simSeeds atomic.Uint64
@@ -38,25 +36,9 @@ func newSimHarness(t *testing.T, f *fixture, endpoint http.Handler) *simHarness 
 	t.Helper()
 	hook := httptest.NewServer(endpoint)
 	t.Cleanup(hook.Close)
-	sim, err := simulator.New(simulator.Config{
-		APIKeys: []string{simAPIKey}, Clock: testingclock.NewFakePassiveClock(testStart), WallClock: f.clock,
+	sim, api := simtest.Start(t, simulator.Config{Clock: testingclock.NewFakePassiveClock(testStart), WallClock: f.clock,
 		Seed: simSeeds.Add(1), WebhookWorkers: 1, WebhookEndpoints: []simulator.WebhookEndpoint{{URL: hook.URL, Secret: testSecret}},
-	})
-	if err != nil {
-		t.Fatalf("simulator: %v", err)
-	}
-	srv := httptest.NewServer(sim.Handler())
-	t.Cleanup(func() {
-		srv.Close()
-		_ = sim.Close()
-	})
-	if err := sim.Start(); err != nil {
-		t.Fatalf("starting the simulator: %v", err)
-	}
-	api, err := dodo.New(dodo.Config{BaseURL: srv.URL, APIKey: dodo.NewSecret(simAPIKey), RateLimit: rate.Inf})
-	if err != nil {
-		t.Fatalf("client: %v", err)
-	}
+	}, simtest.Running())
 	return &simHarness{t: t, sim: sim, api: api}
 }
 
