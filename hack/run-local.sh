@@ -156,8 +156,8 @@ build() {
   for tool in etcd kube-apiserver kubectl; do
     [[ -x $assets/$tool ]] || fail "$assets/$tool is missing (unset KUBEBUILDER_ASSETS to build it)"
   done
-  progress "go build dodo-operator, webhook-receiver, dodo-simulator, localcp" \
-    go build -o "$bin/" ./cmd/dodo-operator ./cmd/webhook-receiver ./cmd/dodo-simulator ./hack/localcp
+  progress "go build dodo-operator, webhook-receiver, dodo-simulator, kubectl-dodo, localcp" \
+    go build -o "$bin/" ./cmd/dodo-operator ./cmd/webhook-receiver ./cmd/dodo-simulator ./cmd/kubectl-dodo ./hack/localcp
 }
 
 start_all() {
@@ -208,7 +208,7 @@ usage() {
 ================================================================================
 dodo-operator is running locally. Ctrl-C here stops everything. In another terminal:
 
-  export KUBECONFIG=$run/kubeconfig PATH=$assets:\$PATH
+  export KUBECONFIG=$run/kubeconfig PATH=$assets:$bin:\$PATH    # kubectl, and the kubectl dodo plugin
 
 EOF
   print_walkthrough "$sim"
