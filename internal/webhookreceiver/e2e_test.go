@@ -10,6 +10,7 @@ import (
 	billingv1alpha1 "github.com/dodo-operator/dodo-operator/api/v1alpha1"
 	"github.com/dodo-operator/dodo-operator/internal/dodo"
 	"github.com/dodo-operator/dodo-operator/internal/simulator"
+	"github.com/dodo-operator/dodo-operator/test/eventstest"
 )
 
 // TestLifecycleDrivenByWebhooksAlone: no controller runs; every change after the create
@@ -89,11 +90,11 @@ func TestChargeAttemptsFromWebhooks(t *testing.T) {
 	assertEqual(t, "OnHold", conditionOf(st.Conditions, billingv1alpha1.ConditionOnHold), "True/CardDeclined")
 	// The receiver stored the change to on_hold and the attempts' outcomes, so it tells
 	// them: one Event each.
-	told := drainEvents(recorder)
-	assertEqual(t, "on_hold events", countIn(told, "Warning SubscriptionOnHold"), 1)
-	assertEqual(t, "decline events", countIn(told, "Warning ChargeDeclined Attempt 1 (payment "), 1)
-	assertEqual(t, "decline code in the event", countIn(told, "CARD_DECLINED"), 2) // on_hold's note names it too
-	assertEqual(t, "success events", countIn(told, "Normal ChargeSucceeded Attempt 1 (payment "+charged.PaymentID+") succeeded"), 1)
+	told := eventstest.Drain(recorder)
+	assertEqual(t, "on_hold events", eventstest.Count(told, "Warning SubscriptionOnHold"), 1)
+	assertEqual(t, "decline events", eventstest.Count(told, "Warning ChargeDeclined Attempt 1 (payment "), 1)
+	assertEqual(t, "decline code in the event", eventstest.Count(told, "CARD_DECLINED"), 2) // on_hold's note names it too
+	assertEqual(t, "success events", eventstest.Count(told, "Normal ChargeSucceeded Attempt 1 (payment "+charged.PaymentID+") succeeded"), 1)
 
 	// The retry of an on_hold charge is a dues payment on the saved method (9.2).
 	sub, err := h.api.GetSubscription(ctx, declining)
@@ -130,27 +131,4 @@ func (h *simHarness) onDemandSubscription(f *fixture, name, email string) string
 	h.flush()
 	assertEqual(h.t, "active", f.subscription(name).Status.ProviderStatus, "active")
 	return created.SubscriptionID
-}
-
-// drainEvents takes every event the recorder holds.
-func drainEvents(r *events.FakeRecorder) []string {
-	var out []string
-	for {
-		select {
-		case e := <-r.Events:
-			out = append(out, e)
-		default:
-			return out
-		}
-	}
-}
-
-func countIn(told []string, text string) int {
-	n := 0
-	for _, e := range told {
-		if strings.Contains(e, text) {
-			n++
-		}
-	}
-	return n
 }

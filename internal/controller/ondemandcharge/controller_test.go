@@ -2,18 +2,17 @@ package ondemandcharge
 
 import (
 	"path"
-	"strings"
 	"testing"
 	"time"
 
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
-	"k8s.io/client-go/tools/events"
 	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	billingv1alpha1 "github.com/dodo-operator/dodo-operator/api/v1alpha1"
 	"github.com/dodo-operator/dodo-operator/internal/dodo/dodofake"
 	"github.com/dodo-operator/dodo-operator/internal/simulator"
+	"github.com/dodo-operator/dodo-operator/test/eventstest"
 )
 
 func TestChargeSucceedsFirstTime(t *testing.T) {
@@ -25,8 +24,7 @@ func TestChargeSucceedsFirstTime(t *testing.T) {
 	if c.Status.Phase != billingv1alpha1.ChargePhaseCharging || len(c.Status.Attempts) != 1 || c.Status.Attempts[0].PaymentID == "" {
 		t.Fatalf("after the first call: %+v", c.Status)
 	}
-	h.passTime(2 * time.Minute) // the payment settles; no webhook here, so the fallback read decides
-	h.settle("nov")
+	h.settleAfter(2*time.Minute, "nov") // the payment settles; no webhook here, so the fallback read decides
 	c = h.get("nov")
 	h.expectCondition(c, billingv1alpha1.ConditionSucceeded, "True", reasonCharged)
 	h.expectCondition(c, billingv1alpha1.ConditionReady, "True", reasonCharged)
@@ -58,12 +56,8 @@ func TestWaitsForTheSubscriptionWithAReason(t *testing.T) {
 func TestHardDeclineFailsAtOnce(t *testing.T) {
 	h := newHarness(t)
 	h.onDemandSubscription("stolen", "ops+decline_stolen_card@example.com")
-	h.charge("c1", "stolen", 900)
-	h.settle("c1")
-	h.passTime(2 * time.Minute)
-	h.settle("c1")
-	h.passTime(30 * 24 * time.Hour)
-	h.settle("c1")
+	h.chargeAndSettle("c1", "stolen", 900)
+	h.settleAfter(30*24*time.Hour, "c1")
 	c := h.get("c1")
 	h.expectCondition(c, billingv1alpha1.ConditionFailed, "True", "HardDecline")
 	if c.Status.Phase != billingv1alpha1.ChargePhaseFailed || len(c.Status.Attempts) != 1 ||
@@ -75,10 +69,7 @@ func TestHardDeclineFailsAtOnce(t *testing.T) {
 func TestSoftDeclineRetriesOnDay3AtTheAnchorTimeThroughTheDues(t *testing.T) {
 	h := newHarness(t)
 	h.onDemandSubscription("poor", "ops+decline_insufficient_funds@example.com")
-	h.charge("c2", "poor", 1200)
-	h.settle("c2")
-	h.passTime(2 * time.Minute)
-	h.settle("c2")
+	h.chargeAndSettle("c2", "poor", 1200)
 	h.refreshSubscription("poor") // the failed charge put the subscription on_hold
 	h.settle("c2")
 	c := h.get("c2")
@@ -92,11 +83,11 @@ func TestSoftDeclineRetriesOnDay3AtTheAnchorTimeThroughTheDues(t *testing.T) {
 	}
 	h.expectCondition(c, billingv1alpha1.ConditionReady, "False", reasonRetryScheduled)
 	// The controller learned the decline by reading the payment, so it tells it, once.
-	told := drainRecorder(h.recorder)
-	if n := countContaining(told, "Warning ChargeDeclined Attempt 1 (payment "); n != 1 {
+	told := eventstest.Drain(h.recorder)
+	if n := eventstest.Count(told, "Warning ChargeDeclined Attempt 1 (payment "); n != 1 {
 		t.Errorf("%d ChargeDeclined events, want 1: %q", n, told)
 	}
-	if n := countContaining(told, "Normal RetryScheduled Attempt 1 was declined (INSUFFICIENT_FUNDS)"); n != 1 {
+	if n := eventstest.Count(told, "Normal RetryScheduled Attempt 1 was declined (INSUFFICIENT_FUNDS)"); n != 1 {
 		t.Errorf("%d RetryScheduled events, want 1: %q", n, told)
 	}
 
@@ -106,14 +97,12 @@ func TestSoftDeclineRetriesOnDay3AtTheAnchorTimeThroughTheDues(t *testing.T) {
 	if n := len(h.get("c2").Status.Attempts); n != 1 {
 		t.Fatalf("attempts before due: %d", n)
 	}
-	h.passTime(time.Minute)
-	h.settle("c2")
+	h.settleAfter(time.Minute, "c2")
 	c = h.get("c2")
 	if len(c.Status.Attempts) != 2 || c.Status.Attempts[1].Via != viaDues || !c.Status.Attempts[1].StartedAt.Time.Equal(next) {
 		t.Fatalf("second attempt: %+v", c.Status.Attempts)
 	}
-	h.passTime(2 * time.Minute)
-	h.settle("c2")
+	h.settleAfter(2*time.Minute, "c2")
 	c = h.get("c2")
 	// The same soft decline repeated: retries stop, as the guide asks.
 	h.expectCondition(c, billingv1alpha1.ConditionFailed, "True", "RepeatedDecline")
@@ -125,10 +114,7 @@ func TestSoftDeclineRetriesOnDay3AtTheAnchorTimeThroughTheDues(t *testing.T) {
 func TestDeclinedChargeSettledByDuesIsNeverChargedAgain(t *testing.T) {
 	h := newHarness(t)
 	h.onDemandSubscription("fixme", "ops+decline_insufficient_funds@example.com")
-	h.charge("c3", "fixme", 700)
-	h.settle("c3")
-	h.passTime(2 * time.Minute)
-	h.settle("c3")
+	h.chargeAndSettle("c3", "fixme", 700)
 	h.refreshSubscription("fixme")
 	// The customer adds a good card through the Subscription: Dodo charges the dues.
 	sub := h.getSub("fixme")
@@ -146,8 +132,7 @@ func TestDeclinedChargeSettledByDuesIsNeverChargedAgain(t *testing.T) {
 	h.settle("c3")
 	c := h.get("c3")
 	h.expectCondition(c, billingv1alpha1.ConditionSucceeded, "True", reasonSettledByDues)
-	h.passTime(30 * 24 * time.Hour)
-	h.settle("c3")
+	h.settleAfter(30*24*time.Hour, "c3")
 	if h.api.Count("Charge") != 1 || h.api.Count("UpdatePaymentMethod") != 0 || len(h.payments("c3")) != 1 {
 		t.Fatalf("charged again after the dues: charges %d", h.api.Count("Charge"))
 	}
@@ -167,14 +152,10 @@ func TestOutcomeUnknownChargeIsResolvedByLookup(t *testing.T) {
 	}
 	h.expectCondition(c, billingv1alpha1.ConditionSynced, "False", billingv1alpha1.ReasonReconcileError)
 	_ = h.sim.SetFaults(simulator.Faults{})
-	h.passTime(2 * time.Minute)
-	h.settle("c4")
-	h.passTime(2 * time.Minute)
-	h.settle("c4")
-	c = h.get("c4")
-	h.expectCondition(c, billingv1alpha1.ConditionSucceeded, "True", reasonCharged)
-	if h.api.Count("Charge") != 1 || len(h.payments("c4")) != 1 || c.Status.Attempts[0].PaymentID != h.payments("c4")[0].PaymentID {
-		t.Fatalf("charges %d, payments %d, attempts %+v", h.api.Count("Charge"), len(h.payments("c4")), c.Status.Attempts)
+	h.settleAfter(2*time.Minute, "c4")
+	h.settleAfter(2*time.Minute, "c4")
+	if c = h.expectSucceeded("c4", 1); c.Status.Attempts[0].PaymentID != h.payments("c4")[0].PaymentID {
+		t.Fatalf("attempts %+v", c.Status.Attempts)
 	}
 }
 
@@ -194,24 +175,15 @@ func TestCrashBetweenChargeAndStatusWriteChargesOnce(t *testing.T) {
 		t.Fatalf("after the crash: %+v", c.Status.Attempts)
 	}
 	h.charges = h.newReconciler() // a new process, no memory of the first
-	h.passTime(2 * time.Minute)
-	h.settle("c5")
-	h.passTime(2 * time.Minute)
-	h.settle("c5")
-	c := h.get("c5")
-	h.expectCondition(c, billingv1alpha1.ConditionSucceeded, "True", reasonCharged)
-	if len(h.payments("c5")) != 1 || h.api.Count("Charge") != 1 {
-		t.Fatalf("payments %d, charge calls %d", len(h.payments("c5")), h.api.Count("Charge"))
-	}
+	h.settleAfter(2*time.Minute, "c5")
+	h.settleAfter(2*time.Minute, "c5")
+	h.expectSucceeded("c5", 1)
 }
 
 func TestDeleteAndRecreateFromTheSameManifestChargesOnce(t *testing.T) {
 	h := newHarness(t)
 	h.onDemandSubscription("gitops", "gitops@example.com")
-	h.charge("dec", "gitops", 1500)
-	h.settle("dec")
-	h.passTime(2 * time.Minute)
-	h.settle("dec")
+	h.chargeAndSettle("dec", "gitops", 1500)
 	old := h.get("dec")
 	if err := env.Client.Delete(h.ctx, old); err != nil {
 		t.Fatal(err)
@@ -225,13 +197,8 @@ func TestDeleteAndRecreateFromTheSameManifestChargesOnce(t *testing.T) {
 	// It waits until Dodo's lists can show the deleted object's payment, then continues
 	// that history instead of charging again.
 	h.expectCondition(h.get("dec"), billingv1alpha1.ConditionReady, "False", "EarlierChargeSettling")
-	h.passTime(5 * time.Minute)
-	h.settle("dec")
-	c := h.get("dec")
-	h.expectCondition(c, billingv1alpha1.ConditionSucceeded, "True", reasonCharged)
-	if h.api.Count("Charge") != 1 || len(h.payments("dec")) != 1 {
-		t.Fatalf("re-created charge charged again: calls %d, payments %d", h.api.Count("Charge"), len(h.payments("dec")))
-	}
+	h.settleAfter(5*time.Minute, "dec")
+	h.expectSucceeded("dec", 1) // the re-created charge was not charged again
 }
 
 func TestFinalizerIsAddedToAChargeWrittenWithShortDurations(t *testing.T) {
@@ -265,8 +232,7 @@ func TestPausedChargeMakesNoCalls(t *testing.T) {
 		t.Fatal(err)
 	}
 	h.settle("held")
-	h.passTime(time.Hour)
-	h.settle("held")
+	h.settleAfter(time.Hour, "held")
 	got := h.get("held")
 	h.expectCondition(got, billingv1alpha1.ConditionSynced, "False", billingv1alpha1.ReasonPaused)
 	if h.api.Count("Charge") != 0 || len(got.Status.Attempts) != 0 {
@@ -327,26 +293,4 @@ func TestPaymentIDSurvivesAnotherWriteDuringTheReconcile(t *testing.T) {
 			}
 		})
 	}
-}
-
-func drainRecorder(r *events.FakeRecorder) []string {
-	var out []string
-	for {
-		select {
-		case e := <-r.Events:
-			out = append(out, e)
-		default:
-			return out
-		}
-	}
-}
-
-func countContaining(told []string, text string) int {
-	n := 0
-	for _, e := range told {
-		if strings.Contains(e, text) {
-			n++
-		}
-	}
-	return n
 }

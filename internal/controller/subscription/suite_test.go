@@ -2,7 +2,6 @@ package subscription
 
 import (
 	"context"
-	"strings"
 	"testing"
 	"time"
 
@@ -18,6 +17,7 @@ import (
 	"github.com/dodo-operator/dodo-operator/internal/dodo/dodofake"
 	"github.com/dodo-operator/dodo-operator/internal/simulator"
 	"github.com/dodo-operator/dodo-operator/internal/simulator/simtest"
+	"github.com/dodo-operator/dodo-operator/test/eventstest"
 	"github.com/dodo-operator/dodo-operator/test/testenv"
 )
 
@@ -146,27 +146,13 @@ func (h *harness) expectCondition(sub *billingv1alpha1.Subscription, conditionTy
 	}
 }
 
-func (h *harness) drainEvents() []string {
-	var out []string
-	for {
-		select {
-		case e := <-h.recorder.Events:
-			out = append(out, e)
-		default:
-			return out
-		}
-	}
-}
+func (h *harness) drainEvents() []string { return eventstest.Drain(h.recorder) }
 
 func (h *harness) expectEvent(substr string) {
 	h.t.Helper()
-	all := h.drainEvents()
-	for _, e := range all {
-		if strings.Contains(e, substr) {
-			return
-		}
+	if all := h.drainEvents(); eventstest.Count(all, substr) == 0 {
+		h.t.Fatalf("no event contains %q; events: %q", substr, all)
 	}
-	h.t.Fatalf("no event contains %q; events: %q", substr, all)
 }
 
 // recordingAPI is the reconciler's Dodo: the simulator's client behind a fake that counts
