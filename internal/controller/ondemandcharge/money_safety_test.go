@@ -29,22 +29,14 @@ func TestUnansweredChargeWithALaggingListIsChargedOnce(t *testing.T) {
 	h.charge("c-lag", "lag", 500)
 	h.settle("c-lag")
 	failCharges(t, h, simulator.RouteFaults{})
-	h.passTime(31 * time.Second) // looked up, not listed yet
-	h.settle("c-lag")
-	h.passTime(2 * time.Minute)
-	h.settle("c-lag")
+	h.settleAfter(31*time.Second, "c-lag") // looked up, not listed yet
+	h.settleAfter(2*time.Minute, "c-lag")
 	if n := h.api.Count("Charge"); n != 1 {
 		t.Fatalf("charged %d times while the list lagged", n)
 	}
-	h.passTime(2 * time.Minute) // now listed
-	h.settle("c-lag")
-	h.passTime(2 * time.Minute)
-	h.settle("c-lag")
-	c := h.get("c-lag")
-	h.expectCondition(c, billingv1alpha1.ConditionSucceeded, "True", reasonCharged)
-	if h.api.Count("Charge") != 1 || len(h.payments("c-lag")) != 1 {
-		t.Fatalf("charges %d, payments %d", h.api.Count("Charge"), len(h.payments("c-lag")))
-	}
+	h.settleAfter(2*time.Minute, "c-lag") // now listed
+	h.settleAfter(2*time.Minute, "c-lag")
+	h.expectSucceeded("c-lag", 1)
 }
 
 // A charge that surely made nothing (the request never reached Dodo, but the caller could
@@ -56,19 +48,13 @@ func TestUnansweredChargeThatMadeNothingIsRepeatedAfterTheAbsenceWindow(t *testi
 	h.charge("c-absent", "absent", 500)
 	h.settle("c-absent")
 	failCharges(t, h, simulator.RouteFaults{})
-	h.passTime(31 * time.Second)
-	h.settle("c-absent")
+	h.settleAfter(31*time.Second, "c-absent")
 	if n := h.api.Count("Charge"); n != 1 {
 		t.Fatalf("charged again %d times before the absence window", n-1)
 	}
-	h.passTime(5 * time.Minute)
-	h.settle("c-absent")
-	h.passTime(2 * time.Minute)
-	h.settle("c-absent")
-	h.expectCondition(h.get("c-absent"), billingv1alpha1.ConditionSucceeded, "True", reasonCharged)
-	if h.api.Count("Charge") != 2 || len(h.payments("c-absent")) != 1 {
-		t.Fatalf("charge calls %d, payments %d", h.api.Count("Charge"), len(h.payments("c-absent")))
-	}
+	h.settleAfter(5*time.Minute, "c-absent")
+	h.settleAfter(2*time.Minute, "c-absent")
+	h.expectSucceeded("c-absent", 2) // the repeated call made the one payment
 }
 
 // A payment waiting for the customer (3-D Secure) is never charged again, and does not
@@ -90,8 +76,7 @@ func TestPaymentAwaitingTheCustomerFreesTheCustomersSlot(t *testing.T) {
 		}
 		return p, err
 	}
-	h.passTime(2 * time.Minute)
-	h.settle("c-3ds")
+	h.settleAfter(2*time.Minute, "c-3ds")
 	c := h.get("c-3ds")
 	h.expectCondition(c, billingv1alpha1.ConditionReady, "False", reasonAwaitingCustomer)
 	if c.Status.Attempts[0].AwaitingCustomerSince == nil || c.Status.Attempts[0].Outcome != billingv1alpha1.AttemptPending {
@@ -102,8 +87,7 @@ func TestPaymentAwaitingTheCustomerFreesTheCustomersSlot(t *testing.T) {
 	if n := h.api.Count("Charge"); n != 2 {
 		t.Fatalf("charge calls %d: the other charge of the customer waited behind the open payment", n)
 	}
-	h.passTime(time.Hour)
-	h.settle("c-3ds")
+	h.settleAfter(time.Hour, "c-3ds")
 	if n := len(h.get("c-3ds").Status.Attempts); n != 1 {
 		t.Fatalf("an open payment got %d attempts", n)
 	}

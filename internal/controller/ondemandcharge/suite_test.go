@@ -163,6 +163,22 @@ func (h *harness) settle(name string) ctrl.Result {
 	return res
 }
 
+// settleAfter moves time on by d, then settles the charge.
+func (h *harness) settleAfter(d time.Duration, name string) {
+	h.t.Helper()
+	h.passTime(d)
+	h.settle(name)
+}
+
+// chargeAndSettle creates the charge and reconciles it until its first payment settled
+// (no webhook here: the fallback read two minutes on decides).
+func (h *harness) chargeAndSettle(name, subName string, amount int64) {
+	h.t.Helper()
+	h.charge(name, subName, amount)
+	h.settle(name)
+	h.settleAfter(2*time.Minute, name)
+}
+
 // passTime moves both clocks and lets the simulator settle what fell due.
 func (h *harness) passTime(d time.Duration) {
 	h.simClock.Step(d)
@@ -179,6 +195,18 @@ func (h *harness) payments(chargeKey string) []simulator.PaymentState {
 		}
 	}
 	return out
+}
+
+// expectSucceeded: the charge succeeded after chargeCalls Charge calls, with one payment
+// at Dodo.
+func (h *harness) expectSucceeded(name string, chargeCalls int) *billingv1alpha1.OnDemandCharge {
+	h.t.Helper()
+	c := h.get(name)
+	h.expectCondition(c, billingv1alpha1.ConditionSucceeded, "True", reasonCharged)
+	if n, paid := h.api.Count("Charge"), len(h.payments(name)); n != chargeCalls || paid != 1 {
+		h.t.Fatalf("charge calls %d, payments %d; want %d and 1", n, paid, chargeCalls)
+	}
+	return c
 }
 
 func (h *harness) expectCondition(c *billingv1alpha1.OnDemandCharge, conditionType, status, reason string) {

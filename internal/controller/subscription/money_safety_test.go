@@ -14,50 +14,39 @@ import (
 	"github.com/dodo-operator/dodo-operator/internal/simulator"
 )
 
-// A refused adoption must never record the other object's subscription: deleting the
-// refused object with deletionPolicy Cancel leaves the owner's subscription untouched.
+// A refused adoption must never act on the owner's subscription: deleting the refused
+// object with deletionPolicy Cancel leaves it untouched. An object written by an older
+// operator may hold the refused ID in status already: the next read drops it.
 func TestRefusedAdoptionNeverActsOnTheOwnersSubscription(t *testing.T) {
-	h := newHarness(t)
-	activeSubscription(t, h, "owner")
-	id := h.get("owner").Status.SubscriptionID
-	h.subscription("thief", func(s *billingv1alpha1.Subscription) {
-		s.Spec.Adopt = &billingv1alpha1.AdoptSpec{SubscriptionID: id}
-		s.Spec.DeletionPolicy = billingv1alpha1.DeletionPolicyCancel
-	})
-	h.settle("thief")
-	got := h.get("thief")
-	h.expectCondition(got, billingv1alpha1.ConditionStalled, "True", reasonAdoptionRefused)
-	if got.Status.SubscriptionID != "" {
-		t.Fatalf("a refused adoption recorded %q as the managed subscription", got.Status.SubscriptionID)
+	for name, recordedEarlier := range map[string]bool{"refused at the first read": false, "recorded by an older operator": true} {
+		t.Run(name, func(t *testing.T) {
+			h := newHarness(t)
+			activeSubscription(t, h, "owner")
+			id := h.get("owner").Status.SubscriptionID
+			h.subscription("thief", func(s *billingv1alpha1.Subscription) {
+				s.Spec.Adopt = &billingv1alpha1.AdoptSpec{SubscriptionID: id}
+				s.Spec.DeletionPolicy = billingv1alpha1.DeletionPolicyCancel
+				if recordedEarlier {
+					s.Finalizers = []string{Finalizer} // as an older operator left it, before any read
+				}
+			})
+			if recordedEarlier {
+				legacy := h.get("thief")
+				legacy.Status.SubscriptionID = id
+				if err := env.Client.Status().Update(h.ctx, legacy); err != nil {
+					t.Fatal(err)
+				}
+			}
+			h.settle("thief")
+			got := h.get("thief")
+			h.expectCondition(got, billingv1alpha1.ConditionStalled, "True", reasonAdoptionRefused)
+			if got.Status.SubscriptionID != "" {
+				t.Fatalf("a refused adoption recorded %q as the managed subscription", got.Status.SubscriptionID)
+			}
+			h.deleteAndSettle("thief")
+			expectUntouched(t, h, id)
+		})
 	}
-	h.deleteAndSettle("thief")
-	expectUntouched(t, h, id)
-}
-
-// An object written by an older operator holds a refused adoption's ID in status: the
-// next read drops it, and deletion leaves the owner's subscription alone.
-func TestRefusedAdoptionRecordedEarlierIsDropped(t *testing.T) {
-	h := newHarness(t)
-	activeSubscription(t, h, "owner")
-	id := h.get("owner").Status.SubscriptionID
-	h.subscription("legacy", func(s *billingv1alpha1.Subscription) {
-		s.Spec.Adopt = &billingv1alpha1.AdoptSpec{SubscriptionID: id}
-		s.Spec.DeletionPolicy = billingv1alpha1.DeletionPolicyCancel
-		s.Finalizers = []string{Finalizer} // as an older operator left it, before any read
-	})
-	legacy := h.get("legacy")
-	legacy.Status.SubscriptionID = id
-	if err := env.Client.Status().Update(h.ctx, legacy); err != nil {
-		t.Fatal(err)
-	}
-	h.settle("legacy")
-	got := h.get("legacy")
-	h.expectCondition(got, billingv1alpha1.ConditionStalled, "True", reasonAdoptionRefused)
-	if got.Status.SubscriptionID != "" {
-		t.Fatalf("refused adoption still recorded: %q", got.Status.SubscriptionID)
-	}
-	h.deleteAndSettle("legacy")
-	expectUntouched(t, h, id)
 }
 
 func expectUntouched(t *testing.T, h *harness, id string) {
