@@ -21,28 +21,29 @@ func newTestServer(t *testing.T, sim *Simulator) *httptest.Server {
 	return srv
 }
 
-// listedSubscriptions returns the IDs and statuses GET /subscriptions shows.
-func (h *harness) listedSubscriptions(query string) map[string]dodo.SubscriptionStatus {
+// listed GETs one page of 100 at path and returns each item's ID and status.
+func listed[L, I any, S ~string](h *harness, path, query string, items func(*L) []I, idStatus func(I) (string, S)) map[string]S {
 	h.t.Helper()
-	var list dodo.SubscriptionList
-	h.mustCall(http.MethodGet, "/subscriptions?page_size=100&"+query, nil, &list)
-	out := map[string]dodo.SubscriptionStatus{}
-	for _, item := range list.Items {
-		out[item.SubscriptionID] = item.Status
+	var list L
+	h.mustCall(http.MethodGet, path+"?page_size=100&"+query, nil, &list)
+	out := map[string]S{}
+	for _, item := range items(&list) {
+		id, status := idStatus(item)
+		out[id] = status
 	}
 	return out
 }
 
+// listedSubscriptions returns the IDs and statuses GET /subscriptions shows.
+func (h *harness) listedSubscriptions(query string) map[string]dodo.SubscriptionStatus {
+	return listed(h, "/subscriptions", query, func(l *dodo.SubscriptionList) []dodo.SubscriptionListItem { return l.Items },
+		func(i dodo.SubscriptionListItem) (string, dodo.SubscriptionStatus) { return i.SubscriptionID, i.Status })
+}
+
 // listedPayments returns the IDs and statuses GET /payments shows.
 func (h *harness) listedPayments(query string) map[string]dodo.PaymentStatus {
-	h.t.Helper()
-	var list dodo.PaymentList
-	h.mustCall(http.MethodGet, "/payments?page_size=100&"+query, nil, &list)
-	out := map[string]dodo.PaymentStatus{}
-	for _, item := range list.Items {
-		out[item.PaymentID] = *item.Status
-	}
-	return out
+	return listed(h, "/payments", query, func(l *dodo.PaymentList) []dodo.PaymentListItem { return l.Items },
+		func(i dodo.PaymentListItem) (string, dodo.PaymentStatus) { return i.PaymentID, *i.Status })
 }
 
 func TestListLagHidesNewObjectsUntilTheLagHasPassed(t *testing.T) {

@@ -34,17 +34,23 @@ func waitingForRetry(attempts int) func(DeliveryRecord) bool {
 	return func(r DeliveryRecord) bool { return len(r.Attempts) == attempts && r.NextAttemptAt != nil }
 }
 
+// failFirst answers the first n attempts of each webhook with failed, the later ones
+// with ok.
+func failFirst(n, failed, ok int) func(attempt int, _ string) int {
+	return func(attempt int, _ string) int {
+		if attempt <= n {
+			return failed
+		}
+		return ok
+	}
+}
+
 // TestWebhookRetriesFollowScaledScheduleWithSameID fails three attempts:
 // the retry comes immediately, then after 5 s and 5 min scaled by 0.5,
 // always with the same webhook-id.
 func TestWebhookRetriesFollowScaledScheduleWithSameID(t *testing.T) {
 	h := newHarness(t, func(c *Config) { c.WebhookTimeScale = 0.5 })
-	h.hook.setRespond(func(attempt int, _ string) int {
-		if attempt <= 3 {
-			return http.StatusInternalServerError
-		}
-		return http.StatusNoContent
-	})
+	h.hook.setRespond(failFirst(3, http.StatusInternalServerError, http.StatusNoContent))
 	resp := h.create(newSubReq("pdt_sim_basic", "retry@example.com"))
 	h.waitRecords("second failure", waitingForRetry(2))
 	h.wall.Step(2500 * time.Millisecond)
@@ -87,12 +93,7 @@ func TestWebhookGivesUpAfterEightRetries(t *testing.T) {
 
 func TestWebhookPayloadIsRenderedAtDelivery(t *testing.T) {
 	h := newHarness(t)
-	h.hook.setRespond(func(attempt int, _ string) int {
-		if attempt <= 2 {
-			return http.StatusServiceUnavailable
-		}
-		return http.StatusOK
-	})
+	h.hook.setRespond(failFirst(2, http.StatusServiceUnavailable, http.StatusOK))
 	resp := h.create(newSubReq("pdt_sim_basic", "late@example.com"))
 	h.waitRecords("retry scheduled", waitingForRetry(2))
 	h.mustCall(http.MethodPatch, subPath(resp.SubscriptionID), map[string]any{"status": "cancelled"}, nil)
