@@ -43,7 +43,7 @@ func (f *bulkFlags) bind(fs *flag.FlagSet) {
 		"Serve resyncs from one shared scan of GET /subscriptions (pages of 100) instead of one GET per subscription; "+
 			"a subscription whose listed state changed is still read on its own before anything is written.")
 	fs.DurationVar(&f.maxAge, "bulk-observe-max-age", 0,
-		"How old a scan may be and still serve a resync (default: half of --resync-interval).")
+		"How old a scan may be and still serve a resync of an object that has not seen it (default: --resync-interval).")
 }
 
 // observer builds the shared observer, registers its metrics and adds it to the manager;
@@ -54,7 +54,7 @@ func (f *bulkFlags) observer(mgr manager.Manager, api *dodo.Client, resync time.
 	}
 	maxAge := f.maxAge
 	if maxAge <= 0 {
-		maxAge = resync / 2
+		maxAge = resync
 	}
 	o := bulkobserve.New(api, nil, bulkobserve.Options{MaxAge: maxAge})
 	if err := o.RegisterMetrics(metrics.Registry); err != nil {

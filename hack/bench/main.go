@@ -37,6 +37,9 @@ type config struct {
 	webhookDuration                          time.Duration
 	steadyResync, steadyWindow               time.Duration
 	rateLimitedN, rateLimit                  int
+	budgetN                                  int
+	budgetResync, budgetWindow               time.Duration
+	budgetSatResync, budgetSatWindow         time.Duration
 	timeout                                  time.Duration
 	seed                                     uint64
 	keepLogs                                 bool
@@ -60,6 +63,12 @@ func parseFlags() config {
 	flag.Float64Var(&c.steadyEvents, "steady-events", 20, "webhook events per second during the steady-state window")
 	flag.IntVar(&c.rateLimitedN, "rate-limited-n", 1000, "Subscriptions of the rate-limited run (0 skips it)")
 	flag.IntVar(&c.rateLimit, "rate-limit", 100, "the simulator's limit in the rate-limited run, requests per minute")
+	flag.IntVar(&c.budgetN, "budget-n", 0, "Subscriptions pre-provisioned for the budget run (0 skips it): bulk resync "+
+		"calls per Subscription, new objects with the budget idle and saturated, at -rate-limit")
+	flag.DurationVar(&c.budgetResync, "budget-resync", 6*time.Minute, "operator --resync-interval in the budget run's steady phase")
+	flag.DurationVar(&c.budgetWindow, "budget-window", 12*time.Minute, "how long the budget run counts steady calls")
+	flag.DurationVar(&c.budgetSatResync, "budget-saturated-resync", 30*time.Second, "resync that saturates the budget")
+	flag.DurationVar(&c.budgetSatWindow, "budget-saturated-window", 3*time.Minute, "saturated time before measuring new objects")
 	flag.DurationVar(&c.timeout, "timeout", time.Hour, "how long to wait for all Subscriptions to be Active")
 	flag.Uint64Var(&c.seed, "seed", 1, "simulator seed")
 	flag.BoolVar(&c.keepLogs, "keep-logs", false, "keep the process logs (printed path)")
@@ -116,6 +125,13 @@ func run(ctx context.Context, cfg config) (err error) {
 			return fmt.Errorf("rate-limited run: %w", err)
 		}
 		rep.rateLimited = &rl
+	}
+	if cfg.budgetN > 0 {
+		bu, err := runBudget(ctx, cfg, bins, dir)
+		rep.budget = &bu
+		if err != nil {
+			return fmt.Errorf("budget run: %w", err)
+		}
 	}
 	return nil
 }

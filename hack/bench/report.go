@@ -24,6 +24,7 @@ type report struct {
 	ceilingPlan                 ceilingPlan
 	ceilingCPU                  cpuTimes
 	rateLimited                 *rateLimitedResult
+	budget                      *budgetResult
 }
 
 // machine describes where the numbers were taken.
@@ -68,7 +69,7 @@ func (r report) print(w io.Writer) {
 		m.cpus, m.cpuModel, m.memory, m.goVersion, m.loadAvg, r.machineAfter.loadAvg)
 	_, _ = fmt.Fprintln(w, "| Measure | Result | Goal / note |")
 	_, _ = fmt.Fprintln(w, "|---|---|---|")
-	rows := slices.Concat(r.scaleRows(), r.webhookRows(), r.steadyRows(), r.rateLimitedRows())
+	rows := slices.Concat(r.scaleRows(), r.webhookRows(), r.steadyRows(), r.rateLimitedRows(), r.budgetRows())
 	for _, x := range rows {
 		_, _ = fmt.Fprintf(w, "| %s | %s | %s |\n", x.measure, x.result, x.note)
 	}

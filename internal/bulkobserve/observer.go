@@ -22,8 +22,11 @@ type Lister interface {
 
 // Options tune the observer; zero values take the defaults.
 type Options struct {
-	// MaxAge is how old a scan may be and still answer (default 30m, half the default
-	// resync interval): objects due within MaxAge of a scan share it.
+	// MaxAge is how old a scan may be and still answer a lookup that has not seen it yet
+	// (default 1h, the default resync interval). As long as the resync interval, so that
+	// objects last read at different times all take the next scan and fall into one
+	// phase: one scan per interval. A shorter MaxAge keeps them in several phases, a scan
+	// for each.
 	MaxAge time.Duration
 	// WindowPages is how many pages a created_at window is planned to hold (default 20):
 	// page numbers stay small, so a server-side cap on them never bites.
@@ -38,7 +41,7 @@ type Options struct {
 
 func (o Options) withDefaults() Options {
 	if o.MaxAge <= 0 {
-		o.MaxAge = 30 * time.Minute
+		o.MaxAge = time.Hour
 	}
 	if o.WindowPages <= 0 {
 		o.WindowPages = 20

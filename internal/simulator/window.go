@@ -58,5 +58,13 @@ func (w *requestWindow) stats() RequestStats {
 	return RequestStats{Total: w.total, MaxInOneSecond: w.max, RateLimited: w.limited}
 }
 
-// RequestStats reports the API requests seen so far (see requestWindow).
+// RequestStats reports the API requests seen since the start or the last reset (see
+// requestWindow).
 func (s *Simulator) RequestStats() RequestStats { return s.requests.stats() }
+
+// ResetRequestStats starts counting again: a benchmark measures after its own seeding.
+func (s *Simulator) ResetRequestStats() {
+	s.requests.mu.Lock()
+	defer s.requests.mu.Unlock()
+	s.requests.recent, s.requests.max, s.requests.total, s.requests.limited = nil, 0, 0, 0
+}

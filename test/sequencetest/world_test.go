@@ -138,7 +138,7 @@ func newWorld(seed uint64, st *stats, configure ...func(*simulator.Config)) (*wo
 // restart replaces both reconcilers: a new operator process with no memory.
 func (w *world) restart() {
 	// Bulk observation on, as the operator runs by default; inline so sequences replay.
-	bulk := bulkobserve.New(w.raw, w.opClock, bulkobserve.Options{MaxAge: resyncInterval / 2, Inline: true})
+	bulk := bulkobserve.New(w.raw, w.opClock, bulkobserve.Options{MaxAge: resyncInterval, Inline: true})
 	w.subs = &subscription.Reconciler{Client: w.kube, API: w.api, Clock: w.opClock, Bulk: bulk,
 		Options: subscription.Options{ResyncInterval: resyncInterval, CreateSettle: 30 * time.Second,
 			CreateAbsentAfter: 5 * time.Minute, CreateLookback: 24 * time.Hour, MaxConcurrentReconciles: 1}}

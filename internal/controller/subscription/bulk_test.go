@@ -11,7 +11,7 @@ import (
 
 // withBulk gives the harness's reconciler a bulk observer on its clock.
 func withBulk(h *harness) *bulkobserve.Observer {
-	o := bulkobserve.New(h.api.PaymentsAPI.(*dodo.Client), h.clock, bulkobserve.Options{MaxAge: 30 * time.Minute})
+	o := bulkobserve.New(h.api.PaymentsAPI.(*dodo.Client), h.clock, bulkobserve.Options{MaxAge: time.Hour})
 	h.reconcile.Bulk = o
 	return o
 }
