@@ -5,6 +5,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/google/go-cmp/cmp"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
 	billingv1alpha1 "github.com/dodo-operator/dodo-operator/api/v1alpha1"
@@ -36,8 +37,8 @@ func TestProviderConditions(t *testing.T) {
 				t.Fatalf("got %d conditions", len(got))
 			}
 			gotWant := want{string(got[0].Status), string(got[1].Status), string(got[2].Status), got[0].Reason, got[1].Reason, got[2].Reason}
-			if gotWant != tc.want {
-				t.Fatalf("got %+v, want %+v", gotWant, tc.want)
+			if diff := cmp.Diff(tc.want, gotWant, cmp.AllowUnexported(want{})); diff != "" {
+				t.Fatalf("conditions (-want +got):\n%s", diff)
 			}
 			for _, c := range got {
 				if c.Message == "" {

@@ -4,7 +4,7 @@ import (
 	"testing"
 	"time"
 
-	"k8s.io/apimachinery/pkg/api/equality"
+	"github.com/google/go-cmp/cmp"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
 	billingv1alpha1 "github.com/dodo-operator/dodo-operator/api/v1alpha1"
@@ -77,8 +77,8 @@ func TestRebaseStatus(t *testing.T) {
 			tc.fresh(fresh)
 			tc.want(want)
 			got := rebaseStatus(base.DeepCopy(), ours, fresh)
-			if !equality.Semantic.DeepEqual(got, want) {
-				t.Fatalf("rebased status\n got %+v\nwant %+v", got, want)
+			if diff := cmp.Diff(want, got); diff != "" {
+				t.Fatalf("rebased status (-want +got):\n%s", diff)
 			}
 		})
 	}

@@ -4,6 +4,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/google/go-cmp/cmp"
 	"k8s.io/apimachinery/pkg/types"
 )
 
@@ -73,8 +74,8 @@ func TestWindowsWithDefaults(t *testing.T) {
 		"OnlySettleLonger":        {Windows{Settle: 10 * time.Minute}, Windows{Settle: 10 * time.Minute, AbsentAfter: 10 * time.Minute}},
 	}
 	for name, tc := range cases {
-		if got := tc.in.WithDefaults(); got != tc.want {
-			t.Errorf("%s: %+v.WithDefaults() = %+v, want %+v", name, tc.in, got, tc.want)
+		if diff := cmp.Diff(tc.want, tc.in.WithDefaults()); diff != "" {
+			t.Errorf("%s: %+v.WithDefaults() (-want +got):\n%s", name, tc.in, diff)
 		}
 	}
 }
