@@ -26,14 +26,7 @@ import (
 //	KUBEBUILDER_ASSETS=$PWD/bin/k8s go test -run='^$' -bench=VerifyAndApply -benchtime=300x ./internal/webhookreceiver/
 func BenchmarkVerifyAndApply(b *testing.B) {
 	f := newFixture(b)
-	const objects = 4
-	ids := make([]string, objects)
-	for i := range objects {
-		name := fmt.Sprintf("bench-%d", i)
-		f.createSubscription(name)
-		ids[i] = fmt.Sprintf("sub_%s_%d", f.ns, i)
-		f.recordSubscriptionID(name, ids[i])
-	}
+	ids := benchSubscriptions(f, 4)
 	deliveries := benchDeliveries(b, f, ids, b.N)
 	seen := watchAppliedEvents(b, f.ns)
 	sent := make([]time.Time, len(deliveries))
@@ -124,6 +117,18 @@ func (a *appliedEvents) delays(b *testing.B, deliveries []recordedDelivery, sent
 	return out
 }
 
+// benchSubscriptions creates n Subscriptions with recorded IDs and returns the IDs.
+func benchSubscriptions(f *fixture, n int) []string {
+	ids := make([]string, n)
+	for i := range n {
+		name := fmt.Sprintf("bench-%d", i)
+		f.createSubscription(name)
+		ids[i] = fmt.Sprintf("sub_%s_%d", f.ns, i)
+		f.recordSubscriptionID(name, ids[i])
+	}
+	return ids
+}
+
 func percentile(delays []time.Duration, p int) time.Duration {
 	sorted := slices.Clone(delays)
 	slices.Sort(sorted)
@@ -135,14 +140,7 @@ func percentile(delays []time.Duration, p int) time.Duration {
 // and retry on conflicts, as they would in production).
 func BenchmarkVerifyAndApplyParallel(b *testing.B) {
 	f := newFixture(b)
-	const objects = 16
-	ids := make([]string, objects)
-	for i := range objects {
-		name := fmt.Sprintf("bench-%d", i)
-		f.createSubscription(name)
-		ids[i] = fmt.Sprintf("sub_%s_%d", f.ns, i)
-		f.recordSubscriptionID(name, ids[i])
-	}
+	ids := benchSubscriptions(f, 16)
 	deliveries := benchDeliveries(b, f, ids, b.N)
 	var next atomic.Int64
 	b.SetParallelism(4) // 4 × GOMAXPROCS(2) = 8 deliveries in flight

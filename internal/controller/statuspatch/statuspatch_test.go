@@ -43,8 +43,8 @@ func TestPatchWritesChangesAndSkipsNoOps(t *testing.T) {
 	if _, err := Patch(ctx, env.Client, before, sub, before.Status, sub.Status, ctrl.Result{}, nil); err != nil {
 		t.Fatal(err)
 	}
-	got := &billingv1alpha1.Subscription{}
-	if err := env.Client.Get(ctx, client.ObjectKeyFromObject(sub), got); err != nil || got.Status.ProviderStatus != "active" {
+	got, err := stored(sub)
+	if err != nil || got.Status.ProviderStatus != "active" {
 		t.Fatalf("status not written: %+v %v", got.Status, err)
 	}
 }
@@ -52,20 +52,15 @@ func TestPatchWritesChangesAndSkipsNoOps(t *testing.T) {
 func TestPatchFromAStaleCopyConflictsQuietly(t *testing.T) {
 	ctx := context.Background()
 	sub := newSubscription(t, "patch-stale")
-	stale := sub.DeepCopy()
-	other := sub.DeepCopy()
-	other.Status.ProviderStatus = "on_hold" // another writer (the webhook receiver)
-	if err := env.Client.Status().Update(ctx, other); err != nil {
-		t.Fatal(err)
-	}
+	stale := writeAsAnother(t, sub, func(s *billingv1alpha1.SubscriptionStatus) { s.ProviderStatus = "on_hold" })
 	stale2 := stale.DeepCopy()
 	stale2.Status.ProviderStatus = "active"
 	res, err := Patch(ctx, env.Client, stale, stale2, stale.Status, stale2.Status, ctrl.Result{}, nil)
 	if err != nil || res.RequeueAfter != conflictRequeue {
 		t.Fatalf("stale patch: %v %v; want a quiet requeue", res, err)
 	}
-	got := &billingv1alpha1.Subscription{}
-	if err := env.Client.Get(ctx, client.ObjectKeyFromObject(sub), got); err != nil || got.Status.ProviderStatus != "on_hold" {
+	got, err := stored(sub)
+	if err != nil || got.Status.ProviderStatus != "on_hold" {
 		t.Fatalf("the other writer's status was overwritten: %+v", got.Status)
 	}
 	conflict := apierrors.NewConflict(schema.GroupResource{}, "x", errors.New("changed"))
@@ -77,12 +72,7 @@ func TestPatchFromAStaleCopyConflictsQuietly(t *testing.T) {
 func TestPatchRebasingLaysTheWriteOverTheStoredCopy(t *testing.T) {
 	ctx := context.Background()
 	sub := newSubscription(t, "patch-rebase")
-	stale := sub.DeepCopy()
-	other := sub.DeepCopy()
-	other.Status.RecentWebhookIDs = []string{"msg_1"} // the webhook receiver's write
-	if err := env.Client.Status().Update(ctx, other); err != nil {
-		t.Fatal(err)
-	}
+	stale := writeAsAnother(t, sub, func(s *billingv1alpha1.SubscriptionStatus) { s.RecentWebhookIDs = []string{"msg_1"} })
 	ours := stale.DeepCopy()
 	ours.Status.ObservedGeneration = 1
 	calls := 0
@@ -100,8 +90,8 @@ func TestPatchRebasingLaysTheWriteOverTheStoredCopy(t *testing.T) {
 	if err != nil || res.RequeueAfter != time.Hour || calls != 1 {
 		t.Fatalf("rebased patch: %v %v after %d rebases; want the reconcile's own result after 1", res, err, calls)
 	}
-	got := &billingv1alpha1.Subscription{}
-	if err := env.Client.Get(ctx, client.ObjectKeyFromObject(sub), got); err != nil ||
+	got, err := stored(sub)
+	if err != nil ||
 		got.Status.ObservedGeneration != 1 || len(got.Status.RecentWebhookIDs) != 1 {
 		t.Fatalf("want both writers' fields: %+v %v", got.Status, err)
 	}
@@ -110,12 +100,7 @@ func TestPatchRebasingLaysTheWriteOverTheStoredCopy(t *testing.T) {
 func TestPatchRebasingGivesUpOrFailsAsTheRebaseSays(t *testing.T) {
 	ctx := context.Background()
 	sub := newSubscription(t, "patch-rebase-give-up")
-	stale := sub.DeepCopy()
-	other := sub.DeepCopy()
-	other.Status.ProviderStatus = "on_hold"
-	if err := env.Client.Status().Update(ctx, other); err != nil {
-		t.Fatal(err)
-	}
+	stale := writeAsAnother(t, sub, func(s *billingv1alpha1.SubscriptionStatus) { s.ProviderStatus = "on_hold" })
 	ours := stale.DeepCopy()
 	ours.Status.ProviderStatus = "active"
 	giveUp := func(context.Context) (client.Object, client.Object, bool, error) { return nil, nil, false, nil }
@@ -128,8 +113,8 @@ func TestPatchRebasingGivesUpOrFailsAsTheRebaseSays(t *testing.T) {
 	if _, err := PatchRebasing(ctx, env.Client, stale, ours, stale.Status, ours.Status, ctrl.Result{}, nil, failing); !errors.Is(err, broken) {
 		t.Fatalf("a failing rebase: %v; want its error", err)
 	}
-	got := &billingv1alpha1.Subscription{}
-	if err := env.Client.Get(ctx, client.ObjectKeyFromObject(sub), got); err != nil || got.Status.ProviderStatus != "on_hold" {
+	got, err := stored(sub)
+	if err != nil || got.Status.ProviderStatus != "on_hold" {
 		t.Fatalf("the other writer's status was overwritten: %+v", got.Status)
 	}
 }
@@ -137,11 +122,7 @@ func TestPatchRebasingGivesUpOrFailsAsTheRebaseSays(t *testing.T) {
 func TestStoreNowRetriesAConflictFromTheStoredCopy(t *testing.T) {
 	ctx := context.Background()
 	sub := newSubscription(t, "store-now")
-	other := sub.DeepCopy()
-	other.Status.RecentWebhookIDs = []string{"msg_1"} // the receiver writes after sub was read
-	if err := env.Client.Status().Update(ctx, other); err != nil {
-		t.Fatal(err)
-	}
+	writeAsAnother(t, sub, func(s *billingv1alpha1.SubscriptionStatus) { s.RecentWebhookIDs = []string{"msg_1"} }) // the receiver writes after sub was read
 	tries := 0
 	stored, err := StoreNow(ctx, env.Client, env.Client, sub, func(s *billingv1alpha1.Subscription) (bool, error) {
 		tries++
@@ -178,4 +159,23 @@ func TestEnteredReason(t *testing.T) {
 			}
 		})
 	}
+}
+
+// writeAsAnother writes status as another writer (the webhook receiver) would, through a
+// copy of sub, and returns sub as it was: now a stale copy.
+func writeAsAnother(t *testing.T, sub *billingv1alpha1.Subscription,
+	change func(*billingv1alpha1.SubscriptionStatus)) *billingv1alpha1.Subscription {
+	t.Helper()
+	stale, other := sub.DeepCopy(), sub.DeepCopy()
+	change(&other.Status)
+	if err := env.Client.Status().Update(context.Background(), other); err != nil {
+		t.Fatal(err)
+	}
+	return stale
+}
+
+// stored is sub as the API server holds it.
+func stored(sub *billingv1alpha1.Subscription) (*billingv1alpha1.Subscription, error) {
+	got := &billingv1alpha1.Subscription{}
+	return got, env.Client.Get(context.Background(), client.ObjectKeyFromObject(sub), got)
 }
