@@ -83,7 +83,7 @@ func TestSoftDeclineRetriesOnDay3AtTheAnchorTimeThroughTheDues(t *testing.T) {
 	}
 	h.expectCondition(c, billingv1alpha1.ConditionReady, "False", reasonRetryScheduled)
 	// The controller learned the decline by reading the payment, so it tells it, once.
-	told := eventstest.Drain(h.recorder)
+	told := eventstest.Drain(h.Recorder)
 	if n := eventstest.Count(told, "Warning ChargeDeclined Attempt 1 (payment "); n != 1 {
 		t.Errorf("%d ChargeDeclined events, want 1: %q", n, told)
 	}
@@ -124,7 +124,7 @@ func TestDeclinedChargeSettledByDuesIsNeverChargedAgain(t *testing.T) {
 	}
 	h.refreshSubscription("fixme")
 	link := h.getSub("fixme").Status.PaymentLink
-	if err := h.sim.CompleteCheckout(path.Base(link), "5555555555554444"); err != nil {
+	if err := h.Sim.CompleteCheckout(path.Base(link), "5555555555554444"); err != nil {
 		t.Fatal(err)
 	}
 	h.passTime(2 * time.Minute)
@@ -141,7 +141,7 @@ func TestDeclinedChargeSettledByDuesIsNeverChargedAgain(t *testing.T) {
 func TestOutcomeUnknownChargeIsResolvedByLookup(t *testing.T) {
 	h := newHarness(t)
 	h.onDemandSubscription("lossy", "lossy@example.com")
-	if err := h.sim.SetFaults(simulator.Faults{Routes: map[string]simulator.RouteFaults{simulator.RouteCharge: {FailAfterCommitRate: 1}}}); err != nil {
+	if err := h.Sim.SetFaults(simulator.Faults{Routes: map[string]simulator.RouteFaults{simulator.RouteCharge: {FailAfterCommitRate: 1}}}); err != nil {
 		t.Fatal(err)
 	}
 	h.charge("c4", "lossy", 300)
@@ -151,7 +151,7 @@ func TestOutcomeUnknownChargeIsResolvedByLookup(t *testing.T) {
 		t.Fatalf("after a lost answer: %+v", c.Status.Attempts)
 	}
 	h.expectCondition(c, billingv1alpha1.ConditionSynced, "False", billingv1alpha1.ReasonReconcileError)
-	_ = h.sim.SetFaults(simulator.Faults{})
+	_ = h.Sim.SetFaults(simulator.Faults{})
 	h.settleAfter(2*time.Minute, "c4")
 	h.settleAfter(2*time.Minute, "c4")
 	if c = h.expectSucceeded("c4", 1); c.Status.Attempts[0].PaymentID != h.payments("c4")[0].PaymentID {
@@ -163,7 +163,7 @@ func TestCrashBetweenChargeAndStatusWriteChargesOnce(t *testing.T) {
 	h := newHarness(t)
 	h.onDemandSubscription("crashy", "crashy@example.com")
 	h.charge("c5", "crashy", 400)
-	req := ctrl.Request{NamespacedName: client.ObjectKey{Namespace: h.ns, Name: "c5"}}
+	req := ctrl.Request{NamespacedName: client.ObjectKey{Namespace: h.NS, Name: "c5"}}
 	if _, err := h.charges.Reconcile(h.ctx, req); err != nil { // adds the finalizer
 		t.Fatal(err)
 	}
@@ -207,7 +207,7 @@ func TestFinalizerIsAddedToAChargeWrittenWithShortDurations(t *testing.T) {
 	h := newHarness(t)
 	u := &unstructured.Unstructured{Object: map[string]any{
 		"apiVersion": "billing.dodo-operator.io/v1alpha1", "kind": "OnDemandCharge",
-		"metadata": map[string]any{"name": "yaml", "namespace": h.ns},
+		"metadata": map[string]any{"name": "yaml", "namespace": h.NS},
 		"spec": map[string]any{"subscriptionRef": map[string]any{"name": "none"}, "amount": int64(100),
 			"retryPolicy": map[string]any{"maxAttempts": int64(4), "intervals": []any{"72h", "168h", "168h"}}},
 	}}
@@ -225,7 +225,7 @@ func TestPausedChargeMakesNoCalls(t *testing.T) {
 	h := newHarness(t)
 	h.onDemandSubscription("calm", "calm@example.com")
 	c := &billingv1alpha1.OnDemandCharge{}
-	c.Name, c.Namespace = "held", h.ns
+	c.Name, c.Namespace = "held", h.NS
 	c.Annotations = map[string]string{billingv1alpha1.AnnotationPaused: "true"}
 	c.Spec = billingv1alpha1.OnDemandChargeSpec{SubscriptionRef: billingv1alpha1.LocalSubscriptionReference{Name: "calm"}, Amount: 100}
 	if err := env.Client.Create(h.ctx, c); err != nil {

@@ -15,7 +15,7 @@ import (
 
 func failCharges(t *testing.T, h *harness, f simulator.RouteFaults) {
 	t.Helper()
-	if err := h.sim.SetFaults(simulator.Faults{Routes: map[string]simulator.RouteFaults{simulator.RouteCharge: f}}); err != nil {
+	if err := h.Sim.SetFaults(simulator.Faults{Routes: map[string]simulator.RouteFaults{simulator.RouteCharge: f}}); err != nil {
 		t.Fatal(err)
 	}
 }
@@ -123,7 +123,7 @@ func TestChargeOnARefusedAdoptionChargesNobody(t *testing.T) {
 	h := newHarness(t)
 	h.onDemandSubscription("owner", "owner@example.com")
 	owner := h.getSub("owner")
-	thief := &billingv1alpha1.Subscription{ObjectMeta: metav1.ObjectMeta{Name: "thief", Namespace: h.ns}, Spec: owner.Spec}
+	thief := &billingv1alpha1.Subscription{ObjectMeta: metav1.ObjectMeta{Name: "thief", Namespace: h.NS}, Spec: owner.Spec}
 	thief.Spec.Adopt = &billingv1alpha1.AdoptSpec{SubscriptionID: owner.Status.SubscriptionID}
 	if err := env.Client.Create(h.ctx, thief); err != nil {
 		t.Fatal(err)

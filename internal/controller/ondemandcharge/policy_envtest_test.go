@@ -85,7 +85,7 @@ func TestFourSoftDeclinesEndFailedAfterDay17(t *testing.T) {
 	h := newHarness(t)
 	api := newFakeAPI("INSUFFICIENT_FUNDS", "PROCESSING_ERROR", "NETWORK_TIMEOUT", "TRY_AGAIN_LATER")
 	h.charges.API = api
-	activeSubscription(t, h.ns, "s", "cus_soft")
+	activeSubscription(t, h.NS, "s", "cus_soft")
 	h.charge("four", "s", 100)
 	for h.clock.Now().Before(t0.Add(40 * 24 * time.Hour)) { // follow the controller's own requeues
 		step := h.settle("four").RequeueAfter
@@ -121,13 +121,13 @@ func TestChargesDueTogetherRespectTheCaps(t *testing.T) {
 	others := len(h.charges.inFlightElsewhere(h.ctx, client.ObjectKey{}))
 	h.charges.Options.MaxInFlight, h.charges.Options.MaxInFlightPerCustomer = 10+others, 1
 	for i := range 25 {
-		activeSubscription(t, h.ns, fmt.Sprintf("s%d", i), fmt.Sprintf("cus_cap_%s_%d", h.ns, i))
+		activeSubscription(t, h.NS, fmt.Sprintf("s%d", i), fmt.Sprintf("cus_cap_%s_%d", h.NS, i))
 	}
 	for i := range 50 {
 		h.charge(fmt.Sprintf("c%d", i), fmt.Sprintf("s%d", i%25), 100)
 	}
 	for i := range 50 {
-		req := ctrl.Request{NamespacedName: client.ObjectKey{Namespace: h.ns, Name: fmt.Sprintf("c%d", i)}}
+		req := ctrl.Request{NamespacedName: client.ObjectKey{Namespace: h.NS, Name: fmt.Sprintf("c%d", i)}}
 		for range 2 {
 			if _, err := h.charges.Reconcile(h.ctx, req); err != nil {
 				t.Fatal(err)
@@ -136,7 +136,7 @@ func TestChargesDueTogetherRespectTheCaps(t *testing.T) {
 	}
 	inFlight, perCustomer := 0, map[string]int{}
 	list := &billingv1alpha1.OnDemandChargeList{}
-	if err := env.Client.List(h.ctx, list, client.InNamespace(h.ns)); err != nil {
+	if err := env.Client.List(h.ctx, list, client.InNamespace(h.NS)); err != nil {
 		t.Fatal(err)
 	}
 	waiting := 0
@@ -171,7 +171,7 @@ func TestSoftDeclineThenSuccessOnDay3AtTheAnchorTime(t *testing.T) {
 	h := newHarness(t)
 	api := newFakeAPI("INSUFFICIENT_FUNDS", "ok")
 	h.charges.API = api
-	activeSubscription(t, h.ns, "s", "cus_day3_"+h.ns)
+	activeSubscription(t, h.NS, "s", "cus_day3_"+h.NS)
 	h.charge("later", "s", 100)
 	for h.clock.Now().Before(t0.Add(10 * 24 * time.Hour)) {
 		step := h.settle("later").RequeueAfter
@@ -192,7 +192,7 @@ func TestDeletionWaitsForTheAttemptInFlight(t *testing.T) {
 	h := newHarness(t)
 	api := newFakeAPI("") // stays processing
 	h.charges.API = api
-	activeSubscription(t, h.ns, "s", "cus_del_"+h.ns)
+	activeSubscription(t, h.NS, "s", "cus_del_"+h.NS)
 	h.charge("inflight", "s", 100)
 	h.settle("inflight")
 	if err := env.Client.Delete(h.ctx, h.get("inflight")); err != nil {
@@ -205,7 +205,7 @@ func TestDeletionWaitsForTheAttemptInFlight(t *testing.T) {
 	}
 	h.clock.Step(31 * time.Minute) // past DeletionWait: never blocks forever
 	h.settle("inflight")
-	err := env.Client.Get(h.ctx, client.ObjectKey{Namespace: h.ns, Name: "inflight"}, &billingv1alpha1.OnDemandCharge{})
+	err := env.Client.Get(h.ctx, client.ObjectKey{Namespace: h.NS, Name: "inflight"}, &billingv1alpha1.OnDemandCharge{})
 	if err == nil {
 		t.Fatal("still blocked after the deletion wait")
 	}

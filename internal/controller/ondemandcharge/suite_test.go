@@ -6,10 +6,8 @@ import (
 	"testing"
 	"time"
 
-	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/util/rand"
-	"k8s.io/client-go/tools/events"
 	clocktesting "k8s.io/utils/clock/testing"
 	"k8s.io/utils/ptr"
 	ctrl "sigs.k8s.io/controller-runtime"
@@ -17,10 +15,9 @@ import (
 
 	billingv1alpha1 "github.com/dodo-operator/dodo-operator/api/v1alpha1"
 	"github.com/dodo-operator/dodo-operator/internal/controller/subscription"
-	"github.com/dodo-operator/dodo-operator/internal/dodo"
 	"github.com/dodo-operator/dodo-operator/internal/dodo/dodofake"
 	"github.com/dodo-operator/dodo-operator/internal/simulator"
-	"github.com/dodo-operator/dodo-operator/internal/simulator/simtest"
+	"github.com/dodo-operator/dodo-operator/test/controllertest"
 	"github.com/dodo-operator/dodo-operator/test/testenv"
 )
 
@@ -35,37 +32,26 @@ var t0 = time.Date(2026, 11, 2, 13, 10, 0, 0, time.UTC)
 // the Subscription reconciler (to make an on-demand subscription real) and the charge
 // reconciler, both on one fake clock the test advances.
 type harness struct {
-	t        *testing.T
-	ctx      context.Context
-	ns       string
-	sim      *simulator.Simulator
-	simClock *clocktesting.FakeClock
-	clock    *clocktesting.FakeClock
-	api      *dodofake.Fake // counts the charge controller's calls
-	recorder *events.FakeRecorder
-	subs     *subscription.Reconciler
-	charges  *Reconciler
+	*controllertest.World
+	t       *testing.T
+	ctx     context.Context
+	clock   *clocktesting.FakeClock
+	api     *dodofake.Fake // counts the charge controller's calls
+	subs    *subscription.Reconciler
+	charges *Reconciler
 }
 
 func newHarness(t *testing.T, simConfig ...func(*simulator.Config)) *harness {
 	t.Helper()
-	h := &harness{t: t, ctx: context.Background(), ns: "odc-" + rand.String(6),
-		simClock: clocktesting.NewFakeClock(t0), clock: clocktesting.NewFakeClock(t0)}
-	if err := env.Client.Create(h.ctx, &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: h.ns}}); err != nil {
-		t.Fatal(err)
-	}
 	// A seed of its own gives each test's simulator its own IDs: the caps count customers
 	// across the whole (shared) API server.
-	cfg := simulator.Config{Clock: h.simClock, WallClock: clocktesting.NewFakeClock(t0),
-		Seed: uint64(rand.Int())}
+	cfg := simulator.Config{Seed: uint64(rand.Int())}
 	for _, mutate := range simConfig {
 		mutate(&cfg)
 	}
-	var c *dodo.Client
-	h.sim, c = simtest.Start(t, cfg)
-	h.api = dodofake.New(c)
-	h.recorder = events.NewFakeRecorder(200)
-	h.subs = &subscription.Reconciler{Client: env.Client, API: c, Clock: h.clock,
+	w := controllertest.New(t, env.Client, "odc", t0, cfg)
+	h := &harness{World: w, t: t, ctx: context.Background(), clock: clocktesting.NewFakeClock(t0), api: dodofake.New(w.Client)}
+	h.subs = &subscription.Reconciler{Client: env.Client, API: w.Client, Clock: h.clock,
 		Options: subscription.Options{ResyncInterval: time.Hour, CreateSettle: time.Second}}
 	h.charges = h.newReconciler()
 	return h
@@ -73,7 +59,7 @@ func newHarness(t *testing.T, simConfig ...func(*simulator.Config)) *harness {
 
 // newReconciler is a freshly started operator process: no memory of earlier ones.
 func (h *harness) newReconciler() *Reconciler {
-	return &Reconciler{Client: env.Client, API: h.api, Recorder: h.recorder, Clock: h.clock,
+	return &Reconciler{Client: env.Client, API: h.api, Recorder: h.Recorder, Clock: h.clock,
 		// Tests share one API server, where other tests' charges stay in flight: the
 		// account cap would count them, so only the caps test sets a real one.
 		Options: Options{OutcomeTimeout: time.Minute, Settle: 30 * time.Second, MaxInFlight: 1000}.withDefaults()}
@@ -82,7 +68,7 @@ func (h *harness) newReconciler() *Reconciler {
 // onDemandSubscription creates an active on-demand subscription for the email.
 func (h *harness) onDemandSubscription(name, email string) {
 	h.t.Helper()
-	sub := &billingv1alpha1.Subscription{ObjectMeta: metav1.ObjectMeta{Name: name, Namespace: h.ns},
+	sub := &billingv1alpha1.Subscription{ObjectMeta: metav1.ObjectMeta{Name: name, Namespace: h.NS},
 		Spec: billingv1alpha1.SubscriptionSpec{ProductID: "pdt_sim_on_demand", Quantity: 1,
 			Customer: billingv1alpha1.CustomerSpec{Email: email}, Billing: billingv1alpha1.BillingAddress{Country: "US"},
 			OnDemand: &billingv1alpha1.OnDemandSpec{MandateOnly: true}, PaymentLink: ptr.To(true)}}
@@ -90,7 +76,7 @@ func (h *harness) onDemandSubscription(name, email string) {
 		h.t.Fatal(err)
 	}
 	h.refreshSubscription(name)
-	if err := h.sim.CompleteCheckout(h.getSub(name).Status.SubscriptionID, "4242424242424242"); err != nil {
+	if err := h.Sim.CompleteCheckout(h.getSub(name).Status.SubscriptionID, "4242424242424242"); err != nil {
 		h.t.Fatal(err)
 	}
 	h.refreshSubscription(name)
@@ -112,24 +98,19 @@ func (h *harness) refreshSubscription(name string) {
 		h.t.Fatal(err)
 	}
 	for range 4 {
-		if _, err := h.subs.Reconcile(h.ctx, ctrl.Request{NamespacedName: client.ObjectKey{Namespace: h.ns, Name: name}}); err != nil {
+		if _, err := h.subs.Reconcile(h.ctx, ctrl.Request{NamespacedName: client.ObjectKey{Namespace: h.NS, Name: name}}); err != nil {
 			h.t.Fatal(err)
 		}
 	}
 }
 
 func (h *harness) getSub(name string) *billingv1alpha1.Subscription {
-	h.t.Helper()
-	sub := &billingv1alpha1.Subscription{}
-	if err := env.Client.Get(h.ctx, client.ObjectKey{Namespace: h.ns, Name: name}, sub); err != nil {
-		h.t.Fatal(err)
-	}
-	return sub
+	return controllertest.Get(h.World, name, &billingv1alpha1.Subscription{})
 }
 
 func (h *harness) charge(name, subName string, amount int64) {
 	h.t.Helper()
-	c := &billingv1alpha1.OnDemandCharge{ObjectMeta: metav1.ObjectMeta{Name: name, Namespace: h.ns},
+	c := &billingv1alpha1.OnDemandCharge{ObjectMeta: metav1.ObjectMeta{Name: name, Namespace: h.NS},
 		Spec: billingv1alpha1.OnDemandChargeSpec{SubscriptionRef: billingv1alpha1.LocalSubscriptionReference{Name: subName},
 			Amount: amount, Currency: "USD"}}
 	if err := env.Client.Create(h.ctx, c); err != nil {
@@ -138,12 +119,7 @@ func (h *harness) charge(name, subName string, amount int64) {
 }
 
 func (h *harness) get(name string) *billingv1alpha1.OnDemandCharge {
-	h.t.Helper()
-	c := &billingv1alpha1.OnDemandCharge{}
-	if err := env.Client.Get(h.ctx, client.ObjectKey{Namespace: h.ns, Name: name}, c); err != nil {
-		h.t.Fatal(err)
-	}
-	return c
+	return controllertest.Get(h.World, name, &billingv1alpha1.OnDemandCharge{})
 }
 
 // settle reconciles the charge until it asks for nothing immediate.
@@ -152,7 +128,7 @@ func (h *harness) settle(name string) ctrl.Result {
 	var res ctrl.Result
 	for i := range 8 {
 		var err error
-		res, err = h.charges.Reconcile(h.ctx, ctrl.Request{NamespacedName: client.ObjectKey{Namespace: h.ns, Name: name}})
+		res, err = h.charges.Reconcile(h.ctx, ctrl.Request{NamespacedName: client.ObjectKey{Namespace: h.NS, Name: name}})
 		if err != nil {
 			h.t.Fatalf("reconcile %d: %v", i, err)
 		}
@@ -181,15 +157,15 @@ func (h *harness) chargeAndSettle(name, subName string, amount int64) {
 
 // passTime moves both clocks and lets the simulator settle what fell due.
 func (h *harness) passTime(d time.Duration) {
-	h.simClock.Step(d)
-	h.sim.ProcessDue()
+	h.SimClock.Step(d)
+	h.Sim.ProcessDue()
 	h.clock.Step(d)
 }
 
 // payments are the simulator's payments stamped with the charge key.
 func (h *harness) payments(chargeKey string) []simulator.PaymentState {
 	var out []simulator.PaymentState
-	for _, p := range h.sim.State().Payments {
+	for _, p := range h.Sim.State().Payments {
 		if p.Metadata["k8s_charge_key"] == chargeKey {
 			out = append(out, p)
 		}
@@ -211,13 +187,5 @@ func (h *harness) expectSucceeded(name string, chargeCalls int) *billingv1alpha1
 
 func (h *harness) expectCondition(c *billingv1alpha1.OnDemandCharge, conditionType, status, reason string) {
 	h.t.Helper()
-	for _, cond := range c.Status.Conditions {
-		if cond.Type == conditionType {
-			if string(cond.Status) != status || cond.Reason != reason {
-				h.t.Fatalf("%s = %s/%s (%s); want %s/%s", conditionType, cond.Status, cond.Reason, cond.Message, status, reason)
-			}
-			return
-		}
-	}
-	h.t.Fatalf("no %s condition", conditionType)
+	controllertest.ExpectCondition(h.t, c.Status.Conditions, conditionType, status, reason)
 }

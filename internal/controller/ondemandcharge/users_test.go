@@ -37,7 +37,7 @@ func TestChargeOnAMissingSubscriptionEndsAfterTheWait(t *testing.T) {
 func TestChargeInAnotherCurrencyIsRefused(t *testing.T) {
 	h := newHarness(t)
 	h.onDemandSubscription("usd", "usd@example.com")
-	c := &billingv1alpha1.OnDemandCharge{ObjectMeta: metav1.ObjectMeta{Name: "xyz", Namespace: h.ns},
+	c := &billingv1alpha1.OnDemandCharge{ObjectMeta: metav1.ObjectMeta{Name: "xyz", Namespace: h.NS},
 		Spec: billingv1alpha1.OnDemandChargeSpec{SubscriptionRef: billingv1alpha1.LocalSubscriptionReference{Name: "usd"},
 			Amount: 100, Currency: "EUR"}}
 	if err := env.Client.Create(h.ctx, c); err != nil {

@@ -36,11 +36,11 @@ func TestCreateWithPaymentLinkAwaitsPaymentThenBecomesActive(t *testing.T) {
 		t.Fatalf("simulator subscriptions: %+v", sims)
 	}
 
-	if err := h.sim.CompleteCheckout(got.Status.SubscriptionID, "4242424242424242"); err != nil {
+	if err := h.Sim.CompleteCheckout(got.Status.SubscriptionID, "4242424242424242"); err != nil {
 		t.Fatal(err)
 	}
-	h.simClock.Step(time.Minute)
-	h.sim.ProcessDue()
+	h.SimClock.Step(time.Minute)
+	h.Sim.ProcessDue()
 	h.update("link", func(s *billingv1alpha1.Subscription) {
 		s.Annotations = map[string]string{billingv1alpha1.AnnotationReconcileRequestedAt: "now"}
 	})
@@ -59,7 +59,7 @@ func TestCreateWithPaymentLinkAwaitsPaymentThenBecomesActive(t *testing.T) {
 
 func TestOutcomeUnknownCreateEndsWithExactlyOneSubscription(t *testing.T) {
 	h := newHarness(t)
-	if err := h.sim.SetFaults(simulator.Faults{Routes: map[string]simulator.RouteFaults{
+	if err := h.Sim.SetFaults(simulator.Faults{Routes: map[string]simulator.RouteFaults{
 		"POST /subscriptions": {FailAfterCommitRate: 1},
 	}}); err != nil {
 		t.Fatal(err)
@@ -139,11 +139,11 @@ func activeSubscription(t *testing.T, h *harness, name string, mutate ...func(*b
 	t.Helper()
 	sub := h.subscription(name, append([]func(*billingv1alpha1.Subscription){withPaymentLink}, mutate...)...)
 	h.settle(name)
-	if err := h.sim.CompleteCheckout(h.get(name).Status.SubscriptionID, "4242424242424242"); err != nil {
+	if err := h.Sim.CompleteCheckout(h.get(name).Status.SubscriptionID, "4242424242424242"); err != nil {
 		t.Fatal(err)
 	}
-	h.simClock.Step(time.Minute)
-	h.sim.ProcessDue()
+	h.SimClock.Step(time.Minute)
+	h.Sim.ProcessDue()
 	h.clock.Step(2 * time.Hour)
 	h.settle(name)
 	got := h.get(name)

@@ -168,18 +168,18 @@ func TestOnHoldShowsTheDeclineAndReactivatesThroughPaymentMethod(t *testing.T) {
 		s.Spec.Customer.Email = "ops+decline_insufficient_funds@example.com"
 	})
 	h.settle("hold")
-	if err := h.sim.CompleteCheckout(h.get("hold").Status.SubscriptionID, "4242424242424242"); err != nil {
+	if err := h.Sim.CompleteCheckout(h.get("hold").Status.SubscriptionID, "4242424242424242"); err != nil {
 		t.Fatal(err)
 	}
-	h.simClock.Step(time.Minute)
-	h.sim.ProcessDue()
+	h.SimClock.Step(time.Minute)
+	h.Sim.ProcessDue()
 	h.clock.Step(2 * time.Hour)
 	h.settle("hold")
 	if status := h.get("hold").Status.ProviderStatus; status != "active" {
 		t.Fatalf("in trial: %q, want active", status)
 	}
-	h.simClock.Step(15 * 24 * time.Hour)
-	h.sim.ProcessDue()
+	h.SimClock.Step(15 * 24 * time.Hour)
+	h.Sim.ProcessDue()
 	h.clock.Step(2 * time.Hour)
 	h.settle("hold")
 	got := h.get("hold")
@@ -195,11 +195,11 @@ func TestOnHoldShowsTheDeclineAndReactivatesThroughPaymentMethod(t *testing.T) {
 	})
 	h.settle("hold")
 	link := h.get("hold").Status.PaymentLink
-	if err := h.sim.CompleteCheckout(path.Base(link), "5555555555554444"); err != nil {
+	if err := h.Sim.CompleteCheckout(path.Base(link), "5555555555554444"); err != nil {
 		t.Fatal(err)
 	}
-	h.simClock.Step(time.Minute)
-	h.sim.ProcessDue()
+	h.SimClock.Step(time.Minute)
+	h.Sim.ProcessDue()
 	h.clock.Step(2 * time.Hour)
 	h.settle("hold")
 	got = h.get("hold")

@@ -54,7 +54,7 @@ func expectUntouched(t *testing.T, h *harness, id string) {
 	if n := h.api.Count("UpdateSubscription"); n != 0 {
 		t.Fatalf("%d writes to a subscription owned by another object", n)
 	}
-	for _, s := range h.sim.State().Subscriptions {
+	for _, s := range h.Sim.State().Subscriptions {
 		if s.SubscriptionID == id && (s.Status != dodo.SubscriptionStatusActive || s.CancelAtNextBillingDate) {
 			t.Fatalf("the owner's subscription was changed: %s cancelAtEnd=%v", s.Status, s.CancelAtNextBillingDate)
 		}
@@ -67,7 +67,7 @@ func (h *harness) deleteAndSettle(name string) {
 		h.t.Fatal(err)
 	}
 	h.settle(name)
-	err := env.Client.Get(h.ctx, client.ObjectKey{Namespace: h.ns, Name: name}, &billingv1alpha1.Subscription{})
+	err := env.Client.Get(h.ctx, client.ObjectKey{Namespace: h.NS, Name: name}, &billingv1alpha1.Subscription{})
 	if !apierrors.IsNotFound(err) {
 		h.t.Fatalf("%s still there after deletion: %v", name, err)
 	}
@@ -89,8 +89,8 @@ func TestPlanChangeIsNotSentTwiceWhenTheProcessDiesAfterTheCall(t *testing.T) {
 	h.settle("plan")
 	h.clock.Step(2 * time.Hour) // the next read, before Dodo applied the change
 	h.settle("plan")
-	h.simClock.Step(time.Minute)
-	h.sim.ProcessDue()
+	h.SimClock.Step(time.Minute)
+	h.Sim.ProcessDue()
 	h.clock.Step(2 * time.Hour)
 	h.settle("plan")
 	if n := h.api.Count("ChangePlan"); n != 1 {
@@ -175,7 +175,7 @@ func TestDeletionDuringAnUnknownCreateWaitsAndThenCancels(t *testing.T) {
 func (h *harness) deleteAndSettleOnly(name string) {
 	h.t.Helper()
 	h.settle(name)
-	err := env.Client.Get(h.ctx, client.ObjectKey{Namespace: h.ns, Name: name}, &billingv1alpha1.Subscription{})
+	err := env.Client.Get(h.ctx, client.ObjectKey{Namespace: h.NS, Name: name}, &billingv1alpha1.Subscription{})
 	if !apierrors.IsNotFound(err) {
 		h.t.Fatalf("%s still there: %v", name, err)
 	}
@@ -183,7 +183,7 @@ func (h *harness) deleteAndSettleOnly(name string) {
 
 func failCreates(t *testing.T, h *harness, f simulator.RouteFaults) {
 	t.Helper()
-	if err := h.sim.SetFaults(simulator.Faults{Routes: map[string]simulator.RouteFaults{"POST /subscriptions": f}}); err != nil {
+	if err := h.Sim.SetFaults(simulator.Faults{Routes: map[string]simulator.RouteFaults{"POST /subscriptions": f}}); err != nil {
 		t.Fatal(err)
 	}
 }
@@ -195,7 +195,7 @@ func TestUnknownCreateIsRepeatedOnlyAfterTheAbsenceWindow(t *testing.T) {
 	failCreates(t, h, simulator.RouteFaults{ErrorRate: 1, ErrorStatus: 502})
 	sub := h.subscription("absent")
 	h.settle("absent")
-	if err := h.sim.SetFaults(simulator.Faults{}); err != nil {
+	if err := h.Sim.SetFaults(simulator.Faults{}); err != nil {
 		t.Fatal(err)
 	}
 	h.clock.Step(31 * time.Second)
@@ -225,11 +225,11 @@ func TestLostCreateAnswerKeepsThePaymentLink(t *testing.T) {
 		t.Fatalf("after the lookup: id %q, link %q", got.Status.SubscriptionID, got.Status.PaymentLink)
 	}
 	h.expectCondition(got, billingv1alpha1.ConditionReady, "False", billingv1alpha1.ReasonAwaitingPayment)
-	if err := h.sim.CompleteCheckout(got.Status.SubscriptionID, "4242424242424242"); err != nil {
+	if err := h.Sim.CompleteCheckout(got.Status.SubscriptionID, "4242424242424242"); err != nil {
 		t.Fatal(err)
 	}
-	h.simClock.Step(time.Minute)
-	h.sim.ProcessDue()
+	h.SimClock.Step(time.Minute)
+	h.Sim.ProcessDue()
 	h.clock.Step(2 * time.Hour)
 	h.settle("link")
 	h.expectCondition(h.get("link"), billingv1alpha1.ConditionActive, "True", "Active")

@@ -5,10 +5,7 @@ import (
 	"testing"
 	"time"
 
-	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
-	"k8s.io/apimachinery/pkg/util/rand"
-	"k8s.io/client-go/tools/events"
 	clocktesting "k8s.io/utils/clock/testing"
 	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/client"
@@ -16,7 +13,7 @@ import (
 	billingv1alpha1 "github.com/dodo-operator/dodo-operator/api/v1alpha1"
 	"github.com/dodo-operator/dodo-operator/internal/dodo/dodofake"
 	"github.com/dodo-operator/dodo-operator/internal/simulator"
-	"github.com/dodo-operator/dodo-operator/internal/simulator/simtest"
+	"github.com/dodo-operator/dodo-operator/test/controllertest"
 	"github.com/dodo-operator/dodo-operator/test/eventstest"
 	"github.com/dodo-operator/dodo-operator/test/testenv"
 )
@@ -30,40 +27,32 @@ var t0 = time.Date(2026, 11, 2, 13, 10, 0, 0, time.UTC)
 // harness is one test's world: a namespace, a simulator on its own fake clock behind real
 // HTTP, the typed client, and a reconciler on a fake clock that the test advances.
 type harness struct {
+	*controllertest.World
 	t         *testing.T
 	ctx       context.Context
-	ns        string
-	sim       *simulator.Simulator
-	simClock  *clocktesting.FakeClock
 	clock     *clocktesting.FakeClock
 	api       recordingAPI
-	recorder  *events.FakeRecorder
 	reconcile *Reconciler
 }
 
 func newHarness(t *testing.T) *harness {
 	t.Helper()
-	ctx := context.Background()
-	h := &harness{t: t, ctx: ctx, ns: "sub-" + rand.String(6), simClock: clocktesting.NewFakeClock(t0), clock: clocktesting.NewFakeClock(t0)}
-	if err := env.Client.Create(ctx, &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: h.ns}}); err != nil {
-		t.Fatal(err)
-	}
-	sim, c := simtest.Start(t, simulator.Config{Clock: h.simClock, WallClock: clocktesting.NewFakeClock(t0)})
-	h.sim, h.api = sim, recordingAPI{dodofake.New(c)}
-	h.recorder = events.NewFakeRecorder(100)
+	w := controllertest.New(t, env.Client, "sub", t0, simulator.Config{})
+	h := &harness{World: w, t: t, ctx: context.Background(), clock: clocktesting.NewFakeClock(t0),
+		api: recordingAPI{dodofake.New(w.Client)}}
 	h.reconcile = h.newReconciler()
 	return h
 }
 
 // newReconciler builds a reconciler with no memory of earlier ones: a restarted operator.
 func (h *harness) newReconciler() *Reconciler {
-	return &Reconciler{Client: env.Client, API: h.api, Recorder: h.recorder, Clock: h.clock,
+	return &Reconciler{Client: env.Client, API: h.api, Recorder: h.Recorder, Clock: h.clock,
 		Options: Options{ResyncInterval: time.Hour, CreateSettle: 30 * time.Second}.withDefaults()}
 }
 
 func (h *harness) subscription(name string, mutate ...func(*billingv1alpha1.Subscription)) *billingv1alpha1.Subscription {
 	sub := &billingv1alpha1.Subscription{
-		ObjectMeta: metav1.ObjectMeta{Name: name, Namespace: h.ns},
+		ObjectMeta: metav1.ObjectMeta{Name: name, Namespace: h.NS},
 		Spec: billingv1alpha1.SubscriptionSpec{
 			ProductID: "pdt_sim_basic", Quantity: 1,
 			Customer: billingv1alpha1.CustomerSpec{Email: name + "@example.com", Name: name},
@@ -82,7 +71,7 @@ func (h *harness) subscription(name string, mutate ...func(*billingv1alpha1.Subs
 // run reconciles once and returns the result.
 func (h *harness) run(name string) (ctrl.Result, error) {
 	h.t.Helper()
-	return h.reconcile.Reconcile(h.ctx, ctrl.Request{NamespacedName: client.ObjectKey{Namespace: h.ns, Name: name}})
+	return h.reconcile.Reconcile(h.ctx, ctrl.Request{NamespacedName: client.ObjectKey{Namespace: h.NS, Name: name}})
 }
 
 // settle reconciles until the controller has nothing to do before its next resync (or
@@ -101,12 +90,7 @@ func (h *harness) settle(name string) {
 }
 
 func (h *harness) get(name string) *billingv1alpha1.Subscription {
-	h.t.Helper()
-	sub := &billingv1alpha1.Subscription{}
-	if err := env.Client.Get(h.ctx, client.ObjectKey{Namespace: h.ns, Name: name}, sub); err != nil {
-		h.t.Fatal(err)
-	}
-	return sub
+	return controllertest.Get(h.World, name, &billingv1alpha1.Subscription{})
 }
 
 func (h *harness) update(name string, mutate func(*billingv1alpha1.Subscription)) {
@@ -121,7 +105,7 @@ func (h *harness) update(name string, mutate func(*billingv1alpha1.Subscription)
 // simSubscriptions are the simulator's subscriptions stamped for the object.
 func (h *harness) simSubscriptions(sub *billingv1alpha1.Subscription) []simulator.SubscriptionState {
 	var out []simulator.SubscriptionState
-	for _, s := range h.sim.State().Subscriptions {
+	for _, s := range h.Sim.State().Subscriptions {
 		if s.Metadata["k8s_uid"] == string(sub.UID) {
 			out = append(out, s)
 		}
@@ -129,24 +113,12 @@ func (h *harness) simSubscriptions(sub *billingv1alpha1.Subscription) []simulato
 	return out
 }
 
-func (h *harness) condition(sub *billingv1alpha1.Subscription, conditionType string) metav1.Condition {
-	for _, c := range sub.Status.Conditions {
-		if c.Type == conditionType {
-			return c
-		}
-	}
-	return metav1.Condition{}
-}
-
 func (h *harness) expectCondition(sub *billingv1alpha1.Subscription, conditionType, status, reason string) {
 	h.t.Helper()
-	c := h.condition(sub, conditionType)
-	if string(c.Status) != status || c.Reason != reason {
-		h.t.Fatalf("%s = %s/%s (%s); want %s/%s", conditionType, c.Status, c.Reason, c.Message, status, reason)
-	}
+	controllertest.ExpectCondition(h.t, sub.Status.Conditions, conditionType, status, reason)
 }
 
-func (h *harness) drainEvents() []string { return eventstest.Drain(h.recorder) }
+func (h *harness) drainEvents() []string { return eventstest.Drain(h.Recorder) }
 
 func (h *harness) expectEvent(substr string) {
 	h.t.Helper()
