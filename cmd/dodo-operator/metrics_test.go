@@ -82,7 +82,12 @@ func startMetricsServer(t *testing.T, cfg *rest.Config, flags metricsFlags) stri
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
 	go func() { done <- srv.Start(ctx) }()
-	t.Cleanup(func() { cancel(); <-done })
+	t.Cleanup(func() {
+		cancel()
+		if err := <-done; err != nil {
+			t.Errorf("metrics server: %v", err)
+		}
+	})
 	scheme := "http://"
 	if flags.secure {
 		scheme = "https://"

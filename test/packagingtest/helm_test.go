@@ -13,7 +13,7 @@ import (
 const helmNamespace = "dodo-helm"
 
 func TestHelmTemplateDefaultsRenderAndApply(t *testing.T) {
-	manifests := helmTemplate(t, helmNamespace)
+	manifests := helmTemplate(t)
 	objs := parseDocs(t, manifests)
 	deploy := assertInstall(t, manifests, objs)
 	assertServiceTargets(t, objs, deploy)
@@ -31,7 +31,7 @@ func TestHelmTemplateDefaultsRenderAndApply(t *testing.T) {
 // The ServiceMonitor is checked but not applied: the test API server has no Prometheus
 // Operator CRDs.
 func TestHelmTemplateEveryOptionRendersAndApplies(t *testing.T) {
-	manifests := helmTemplate(t, helmNamespace,
+	manifests := helmTemplate(t,
 		"replicaCount=2",
 		"image.repository=registry.example.com/dodo-operator", "image.tag=v9.9.9",
 		"dodo.baseURL=http://dodo-simulator.dodo-helm.svc:8090",

@@ -39,7 +39,7 @@ func TestHelmSchemaRefusesUnknownAndMistypedValues(t *testing.T) {
 // plus the chart's labels and, by default, helm.sh/resource-policy: keep.
 func TestHelmRenderedCRDsAreTheGeneratedOnes(t *testing.T) {
 	rendered := map[string]unstructured.Unstructured{}
-	for _, crd := range onlyKind(t, parseDocs(t, helmTemplate(t, helmNamespace)), "CustomResourceDefinition", 2) {
+	for _, crd := range onlyKind(t, parseDocs(t, helmTemplate(t)), "CustomResourceDefinition", 2) {
 		rendered[crd.GetName()] = crd
 	}
 	bases, err := filepath.Glob(filepath.Join(root, "charts", "dodo-operator", "files", "crds", "*.yaml"))
@@ -76,8 +76,8 @@ func TestHelmRenderedCRDsAreTheGeneratedOnes(t *testing.T) {
 // TestHelmCRDOptions: crds.enabled=false leaves the CRDs to someone else; crds.keep=false lets
 // an uninstall delete them.
 func TestHelmCRDOptions(t *testing.T) {
-	onlyKind(t, parseDocs(t, helmTemplate(t, helmNamespace, "crds.enabled=false")), "CustomResourceDefinition", 0)
-	for _, crd := range onlyKind(t, parseDocs(t, helmTemplate(t, helmNamespace, "crds.keep=false")), "CustomResourceDefinition", 2) {
+	onlyKind(t, parseDocs(t, helmTemplate(t, "crds.enabled=false")), "CustomResourceDefinition", 0)
+	for _, crd := range onlyKind(t, parseDocs(t, helmTemplate(t, "crds.keep=false")), "CustomResourceDefinition", 2) {
 		if _, ok := crd.GetAnnotations()["helm.sh/resource-policy"]; ok {
 			t.Errorf("crds.keep=false still annotates %s with a resource policy", crd.GetName())
 		}

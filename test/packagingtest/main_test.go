@@ -93,10 +93,10 @@ func kustomize(t *testing.T, dir string) []byte {
 	return run(t, nil, kubectlPath(), "kustomize", filepath.Join(root, dir))
 }
 
-// helmTemplate renders the chart as release "dodo-operator" in namespace, with --set pairs.
-func helmTemplate(t *testing.T, namespace string, set ...string) []byte {
+// helmTemplate renders the chart as release "dodo-operator" in helmNamespace, with --set pairs.
+func helmTemplate(t *testing.T, set ...string) []byte {
 	t.Helper()
-	return helmTemplateValues(t, namespace, "", set...)
+	return helmTemplateValues(t, helmNamespace, "", set...)
 }
 
 // helmTemplateValues renders the chart with a values file (relative to the chart; none

@@ -131,9 +131,9 @@ func aggregated(objs []unstructured.Unstructured, label string) bool {
 // TestHelmIngressHasTLSByDefault: Dodo calls HTTPS URLs only, so enabling the Ingress gives
 // it TLS for its host unless turned off.
 func TestHelmIngressHasTLSByDefault(t *testing.T) {
-	objs := parseDocs(t, helmTemplate(t, helmNamespace, "webhookReceiver.ingress.enabled=true"))
+	objs := parseDocs(t, helmTemplate(t, "webhookReceiver.ingress.enabled=true"))
 	assertIngressTLS(t, objs, "webhooks.example.com", "dodo-operator-webhooks-tls")
-	objs = parseDocs(t, helmTemplate(t, helmNamespace, "webhookReceiver.ingress.enabled=true",
+	objs = parseDocs(t, helmTemplate(t, "webhookReceiver.ingress.enabled=true",
 		"webhookReceiver.ingress.tls.enabled=false"))
 	if ing := convert[networkingv1.Ingress](t, onlyKind(t, objs, "Ingress", 1)[0]); len(ing.Spec.TLS) != 0 {
 		t.Errorf("tls.enabled=false still renders TLS %+v", ing.Spec.TLS)
@@ -143,12 +143,12 @@ func TestHelmIngressHasTLSByDefault(t *testing.T) {
 // TestHelmReplicasAddPDBAndSpread: a PodDisruptionBudget and a spread over nodes appear with
 // more than one replica only (with one, minAvailable 1 would block every drain).
 func TestHelmReplicasAddPDBAndSpread(t *testing.T) {
-	one := parseDocs(t, helmTemplate(t, helmNamespace))
+	one := parseDocs(t, helmTemplate(t))
 	onlyKind(t, one, "PodDisruptionBudget", 0)
 	if n := len(deployment(t, one).Spec.Template.Spec.TopologySpreadConstraints); n != 0 {
 		t.Errorf("one replica has %d spread constraints", n)
 	}
-	two := parseDocs(t, helmTemplate(t, helmNamespace, "replicaCount=2"))
+	two := parseDocs(t, helmTemplate(t, "replicaCount=2"))
 	onlyKind(t, two, "PodDisruptionBudget", 1)
 	tsc := deployment(t, two).Spec.Template.Spec.TopologySpreadConstraints
 	if len(tsc) != 1 || tsc[0].TopologyKey != "kubernetes.io/hostname" || tsc[0].WhenUnsatisfiable != corev1.ScheduleAnyway {
@@ -159,7 +159,7 @@ func TestHelmReplicasAddPDBAndSpread(t *testing.T) {
 // TestHelmPlainMetricsOnlyWhenAsked: metrics.secure=false serves plain HTTP, drops the
 // metrics-auth RBAC and scrapes over HTTP.
 func TestHelmPlainMetricsOnlyWhenAsked(t *testing.T) {
-	objs := parseDocs(t, helmTemplate(t, helmNamespace, "metrics.secure=false", "serviceMonitor.enabled=true"))
+	objs := parseDocs(t, helmTemplate(t, "metrics.secure=false", "serviceMonitor.enabled=true"))
 	if !slices.Contains(deployment(t, objs).Spec.Template.Spec.Containers[0].Args, "--metrics-secure=false") {
 		t.Error("metrics.secure=false does not reach the manager's flags")
 	}

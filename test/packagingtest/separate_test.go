@@ -177,7 +177,7 @@ func onlyKindAtLeast(objs []unstructured.Unstructured, kind string) []unstructur
 }
 
 func containerNames(d *appsv1.Deployment) []string {
-	var names []string
+	names := make([]string, 0, len(d.Spec.Template.Spec.Containers))
 	for _, c := range d.Spec.Template.Spec.Containers {
 		names = append(names, c.Name)
 	}
