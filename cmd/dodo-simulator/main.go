@@ -254,6 +254,9 @@ func run(ctx context.Context, o options, logger *slog.Logger) error {
 
 func main() {
 	o, err := parseFlags(os.Args[1:])
+	if errors.Is(err, flag.ErrHelp) {
+		os.Exit(0) // -help printed the usage, as asked: not a failure
+	}
 	if err != nil {
 		os.Exit(2)
 	}
