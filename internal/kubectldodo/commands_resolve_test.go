@@ -35,13 +35,20 @@ func TestResolveChargeWritesOnlyAfterConfirmation(t *testing.T) {
 			t.Fatalf("stdin %q: written without confirmation: %q", stdin, got)
 		}
 	}
-	out, _, err := w.run("yes\n", args...)
+	resolves(t, w, "yes\n", "2:pay_x2", args, "Done: set billing.dodo-operator.io/resolve-attempt=2:pay_x2")
+}
+
+// resolves runs the command with stdin, which must succeed, show every text and leave the
+// charge's resolve-attempt annotation at want.
+func resolves(t *testing.T, w *world, stdin, want string, args []string, texts ...string) {
+	t.Helper()
+	out, _, err := w.run(stdin, args...)
 	if err != nil {
 		t.Fatal(err)
 	}
-	mustContain(t, out, "Done: set billing.dodo-operator.io/resolve-attempt=2:pay_x2")
-	if got := w.resolution(); got != "2:pay_x2" {
-		t.Fatalf("annotation = %q", got)
+	mustContain(t, out, texts...)
+	if got := w.resolution(); got != want {
+		t.Fatalf("annotation = %q, want %q", got, want)
 	}
 }
 
@@ -75,14 +82,7 @@ func TestResolveRefusesWhenACheckFailsEvenWithYes(t *testing.T) {
 func TestResolveNoPaymentWritesNone(t *testing.T) {
 	w := newWorld(t)
 	w.create(paymentUnknown())
-	out, _, err := w.run("", "resolve", "odc", "usage-2026-11", "--no-payment", "--yes")
-	if err != nil {
-		t.Fatal(err)
-	}
-	mustContain(t, out, "MAKES IT AGAIN")
-	if got := w.resolution(); got != "2:none" {
-		t.Fatalf("annotation = %q", got)
-	}
+	resolves(t, w, "", "2:none", []string{"resolve", "odc", "usage-2026-11", "--no-payment", "--yes"}, "MAKES IT AGAIN")
 }
 
 func TestResolveSubscription(t *testing.T) {
