@@ -5,6 +5,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/google/go-cmp/cmp"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
@@ -13,15 +14,19 @@ import (
 )
 
 func TestDeletionAppliesThePolicy(t *testing.T) {
+	// atDodo is what deletion left at Dodo, and the writes it took.
+	type atDodo struct {
+		Status      dodo.SubscriptionStatus
+		CancelAtEnd bool
+		Writes      int
+	}
 	cases := map[string]struct {
-		policy          billingv1alpha1.DeletionPolicy
-		wantStatus      dodo.SubscriptionStatus
-		wantCancelAtEnd bool
-		wantWrites      int
+		policy billingv1alpha1.DeletionPolicy
+		want   atDodo
 	}{
-		"DefaultCancelsAtPeriodEnd": {"", dodo.SubscriptionStatusActive, true, 1},
-		"Cancel":                    {billingv1alpha1.DeletionPolicyCancel, dodo.SubscriptionStatusCancelled, false, 1},
-		"Orphan":                    {billingv1alpha1.DeletionPolicyOrphan, dodo.SubscriptionStatusActive, false, 0},
+		"DefaultCancelsAtPeriodEnd": {"", atDodo{dodo.SubscriptionStatusActive, true, 1}},
+		"Cancel":                    {billingv1alpha1.DeletionPolicyCancel, atDodo{dodo.SubscriptionStatusCancelled, false, 1}},
+		"Orphan":                    {billingv1alpha1.DeletionPolicyOrphan, atDodo{dodo.SubscriptionStatusActive, false, 0}},
 	}
 	for name, tc := range cases {
 		t.Run(name, func(t *testing.T) {
@@ -37,8 +42,9 @@ func TestDeletionAppliesThePolicy(t *testing.T) {
 				t.Fatalf("object still there after deletion: %v", err)
 			}
 			sim := h.simSubscriptions(sub)[0]
-			if sim.Status != tc.wantStatus || sim.CancelAtNextBillingDate != tc.wantCancelAtEnd || h.api.Writes()-writes != tc.wantWrites {
-				t.Fatalf("simulator %s cancelAtEnd=%v, writes %d", sim.Status, sim.CancelAtNextBillingDate, h.api.Writes()-writes)
+			got := atDodo{Status: sim.Status, CancelAtEnd: sim.CancelAtNextBillingDate, Writes: h.api.Writes() - writes}
+			if diff := cmp.Diff(tc.want, got); diff != "" {
+				t.Fatalf("after deletion (-want +got):\n%s", diff)
 			}
 		})
 	}
