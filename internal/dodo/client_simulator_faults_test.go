@@ -2,6 +2,7 @@ package dodo_test
 
 import (
 	"fmt"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -83,7 +84,7 @@ func TestSimulatorFailAfterCommitIsOutcomeUnknown(t *testing.T) {
 				t.Errorf("committed charges = %d, want exactly 1", n)
 			}
 			listed, err := env.client.ListPayments(ctx, dodo.ListPaymentsParams{SubscriptionID: created.SubscriptionID})
-			if err != nil || !hasAmount(listed, 777) {
+			if err != nil || !slices.ContainsFunc(listed, func(p dodo.PaymentListItem) bool { return p.TotalAmount == 777 }) {
 				t.Errorf("reconciling list does not show the charge: %v", err)
 			}
 			_, err = env.client.CreateSubscription(ctx, dodo.CreateSubscriptionRequest{ProductID: "pdt_sim_basic", Quantity: 1,
@@ -96,15 +97,6 @@ func TestSimulatorFailAfterCommitIsOutcomeUnknown(t *testing.T) {
 			}
 		})
 	}
-}
-
-func hasAmount(items []dodo.PaymentListItem, amount int64) bool {
-	for _, item := range items {
-		if item.TotalAmount == amount {
-			return true
-		}
-	}
-	return false
 }
 
 func TestSimulatorSlowWriteTimesOutAsOutcomeUnknown(t *testing.T) {

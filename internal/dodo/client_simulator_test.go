@@ -2,6 +2,7 @@ package dodo_test
 
 import (
 	"context"
+	"slices"
 	"testing"
 	"time"
 
@@ -122,22 +123,13 @@ func TestSimulatorChargeAndPaymentEndpoints(t *testing.T) {
 		t.Fatalf("GetPayment = %+v, %v", payment, err)
 	}
 	listed, err := env.client.ListPayments(ctx, dodo.ListPaymentsParams{SubscriptionID: created.SubscriptionID})
-	if err != nil || !containsPayment(listed, charge.PaymentID) {
+	if err != nil || !slices.ContainsFunc(listed, func(p dodo.PaymentListItem) bool { return p.PaymentID == charge.PaymentID }) {
 		t.Fatalf("ListPayments = %+v, %v", listed, err)
 	}
 	all, err := env.client.ListAllPayments(ctx, dodo.ListPaymentsParams{SubscriptionID: created.SubscriptionID, PageSize: 1})
 	if err != nil || len(all) != len(listed) {
 		t.Fatalf("ListAllPayments = %d items (page list %d), %v", len(all), len(listed), err)
 	}
-}
-
-func containsPayment(items []dodo.PaymentListItem, id string) bool {
-	for _, item := range items {
-		if item.PaymentID == id {
-			return true
-		}
-	}
-	return false
 }
 
 func TestSimulatorPlanAndPaymentMethodEndpoints(t *testing.T) {
