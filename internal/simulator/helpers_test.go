@@ -309,6 +309,14 @@ func assertEqual[T comparable](t *testing.T, what string, got, want T) {
 	}
 }
 
+// expectEvents waits until every webhook so far was delivered, then checks the types of
+// the subscription's events from the skip-th on.
+func (h *harness) expectEvents(subscriptionID string, skip int, want []string) {
+	h.t.Helper()
+	h.flush()
+	assertTypes(h.t, "events", h.hook.typesFor(subscriptionID)[skip:], want)
+}
+
 func assertTypes(t *testing.T, what string, got, want []string) {
 	t.Helper()
 	if strings.Join(got, ",") != strings.Join(want, ",") {

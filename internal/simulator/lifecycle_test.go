@@ -32,8 +32,7 @@ func TestCreateWithoutLinkActivatesOnDefaultCard(t *testing.T) {
 	second := h.subscription(h.create(again).SubscriptionID)
 	assertEqual(t, "second status", second.Status, dodo.SubscriptionStatusActive)
 	assertEqual(t, "second method", *second.PaymentMethodID, *sub.PaymentMethodID)
-	h.flush()
-	assertTypes(t, "events", h.hook.typesFor(resp.SubscriptionID),
+	h.expectEvents(resp.SubscriptionID, 0,
 		[]string{"subscription.active", "payment.succeeded", "subscription.updated"})
 }
 
@@ -52,8 +51,7 @@ func TestRenewalSucceeds(t *testing.T) {
 	assertEqual(t, "renewal status", statusOf(renewal), dodo.PaymentStatusSucceeded)
 	assertEqual(t, "renewal amount", renewal.TotalAmount, int64(3000))
 	assertEqual(t, "renewal time", renewal.CreatedAt, testStart.AddDate(0, 1, 0))
-	h.flush()
-	assertTypes(t, "events", h.hook.typesFor(resp.SubscriptionID), []string{
+	h.expectEvents(resp.SubscriptionID, 0, []string{
 		"subscription.active", "payment.succeeded", "subscription.updated",
 		"payment.succeeded", "subscription.renewed", "subscription.updated",
 	})
@@ -101,8 +99,7 @@ func TestRenewalDeclineGoesOnHold(t *testing.T) {
 	}
 	h.sim.Advance(60 * 24 * time.Hour)
 	assertEqual(t, "no renewals while on hold", len(h.payments(resp.SubscriptionID)), 2)
-	h.flush()
-	assertTypes(t, "events", h.hook.typesFor(resp.SubscriptionID), []string{
+	h.expectEvents(resp.SubscriptionID, 0, []string{
 		"subscription.active", "subscription.updated",
 		"payment.failed", "subscription.on_hold", "subscription.updated",
 	})
@@ -137,8 +134,7 @@ func TestReactivationWithNewMethodChargesDuesOnce(t *testing.T) {
 	h.sim.Advance(31 * 24 * time.Hour)
 	payments := h.payments(resp.SubscriptionID)
 	assertEqual(t, "renewal after reactivation", *payments[3].Status, dodo.PaymentStatusSucceeded)
-	h.flush()
-	assertTypes(t, "events", h.hook.typesFor(resp.SubscriptionID), []string{
+	h.expectEvents(resp.SubscriptionID, 0, []string{
 		"subscription.active", "subscription.updated", // trial mandate
 		"payment.failed", "subscription.on_hold", "subscription.updated", // trial end
 		"subscription.updated",                                             // the link saved the new card
@@ -172,8 +168,7 @@ func TestOnDemandChargeDeclines(t *testing.T) {
 			assertEqual(t, "subscription", h.subscription(resp.SubscriptionID).Status, dodo.SubscriptionStatusOnHold)
 			h.wantError(http.MethodPost, "/subscriptions/"+resp.SubscriptionID+"/charge", dodo.ChargeRequest{ProductPrice: 2500},
 				http.StatusUnprocessableEntity, codeSubscriptionInactive)
-			h.flush()
-			assertTypes(t, "events", h.hook.typesFor(resp.SubscriptionID), []string{
+			h.expectEvents(resp.SubscriptionID, 0, []string{
 				"subscription.active", "subscription.updated",
 				"payment.failed", "subscription.on_hold", "subscription.updated",
 			})
@@ -215,8 +210,7 @@ func TestOnDemandChargeSucceedsAndRefusesConcurrentCharge(t *testing.T) {
 	assertEqual(t, "status", statusOf(p), dodo.PaymentStatusSucceeded)
 	assertEqual(t, "metadata", p.Metadata["charge"], "c1")
 	h.mustCall(http.MethodPost, path, dodo.ChargeRequest{ProductPrice: 100}, &charged)
-	h.flush()
-	assertTypes(t, "events", h.hook.typesFor(resp.SubscriptionID),
+	h.expectEvents(resp.SubscriptionID, 0,
 		[]string{"subscription.active", "subscription.updated", "payment.succeeded"})
 }
 
@@ -248,8 +242,7 @@ func TestPaymentLinkCompletion(t *testing.T) {
 			h.mustCall(http.MethodPost, "/_simulator/checkout/"+resp.SubscriptionID+"/complete", CompleteCheckoutRequest{CardNumber: tc.card}, nil)
 			assertEqual(t, "status", h.subscription(resp.SubscriptionID).Status, tc.wantStatus)
 			h.wantError(http.MethodPost, "/_simulator/checkout/"+resp.SubscriptionID+"/complete", nil, http.StatusConflict, codeCheckoutNotOpen)
-			h.flush()
-			assertTypes(t, "events", h.hook.typesFor(resp.SubscriptionID), tc.wantEvents)
+			h.expectEvents(resp.SubscriptionID, 0, tc.wantEvents)
 		})
 	}
 }
@@ -269,8 +262,7 @@ func TestPaymentLinkExpiryFailsSubscription(t *testing.T) {
 	if err := h.sim.CompleteCheckout(resp.SubscriptionID, ""); err == nil {
 		t.Fatal("completing an expired checkout succeeded")
 	}
-	h.flush()
-	assertTypes(t, "events", h.hook.typesFor(resp.SubscriptionID),
+	h.expectEvents(resp.SubscriptionID, 0,
 		[]string{"payment.failed", "subscription.failed", "subscription.updated"})
 }
 

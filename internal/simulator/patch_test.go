@@ -25,8 +25,7 @@ func TestCancelNow(t *testing.T) {
 	h.mustCall(http.MethodPatch, subPath(resp.SubscriptionID), map[string]any{"status": "cancelled"}, nil)
 	h.sim.Advance(60 * 24 * time.Hour)
 	assertEqual(t, "no renewals", len(h.payments(resp.SubscriptionID)), 1)
-	h.flush()
-	assertTypes(t, "events", h.hook.typesFor(resp.SubscriptionID)[3:],
+	h.expectEvents(resp.SubscriptionID, 3,
 		[]string{"subscription.cancelled", "subscription.updated"})
 }
 
@@ -41,8 +40,7 @@ func TestCancelAtPeriodEnd(t *testing.T) {
 	assertEqual(t, "cancelled", sub.Status, dodo.SubscriptionStatusCancelled)
 	assertEqual(t, "cancelled at", *sub.CancelledAt, testStart.AddDate(0, 1, 0))
 	assertEqual(t, "no renewal charge", len(h.payments(resp.SubscriptionID)), 1)
-	h.flush()
-	assertTypes(t, "events", h.hook.typesFor(resp.SubscriptionID)[3:],
+	h.expectEvents(resp.SubscriptionID, 3,
 		[]string{"subscription.updated", "subscription.cancelled", "subscription.updated"})
 }
 
@@ -67,8 +65,7 @@ func TestPauseAndResumeShiftBilling(t *testing.T) {
 	assertEqual(t, "expiry shifted", *resumed.ExpiresAt, expires.Add(pause))
 	h.sim.Advance(20 * 24 * time.Hour)
 	assertEqual(t, "renewal after resume", len(h.payments(resp.SubscriptionID)), 2)
-	h.flush()
-	assertTypes(t, "events", h.hook.typesFor(resp.SubscriptionID)[3:], []string{
+	h.expectEvents(resp.SubscriptionID, 3, []string{
 		"subscription.paused", "subscription.updated", "subscription.unpaused", "subscription.updated",
 		"payment.succeeded", "subscription.renewed", "subscription.updated",
 	})
@@ -97,8 +94,7 @@ func TestPatchFieldsAndMetadataReplace(t *testing.T) {
 	h.mustCall(http.MethodPatch, subPath(resp.SubscriptionID), map[string]any{"metadata": map[string]any{"c": "3"}}, nil)
 	h.sim.Advance(5 * 24 * time.Hour)
 	assertEqual(t, "renewal at the moved date", h.payments(resp.SubscriptionID)[1].CreatedAt, next)
-	h.flush()
-	assertTypes(t, "events", h.hook.typesFor(resp.SubscriptionID)[3:], []string{
+	h.expectEvents(resp.SubscriptionID, 3, []string{
 		"subscription.updated", "subscription.updated",
 		"payment.succeeded", "subscription.renewed", "subscription.updated",
 	})

@@ -49,8 +49,7 @@ func TestChangePlanProrationModes(t *testing.T) {
 			assertEqual(t, "payment id", *out.PaymentID, payments[1].PaymentID)
 			assertEqual(t, "charge", payments[1].TotalAmount, tc.wantCharge)
 			assertEqual(t, "charge status", *payments[1].Status, dodo.PaymentStatusSucceeded)
-			h.flush()
-			assertTypes(t, "events", h.hook.typesFor(resp.SubscriptionID)[3:],
+			h.expectEvents(resp.SubscriptionID, 3,
 				[]string{"subscription.plan_changed", "subscription.updated", "payment.succeeded"})
 		})
 	}
