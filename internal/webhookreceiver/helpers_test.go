@@ -142,13 +142,19 @@ func (f *fixture) recordSubscriptionID(name, subscriptionID string) {
 // waitIndexed waits until the shared cache's index knows the subscription ID.
 func (f *fixture) waitIndexed(subscriptionID string) {
 	f.t.Helper()
+	f.waitInIndex(&billingv1alpha1.SubscriptionList{}, IndexSubscriptionID, subscriptionID)
+}
+
+// waitInIndex waits until the shared cache lists an object of list's kind under the
+// index field's value.
+func (f *fixture) waitInIndex(list client.ObjectList, field, value string) {
+	f.t.Helper()
 	err := wait.PollUntilContextTimeout(f.ctx, 2*time.Millisecond, 5*time.Second, true, func(ctx context.Context) (bool, error) {
-		var list billingv1alpha1.SubscriptionList
-		err := indexCache.List(ctx, &list, client.MatchingFields{IndexSubscriptionID: subscriptionID})
-		return err == nil && len(list.Items) > 0, nil
+		err := indexCache.List(ctx, list, client.MatchingFields{field: value})
+		return err == nil && meta.LenList(list) > 0, nil
 	})
 	if err != nil {
-		f.t.Fatalf("the cache never indexed %s: %v", subscriptionID, err)
+		f.t.Fatalf("the cache never indexed %s: %v", value, err)
 	}
 }
 
@@ -354,12 +360,5 @@ func (f *fixture) addAttempt(name string, attempt billingv1alpha1.ChargeAttempt)
 // waitChargeIndexed waits until the shared cache's index knows the payment ID.
 func (f *fixture) waitChargeIndexed(paymentID string) {
 	f.t.Helper()
-	err := wait.PollUntilContextTimeout(f.ctx, 2*time.Millisecond, 5*time.Second, true, func(ctx context.Context) (bool, error) {
-		var list billingv1alpha1.OnDemandChargeList
-		err := indexCache.List(ctx, &list, client.MatchingFields{IndexAttemptPaymentID: paymentID})
-		return err == nil && len(list.Items) > 0, nil
-	})
-	if err != nil {
-		f.t.Fatalf("the cache never indexed %s: %v", paymentID, err)
-	}
+	f.waitInIndex(&billingv1alpha1.OnDemandChargeList{}, IndexAttemptPaymentID, paymentID)
 }
