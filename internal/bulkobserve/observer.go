@@ -171,10 +171,12 @@ func (o *Observer) run(ctx context.Context, start time.Time, windows []window, d
 	defer close(done)
 	s, pages, err := o.read(dodo.WithPriority(ctx, dodo.PriorityBackground), start, windows)
 	end := o.clock.Now()
+	// Outside o.mu: the registry calls the age gauge (which takes o.mu) while holding a
+	// vector's lock that the counter may need.
+	o.metrics.scanned(pages, end.Sub(start), err)
 	o.mu.Lock()
 	defer o.mu.Unlock()
 	o.running = false
-	o.metrics.scanned(pages, end.Sub(start), err)
 	if err != nil {
 		o.failedAt = end
 		return
