@@ -154,3 +154,35 @@ func TestFailedScanWaitsBeforeTheNext(t *testing.T) {
 		t.Errorf("after the retry wait: %v", st)
 	}
 }
+
+// blockingLister holds every page until released.
+type blockingLister struct {
+	*fakeLister
+	release chan struct{}
+}
+
+func (b blockingLister) ListSubscriptions(ctx context.Context, p dodo.ListSubscriptionsParams) ([]dodo.SubscriptionListItem, error) {
+	<-b.release
+	return b.fakeLister.ListSubscriptions(ctx, p)
+}
+
+func TestNextInFollowsTheScan(t *testing.T) {
+	clk := clocktesting.NewFakeClock(t0)
+	lister := blockingLister{fakeLister: listerWith(5), release: make(chan struct{})}
+	o := New(lister, clk, Options{MaxAge: time.Minute})
+	o.Lookup("sub_1", time.Time{})
+	clk.Step(10 * time.Second)
+	if got := o.NextIn(); got != 10*time.Second {
+		t.Errorf("first scan, 10s in: NextIn = %v, want 10s (as long as it has run)", got)
+	}
+	clk.Step(20 * time.Second)
+	close(lister.release)
+	o.WaitScan() // took 30s
+	clk.Step(2 * time.Minute)
+	o.Lookup("sub_1", time.Time{})
+	clk.Step(10 * time.Second)
+	if got := o.NextIn(); got != 20*time.Second {
+		t.Errorf("second scan, 10s in: NextIn = %v, want 20s (the last took 30s)", got)
+	}
+	o.WaitScan()
+}
