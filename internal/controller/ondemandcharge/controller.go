@@ -21,6 +21,7 @@ import (
 	"github.com/dodo-operator/dodo-operator/internal/chargestate"
 	"github.com/dodo-operator/dodo-operator/internal/controller/statuspatch"
 	"github.com/dodo-operator/dodo-operator/internal/controller/unanswered"
+	"github.com/dodo-operator/dodo-operator/internal/dodo"
 )
 
 // Finalizer keeps a charge with an attempt in flight until its outcome is known.
@@ -127,6 +128,9 @@ func (r *Reconciler) Reconcile(ctx context.Context, req ctrl.Request) (result ct
 		return ctrl.Result{}, client.IgnoreNotFound(err)
 	}
 	r.unanswered.Start(r.Clock.Now())
+	// Every call a charge makes is a charge or decides one (an outcome, dues evidence): it
+	// goes first in the per-key budget, ahead of the subscriptions' background reads.
+	ctx = dodo.WithPriority(ctx, dodo.PriorityCritical)
 	s := &scope{charge: charge, before: charge.DeepCopy(), now: r.Clock.Now()}
 	defer func() { result, retErr = r.finish(ctx, s, result, retErr) }()
 	switch {
