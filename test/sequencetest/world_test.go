@@ -15,9 +15,9 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	billingv1alpha1 "github.com/dodo-operator/dodo-operator/api/v1alpha1"
+	"github.com/dodo-operator/dodo-operator/internal/bulkobserve"
 	"github.com/dodo-operator/dodo-operator/internal/controller/ondemandcharge"
 	"github.com/dodo-operator/dodo-operator/internal/controller/subscription"
-	"github.com/dodo-operator/dodo-operator/internal/bulkobserve"
 	"github.com/dodo-operator/dodo-operator/internal/dodo"
 	"github.com/dodo-operator/dodo-operator/internal/simulator"
 	"github.com/dodo-operator/dodo-operator/internal/webhookreceiver"
