@@ -94,15 +94,21 @@ func (r *Reconciler) applyPaymentMethod(ctx context.Context, s *scope, observed 
 	}
 	// Stored before the call: on an on_hold subscription the call charges the dues, and
 	// Dodo does not refuse a second one while the first payment is open.
-	previous := st.LastPaymentMethodRequest
-	st.LastPaymentMethodRequest = key
+	// The link in status (the creation link, or an earlier request's) stops being the one
+	// to pay the moment this request is made: it goes with the intent, so status never
+	// shows an old link under the new request.
+	previous, previousLink, previousExpiry := st.LastPaymentMethodRequest, st.PaymentLink, st.PaymentLinkExpiresAt
+	restore := func() {
+		st.LastPaymentMethodRequest, st.PaymentLink, st.PaymentLinkExpiresAt = previous, previousLink, previousExpiry
+	}
+	st.LastPaymentMethodRequest, st.PaymentLink, st.PaymentLinkExpiresAt = key, "", nil
 	if err := r.storeIntent(ctx, s); err != nil {
-		st.LastPaymentMethodRequest = previous // not sent
+		restore() // not sent
 		return err
 	}
 	resp, err := s.api.UpdatePaymentMethod(ctx, observed.SubscriptionID, *req)
 	if err != nil && !dodo.IsOutcomeUnknown(err) {
-		st.LastPaymentMethodRequest = previous // Dodo surely did not take it
+		restore() // Dodo surely did not take it
 		return r.writeFailed(s, "UpdatePaymentMethod", "updating the payment method", err)
 	}
 	if err != nil {

@@ -1,6 +1,7 @@
 package subscription
 
 import (
+	"context"
 	"path"
 	"testing"
 	"time"
@@ -174,6 +175,7 @@ func TestOnHoldShowsTheDeclineAndReactivatesThroughPaymentMethod(t *testing.T) {
 		s.Spec.Customer.Email = "ops+decline_insufficient_funds@example.com"
 	})
 	h.settle("hold")
+	creationLink := h.get("hold").Status.PaymentLink
 	if err := h.Sim.CompleteCheckout(h.get("hold").Status.SubscriptionID, "4242424242424242"); err != nil {
 		t.Fatal(err)
 	}
@@ -196,11 +198,22 @@ func TestOnHoldShowsTheDeclineAndReactivatesThroughPaymentMethod(t *testing.T) {
 	h.expectCondition(got, billingv1alpha1.ConditionReady, "False", "InsufficientFunds")
 	h.expectEvent("Warning SubscriptionOnHold")
 
+	// While the request is made, status shows no link: the paid creation link is not the
+	// one to pay (a person, or kubectl dodo link, never picks it up by mistake).
+	linkDuringCall := "unset"
+	h.api.UpdatePaymentMethodFn = func(ctx context.Context, id string, req dodo.UpdatePaymentMethodRequest) (
+		*dodo.UpdatePaymentMethodResponse, error) {
+		linkDuringCall = h.get("hold").Status.PaymentLink
+		return h.api.PaymentsAPI.UpdatePaymentMethod(ctx, id, req)
+	}
 	h.update("hold", func(s *billingv1alpha1.Subscription) {
 		s.Spec.PaymentMethod = &billingv1alpha1.PaymentMethodSpec{New: &billingv1alpha1.NewPaymentMethodRequest{Token: "fix"}}
 	})
 	h.settle("hold")
 	link := h.get("hold").Status.PaymentLink
+	if linkDuringCall != "" || link == "" || link == creationLink {
+		t.Fatalf("stored link during the call %q, after it %q (creation link %q)", linkDuringCall, link, creationLink)
+	}
 	if err := h.Sim.CompleteCheckout(path.Base(link), "5555555555554444"); err != nil {
 		t.Fatal(err)
 	}
