@@ -151,8 +151,8 @@ func (w *world) stepDeleteSubscription() bool {
 	return true
 }
 
-// stepDeleteCharge deletes an OnDemandCharge at any moment.
-func (w *world) stepDeleteCharge() bool {
+// pickLiveCharge picks a charge not deleted yet, with its stored object.
+func (w *world) pickLiveCharge() (*chargeObject, *billingv1alpha1.OnDemandCharge, bool) {
 	var live []*chargeObject
 	for _, c := range w.model.presentCharges() {
 		if !c.deleted {
@@ -160,10 +160,16 @@ func (w *world) stepDeleteCharge() bool {
 		}
 	}
 	if len(live) == 0 {
-		return false
+		return nil, nil, false
 	}
 	c := pick(w, live)
 	obj, ok := w.getCharge(c.name)
+	return c, obj, ok
+}
+
+// stepDeleteCharge deletes an OnDemandCharge at any moment.
+func (w *world) stepDeleteCharge() bool {
+	c, obj, ok := w.pickLiveCharge()
 	if !ok {
 		return false
 	}
@@ -180,17 +186,7 @@ func (w *world) stepDeleteCharge() bool {
 // one's history, never charge its attempts again. Webhooks arrive first (within seconds
 // in production), so that the old object can go at once.
 func (w *world) stepReplaceCharge() bool {
-	var live []*chargeObject
-	for _, c := range w.model.presentCharges() {
-		if !c.deleted {
-			live = append(live, c)
-		}
-	}
-	if len(live) == 0 {
-		return false
-	}
-	c := pick(w, live)
-	obj, ok := w.getCharge(c.name)
+	c, obj, ok := w.pickLiveCharge()
 	if !ok {
 		return false
 	}
