@@ -1,5 +1,5 @@
 // Package v1alpha1 holds the billing.dodo-operator.io/v1alpha1 API: Subscription and
-// OnDemandCharge. It contains types only, so that clients can import it without pulling in
+// OnDemandCharge, and the accounts they use (DodoAccount, ClusterDodoAccount). It contains types only, so that clients can import it without pulling in
 // controller code.
 //
 // +kubebuilder:object:generate=true
@@ -27,6 +27,8 @@ func addKnownTypes(scheme *runtime.Scheme) error {
 	scheme.AddKnownTypes(GroupVersion,
 		&Subscription{}, &SubscriptionList{},
 		&OnDemandCharge{}, &OnDemandChargeList{},
+		&DodoAccount{}, &DodoAccountList{},
+		&ClusterDodoAccount{}, &ClusterDodoAccountList{},
 	)
 	metav1.AddToGroupVersion(scheme, GroupVersion)
 	return nil

@@ -194,6 +194,11 @@ type OnDemandChargeStatus struct {
 	// subscriptionID is the Dodo subscription charged.
 	// +optional
 	SubscriptionID string `json:"subscriptionID,omitempty"`
+	// accountRef is the account the attempts were made in, recorded with subscriptionID
+	// (the Subscription's spec.accountRef): every later call (an outcome's lookup, a retry)
+	// uses this account even if the Subscription is gone.
+	// +optional
+	AccountRef *AccountReference `json:"accountRef,omitempty"`
 	// chargeKey is the key in effect (spec.chargeKey or the object's name).
 	// +optional
 	ChargeKey string `json:"chargeKey,omitempty"`

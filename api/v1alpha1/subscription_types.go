@@ -35,7 +35,14 @@ const (
 // +kubebuilder:validation:XValidation:rule="has(self.discountCodes) == has(oldSelf.discountCodes) && (!has(self.discountCodes) || self.discountCodes == oldSelf.discountCodes)",message="discountCodes is used only when the subscription is created in Dodo and cannot change afterwards"
 // +kubebuilder:validation:XValidation:rule="!has(oldSelf.adopt) || (has(self.adopt) && self.adopt == oldSelf.adopt)",message="adopt cannot be changed or removed once set"
 // +kubebuilder:validation:XValidation:rule="!has(self.managementPolicy) || self.managementPolicy != 'ObserveOnly' || has(self.adopt)",message="managementPolicy ObserveOnly needs adopt.subscriptionID: there is nothing to observe otherwise"
+// +kubebuilder:validation:XValidation:rule="has(self.accountRef) == has(oldSelf.accountRef) && (!has(self.accountRef) || self.accountRef == oldSelf.accountRef)",message="accountRef cannot change: the Dodo subscription lives in the account it was created or adopted in"
 type SubscriptionSpec struct {
+	// accountRef names the Dodo account (API key and business) the subscription lives in:
+	// a DodoAccount in this namespace or a ClusterDodoAccount that admits it. Without it the
+	// operator's own credentials are used. It cannot change.
+	// +optional
+	AccountRef *AccountReference `json:"accountRef,omitempty"`
+
 	// productID is the Dodo subscription product (pdt_...). Changing it changes the plan
 	// through change-plan, billed according to planChange.
 	// +required
