@@ -51,6 +51,13 @@
 //     timestamp is business time. Events of one subscription (its payments
 //     included) go to one worker lane per endpoint, so first attempts keep
 //     emission order; retries may overtake, as at Dodo.
+//   - GET /brands answers one brand of Config.BusinessID. POST /webhooks
+//     registers an endpoint with a fresh whsec_ secret (GET /webhooks/{id}/secret)
+//     that receives the events its filter_types take, signed with that secret;
+//     an idempotency_key already seen answers its first endpoint again (also
+//     after a delete), a sixth endpoint is a 422, and filter_types outside
+//     Dodo's enum are a 422. GET /webhooks answers them all on one page.
+//     Config.WebhookEndpoints are not among them (fixed receivers).
 //
 // Config.Pessimism (Pessimistic, FullPessimism) turns off, each on its own,
 // conveniences above that Dodo does not document: lists that are current,

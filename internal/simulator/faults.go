@@ -108,7 +108,8 @@ func knownRoute(route string) bool {
 	switch route {
 	case "*", RouteCreateSubscription, RouteListSubscriptions, RouteGetSubscription, RoutePatchSubscription,
 		RouteChangePlan, RouteCharge, RouteUpdatePaymentMethod, RouteListPayments, RouteGetPayment,
-		RouteListPaymentMethods:
+		RouteListPaymentMethods, RouteListBrands, RouteCreateWebhook, RouteListWebhooks, RouteGetWebhookSecret,
+		RouteDeleteWebhook:
 		return true
 	}
 	return false

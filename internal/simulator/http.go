@@ -44,6 +44,7 @@ func (s *Simulator) routes() http.Handler {
 	s.handleAPI(mux, RouteListPayments, s.httpListPayments)
 	s.handleAPI(mux, RouteGetPayment, s.httpGetPayment)
 	s.handleAPI(mux, RouteListPaymentMethods, s.httpListPaymentMethods)
+	s.accountRoutes(mux)
 	s.adminRoutes(mux)
 	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
 		writeError(w, &apiError{status: http.StatusNotFound, code: codeNotFound, message: "no route for " + r.Method + " " + r.URL.Path})

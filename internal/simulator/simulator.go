@@ -25,6 +25,8 @@ type Simulator struct {
 	requests requestWindow
 	hub      *webhookHub
 	handler  http.Handler
+	// endpoints are the webhook endpoints registered through the API.
+	endpoints *endpointRegistry
 
 	mu    sync.RWMutex
 	st    *store
@@ -63,6 +65,7 @@ func New(cfg Config) (*Simulator, error) {
 		st:       newStore(),
 		ids:      newIDGenerator(cfg.Seed),
 	}
+	s.endpoints = newEndpointRegistry(cfg.Seed)
 	s.hub = newWebhookHub(cfg, s.faults, s.renderEvent)
 	if err := s.hub.setEndpoints(cfg.WebhookEndpoints); err != nil {
 		return nil, fmt.Errorf("simulator webhook endpoints: %w", err)

@@ -18,7 +18,7 @@ func (h *webhookHub) start() {
 		return
 	}
 	h.running = true
-	for _, q := range h.endpoints {
+	for _, q := range slices.Concat(h.endpoints, h.registered) {
 		h.startWorkersLocked(q)
 	}
 }
@@ -39,7 +39,7 @@ func (h *webhookHub) startWorkersLocked(q *endpointQueue) {
 func (h *webhookHub) close() {
 	h.mu.Lock()
 	h.closed = true
-	for _, q := range h.endpoints {
+	for _, q := range slices.Concat(h.endpoints, h.registered) {
 		h.removeLocked(q)
 	}
 	h.notifyLocked()

@@ -93,6 +93,9 @@ type endpointQueue struct {
 	timers  map[*delivery]clock.Timer
 	removed bool
 	started bool
+	// id and filter are set for an endpoint registered through the API (POST /webhooks).
+	id     string
+	filter []dodo.EventType
 }
 
 // webhookHub queues events per endpoint and delivers them with a fixed pool
@@ -116,6 +119,9 @@ type webhookHub struct {
 	running   bool
 	closed    bool
 	wg        sync.WaitGroup
+
+	// registered are the endpoints made through POST /webhooks (webhook_endpoints.go).
+	registered []*endpointQueue
 }
 
 func newWebhookHub(cfg Config, faults *faultInjector, render func(event) ([]byte, error)) *webhookHub {
@@ -240,10 +246,13 @@ func (h *webhookHub) publish(batch []event) {
 	if h.closed {
 		return
 	}
-	for _, q := range h.endpoints {
+	for _, q := range slices.Concat(h.endpoints, h.registered) {
 		byLane := make(map[int][]*delivery)
 		var laneOrder []int
 		for _, ev := range batch {
+			if !q.accepts(ev.Type) {
+				continue
+			}
 			d := h.newDeliveryLocked(q, ev)
 			idx := laneIndex(ev.LaneKey, len(q.lanes))
 			if _, seen := byLane[idx]; !seen {
