@@ -14,7 +14,6 @@ import (
 	"os"
 	"time"
 
-	"golang.org/x/time/rate"
 	"k8s.io/apimachinery/pkg/runtime"
 	clientgoscheme "k8s.io/client-go/kubernetes/scheme"
 	ctrl "sigs.k8s.io/controller-runtime"
@@ -23,6 +22,8 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/metrics"
 
 	billingv1alpha1 "github.com/dodo-operator/dodo-operator/api/v1alpha1"
+	"github.com/dodo-operator/dodo-operator/internal/accounts"
+	"github.com/dodo-operator/dodo-operator/internal/bulkobserve"
 	"github.com/dodo-operator/dodo-operator/internal/controller/ondemandcharge"
 	"github.com/dodo-operator/dodo-operator/internal/controller/subscription"
 	"github.com/dodo-operator/dodo-operator/internal/dodo"
@@ -40,6 +41,7 @@ type options struct {
 	budget                 budgetFlags
 	bulk                   bulkFlags
 	maxConcurrent          int
+	scope                  scopeFlags
 	subscription           subscription.Options
 	charges                ondemandcharge.Options
 }
@@ -78,6 +80,7 @@ func main() {
 	opts.metrics.bind(flag.CommandLine)
 	opts.budget.bind(flag.CommandLine)
 	opts.bulk.bind(flag.CommandLine)
+	opts.scope.bind(flag.CommandLine)
 	var logOpts logging.Options
 	logOpts.BindFlags(flag.CommandLine)
 	flag.Parse()
@@ -97,13 +100,6 @@ func main() {
 }
 
 func run(opts options) error {
-	api, err := newPaymentsClient(opts)
-	if err != nil {
-		return err
-	}
-	if err := registerCredentialsMetric(metrics.Registry, api); err != nil {
-		return err
-	}
 	scheme := runtime.NewScheme()
 	if err := clientgoscheme.AddToScheme(scheme); err != nil {
 		return err
@@ -123,66 +119,83 @@ func run(opts options) error {
 		RetryPeriod:             &opts.retry,
 		// The controllers never read managedFields: the cache need not hold them (the
 		// receiver strips them too), which is a large share of a small object's size.
-		Cache: cache.Options{DefaultTransform: cache.TransformStripManagedFields()},
+		Cache: cache.Options{DefaultTransform: cache.TransformStripManagedFields(),
+			DefaultNamespaces: opts.scope.cacheNamespaces()},
 	})
 	if err != nil {
 		return fmt.Errorf("creating the manager: %w", err)
 	}
-	bulk, err := opts.bulk.observer(mgr, api, opts.subscription.ResyncInterval)
+	clients, err := paymentsClients(opts, mgr)
 	if err != nil {
-		return fmt.Errorf("setting up bulk observation: %w", err)
+		return err
 	}
-	reconciler := &subscription.Reconciler{
+	if err := setupControllers(opts, mgr, clients); err != nil {
+		return err
+	}
+	if err := addHealthChecks(mgr, clients.Default); err != nil {
+		return err
+	}
+	baseURL := "none (accounts only)"
+	if clients.Default != nil {
+		baseURL = clients.Default.BaseURL()
+	}
+	ctrl.Log.Info("Starting the operator", "paymentsAPI", baseURL, "watchNamespaces", opts.scope.watchNamespaces)
+	return mgr.Start(ctrl.SetupSignalHandler())
+}
+
+func setupControllers(opts options, mgr ctrl.Manager, clients *accounts.Clients) error {
+	var bulk *bulkobserve.Observer
+	if clients.Default != nil {
+		var err error
+		if bulk, err = opts.bulk.observer(mgr, clients.Default, opts.subscription.ResyncInterval); err != nil {
+			return fmt.Errorf("setting up bulk observation: %w", err)
+		}
+	}
+	subscriptions := &subscription.Reconciler{
 		Client:    mgr.GetClient(),
 		APIReader: mgr.GetAPIReader(),
-		API:       api,
+		Accounts:  clients,
 		Recorder:  mgr.GetEventRecorder("dodo-operator"),
 		Options:   opts.subscription,
 		Metrics:   subscription.NewMetrics(metrics.Registry),
 		Bulk:      bulk,
 	}
-	if err := reconciler.SetupWithManager(mgr); err != nil {
+	if clients.Default != nil { // never a typed nil in the interface
+		subscriptions.API = clients.Default
+	}
+	if err := subscriptions.SetupWithManager(mgr); err != nil {
 		return fmt.Errorf("setting up the subscription controller: %w", err)
 	}
 	charges := &ondemandcharge.Reconciler{
 		Client:    mgr.GetClient(),
 		APIReader: mgr.GetAPIReader(),
-		API:       api,
+		Accounts:  clients,
 		Recorder:  mgr.GetEventRecorder("dodo-operator"),
 		Options:   opts.charges,
 		Metrics:   ondemandcharge.NewMetrics(metrics.Registry),
 	}
+	if clients.Default != nil {
+		charges.API = clients.Default
+	}
 	if err := charges.SetupWithManager(mgr); err != nil {
 		return fmt.Errorf("setting up the on-demand charge controller: %w", err)
 	}
+	return nil
+}
+
+func addHealthChecks(mgr ctrl.Manager, api *dodo.Client) error {
 	if err := mgr.AddHealthzCheck("healthz", healthz.Ping); err != nil {
 		return err
 	}
 	if err := mgr.AddReadyzCheck("readyz", healthz.Ping); err != nil {
 		return err
 	}
-	// A refused API key makes every call fail: say so on /readyz (and in Synced).
-	if err := mgr.AddReadyzCheck("dodo-credentials", func(*http.Request) error { return api.CredentialsError() }); err != nil {
+	if api == nil {
+		return nil
+	}
+	if err := registerCredentialsMetric(metrics.Registry, api); err != nil {
 		return err
 	}
-	ctrl.Log.Info("Starting the operator", "paymentsAPI", api.BaseURL())
-	return mgr.Start(ctrl.SetupSignalHandler())
-}
-
-func newPaymentsClient(opts options) (*dodo.Client, error) {
-	cfg, err := dodo.ConfigFromEnv()
-	if err != nil {
-		return nil, err
-	}
-	if opts.baseURL != "" {
-		cfg.BaseURL = opts.baseURL
-	}
-	if opts.environment != "" {
-		cfg.Environment = dodo.Environment(opts.environment)
-	}
-	if opts.rateLimit > 0 {
-		cfg.RateLimit = rate.Limit(opts.rateLimit)
-	}
-	opts.budget.apply(&cfg)
-	return dodo.New(cfg, dodo.WithMetrics(metrics.Registry), dodo.WithLogger(ctrl.Log.WithName("dodo")))
+	// A refused API key makes every call fail: say so on /readyz (and in Synced).
+	return mgr.AddReadyzCheck("dodo-credentials", func(*http.Request) error { return api.CredentialsError() })
 }

@@ -159,7 +159,8 @@ func (c Config) withDefaults() Config {
 
 // ConfigFromEnv reads the SDK-compatible environment variables. The key comes
 // from the file named by DODO_PAYMENTS_API_KEY_FILE when that is set (a
-// mounted Kubernetes Secret), else from DODO_PAYMENTS_API_KEY.
+// mounted Kubernetes Secret), else from DODO_PAYMENTS_API_KEY. With neither set it
+// returns the rest of the configuration and an error wrapping ErrNoAPIKey.
 func ConfigFromEnv() (Config, error) {
 	cfg := Config{
 		BaseURL:     strings.TrimSpace(os.Getenv(EnvBaseURL)),
@@ -171,7 +172,12 @@ func ConfigFromEnv() (Config, error) {
 		return Config{}, fmt.Errorf("dodo: %s=%q: want %s or %s", EnvEnvironment, cfg.Environment, TestMode, LiveMode)
 	}
 	key, err := apiKeyFromEnv()
-	if err != nil {
+	switch {
+	case errors.Is(err, ErrNoAPIKey) && os.Getenv(EnvAPIKeyFile) == "":
+		// The rest is still returned: an operator that serves only accounts (each with
+		// its own key) needs no key of its own, but its base URL stays its default.
+		return cfg, err
+	case err != nil:
 		return Config{}, err
 	}
 	cfg.APIKey = key

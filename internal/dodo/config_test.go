@@ -121,7 +121,8 @@ func TestConfigFromEnv(t *testing.T) {
 		{"file wins over variable", map[string]string{EnvAPIKey: "from-env", EnvAPIKeyFile: keyFile}, "from-file", nil, nil},
 		{"base URL read", map[string]string{EnvAPIKey: "k", EnvBaseURL: "http://sim:8080"}, "k", nil,
 			func(c Config) bool { return c.BaseURL == "http://sim:8080" }},
-		{"no key", map[string]string{EnvEnvironment: "live_mode"}, "", ErrNoAPIKey, nil},
+		{"no key, the rest kept", map[string]string{EnvEnvironment: "live_mode"}, "", ErrNoAPIKey,
+			func(c Config) bool { return c.Environment == LiveMode }},
 		{"missing file", map[string]string{EnvAPIKeyFile: keyFile + ".missing"}, "", os.ErrNotExist, nil},
 	}
 	for _, tt := range tests {

@@ -59,6 +59,7 @@ func (r *Reconciler) startAttempt(ctx context.Context, s *scope, sub *billingv1a
 	st.Attempts = append(st.Attempts, billingv1alpha1.ChargeAttempt{Number: number, Via: via,
 		StartedAt: metav1.NewTime(s.now), Outcome: billingv1alpha1.AttemptPending})
 	st.Phase, st.NextAttemptAt, st.SubscriptionID = billingv1alpha1.ChargePhaseCharging, nil, sub.Status.SubscriptionID
+	st.AccountRef = sub.Spec.AccountRef.DeepCopy() // stored with the intent: later calls use this account
 	if st.AnchorTime == nil {
 		anchor := metav1.NewTime(s.now)
 		if sub.Status.PreviousBillingDate != nil {
@@ -116,7 +117,7 @@ func (r *Reconciler) call(ctx context.Context, s *scope, sub *billingv1alpha1.Su
 	number int32) (string, error) {
 	spec := &s.charge.Spec
 	if via == viaDues {
-		resp, err := r.API.UpdatePaymentMethod(ctx, sub.Status.SubscriptionID, dodo.UseExistingPaymentMethod(sub.Status.PaymentMethodID))
+		resp, err := s.api.UpdatePaymentMethod(ctx, sub.Status.SubscriptionID, dodo.UseExistingPaymentMethod(sub.Status.PaymentMethodID))
 		if err != nil {
 			return "", err
 		}
@@ -129,7 +130,7 @@ func (r *Reconciler) call(ctx context.Context, s *scope, sub *billingv1alpha1.Su
 	req := dodo.ChargeRequest{ProductPrice: spec.Amount, Metadata: stamp.Charge(spec.Metadata, id, s.charge.Status.ChargeKey, int(number-1)),
 		ProductCurrency: dodo.OptionalString(spec.Currency), ProductDescription: dodo.OptionalString(spec.Description),
 		AdaptiveCurrencyFeesInclusive: spec.AdaptiveCurrencyFeesInclusive}
-	resp, err := r.API.Charge(ctx, sub.Status.SubscriptionID, req)
+	resp, err := s.api.Charge(ctx, sub.Status.SubscriptionID, req)
 	if err != nil {
 		return "", err
 	}
@@ -195,7 +196,7 @@ func (r *Reconciler) resolvePending(ctx context.Context, s *scope, last *billing
 	if wait := last.StartedAt.Add(r.Options.OutcomeTimeout).Sub(s.now); wait > 0 {
 		return ctrl.Result{RequeueAfter: wait}, nil
 	}
-	payment, err := r.API.GetPayment(ctx, last.PaymentID)
+	payment, err := s.api.GetPayment(ctx, last.PaymentID)
 	if err != nil {
 		return ctrl.Result{}, fmt.Errorf("reading payment %s: %w", last.PaymentID, err)
 	}
@@ -258,7 +259,7 @@ func (r *Reconciler) findPendingPayment(ctx context.Context, s *scope, last *bil
 	}
 	// Bounded on both sides: payment lists cap page numbers (docs/money-safety.md).
 	since, until := last.StartedAt.Add(-time.Hour), s.now.Add(time.Hour)
-	payments, err := r.API.ListAllPayments(ctx, dodo.ListPaymentsParams{SubscriptionID: s.charge.Status.SubscriptionID,
+	payments, err := s.api.ListAllPayments(ctx, dodo.ListPaymentsParams{SubscriptionID: s.charge.Status.SubscriptionID,
 		CreatedAtGTE: &since, CreatedAtLTE: &until, PageSize: 100})
 	if err != nil && !errors.Is(err, dodo.ErrTooManyPages) {
 		return ctrl.Result{}, fmt.Errorf("looking up the payment of attempt %d: %w", last.Number, err)

@@ -18,6 +18,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/reconcile"
 
 	billingv1alpha1 "github.com/dodo-operator/dodo-operator/api/v1alpha1"
+	"github.com/dodo-operator/dodo-operator/internal/accounts"
 	"github.com/dodo-operator/dodo-operator/internal/chargestate"
 	"github.com/dodo-operator/dodo-operator/internal/controller/statuspatch"
 	"github.com/dodo-operator/dodo-operator/internal/controller/unanswered"
@@ -83,8 +84,11 @@ type Reconciler struct {
 	// APIReader reads past the cache (for writes that must start from the stored copy);
 	// the client itself when nil.
 	APIReader client.Reader
-	API       PaymentsAPI
-	Recorder  events.EventRecorder
+	// API serves charges whose Subscription has no accountRef.
+	API PaymentsAPI
+	// Accounts serves the others, one client per account (nil: such charges wait).
+	Accounts *accounts.Clients
+	Recorder events.EventRecorder
 	// Metrics, when set, records phases, attempts and declines.
 	Metrics  *Metrics
 	Clock    clock.PassiveClock
@@ -108,6 +112,8 @@ type scope struct {
 	now        time.Time
 	out        outcome
 	skipStatus bool
+	// api is the payments API of the charge's account (useAccount).
+	api PaymentsAPI
 	// recheck asks to come back after this long while the charge waits.
 	recheck time.Duration
 }

@@ -24,6 +24,9 @@ func (r *Reconciler) reconcileDelete(ctx context.Context, s *scope) (ctrl.Result
 	last := lastAttempt(&s.charge.Status)
 	if last != nil && last.Outcome == billingv1alpha1.AttemptPending {
 		if s.now.Before(last.StartedAt.Add(r.Options.DeletionWait)) {
+			if waiting, err := r.useAccount(ctx, s, s.charge.Status.AccountRef); waiting || err != nil {
+				return ctrl.Result{RequeueAfter: accountRecheck}, err
+			}
 			return r.resolvePending(ctx, s, last)
 		}
 		r.event(s.charge, corev1.EventTypeWarning, "DeletedInFlight", "Delete",

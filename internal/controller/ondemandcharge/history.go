@@ -56,7 +56,7 @@ var errTooManyPayments = errors.New("too many payments to read within the lookup
 // It reads every payment since the subscription started, in bounded windows.
 func (r *Reconciler) adoptEarlierPayments(ctx context.Context, s *scope, sub *billingv1alpha1.Subscription) (bool, error) {
 	st := &s.charge.Status
-	payments, err := r.paymentsBetween(ctx, dodo.ListPaymentsParams{SubscriptionID: sub.Status.SubscriptionID},
+	payments, err := paymentsBetween(ctx, s.api, dodo.ListPaymentsParams{SubscriptionID: sub.Status.SubscriptionID},
 		historyStart(s, sub), s.now.Add(lookupSlack))
 	if err != nil {
 		return false, fmt.Errorf("looking for earlier payments of charge key %s: %w", st.ChargeKey, err)
@@ -74,14 +74,14 @@ func (r *Reconciler) adoptEarlierPayments(ctx context.Context, s *scope, sub *bi
 	for i, p := range mine {
 		attempt := billingv1alpha1.ChargeAttempt{Number: int32(i + 1), PaymentID: p.PaymentID, Via: viaCharge,
 			StartedAt: metav1.NewTime(p.CreatedAt), Outcome: billingv1alpha1.AttemptPending}
-		payment, err := r.API.GetPayment(ctx, p.PaymentID)
+		payment, err := s.api.GetPayment(ctx, p.PaymentID)
 		if err != nil {
 			return false, fmt.Errorf("reading earlier payment %s: %w", p.PaymentID, err)
 		}
 		recordOutcome(&attempt, payment, s.now)
 		st.Attempts = append(st.Attempts, attempt)
 	}
-	st.SubscriptionID = sub.Status.SubscriptionID
+	st.SubscriptionID, st.AccountRef = sub.Status.SubscriptionID, sub.Spec.AccountRef.DeepCopy()
 	r.event(s.charge, corev1.EventTypeNormal, "EarlierPaymentsFound", "Charge",
 		"Charge key %s already has %d payment(s) on the subscription (an earlier object of this charge); continuing its history "+
 			"instead of charging again", st.ChargeKey, len(mine))
@@ -111,7 +111,7 @@ func historyStart(s *scope, sub *billingv1alpha1.Subscription) time.Time {
 // paymentsBetween lists the payments matching params created in [from, to]. A window whose
 // list does not fit in one page (or that Dodo refuses at its page cap) is halved, so no
 // answer depends on a page past the cap; at most maxListCalls calls.
-func (r *Reconciler) paymentsBetween(ctx context.Context, params dodo.ListPaymentsParams,
+func paymentsBetween(ctx context.Context, api PaymentsAPI, params dodo.ListPaymentsParams,
 	from, to time.Time) ([]dodo.PaymentListItem, error) {
 	var out []dodo.PaymentListItem
 	seen := map[string]bool{}
@@ -122,7 +122,7 @@ func (r *Reconciler) paymentsBetween(ctx context.Context, params dodo.ListPaymen
 			return errTooManyPayments
 		}
 		params.CreatedAtGTE, params.CreatedAtLTE, params.PageSize = &from, &to, listPageSize
-		items, err := r.API.ListAllPayments(ctx, params)
+		items, err := api.ListAllPayments(ctx, params)
 		refused := err != nil && (dodo.IsValidation(err) || errors.Is(err, dodo.ErrTooManyPages))
 		switch {
 		case err != nil && !refused:
@@ -178,11 +178,11 @@ func (r *Reconciler) settledByDues(ctx context.Context, s *scope, sub *billingv1
 	if last.PaymentID == "" {
 		return false, nil
 	}
-	failed, err := r.API.GetPayment(ctx, last.PaymentID)
+	failed, err := s.api.GetPayment(ctx, last.PaymentID)
 	if err != nil {
 		return false, fmt.Errorf("reading payment %s: %w", last.PaymentID, err)
 	}
-	later, err := r.paymentsBetween(ctx, dodo.ListPaymentsParams{SubscriptionID: sub.Status.SubscriptionID,
+	later, err := paymentsBetween(ctx, s.api, dodo.ListPaymentsParams{SubscriptionID: sub.Status.SubscriptionID,
 		Status: dodo.PaymentStatusSucceeded}, failed.CreatedAt, s.now.Add(lookupSlack))
 	if err != nil {
 		return false, fmt.Errorf("looking for a dues payment after payment %s: %w", last.PaymentID, err)
@@ -265,7 +265,7 @@ func (r *Reconciler) latestDeclineOnCard(ctx context.Context, s *scope, sub *bil
 		(lp.DeclineCode == "" && lp.Status != string(dodo.PaymentStatusFailed)) {
 		return nil, nil
 	}
-	p, err := r.API.GetPayment(ctx, lp.PaymentID)
+	p, err := s.api.GetPayment(ctx, lp.PaymentID)
 	if err != nil {
 		return nil, fmt.Errorf("reading payment %s, the subscription's latest decline: %w", lp.PaymentID, err)
 	}

@@ -19,7 +19,7 @@ func TestAllowRetryAnnotationAllowsOneMoreAttempt(t *testing.T) {
 		t.Fatalf("stalled %+v, money calls %d", u.s.out.stalled, api.moneyCalls())
 	}
 
-	u.s = &scope{charge: u.s.charge, before: u.s.charge.DeepCopy(), now: day0.Add(3*day + time.Hour)}
+	u.s = &scope{charge: u.s.charge, before: u.s.charge.DeepCopy(), now: day0.Add(3*day + time.Hour), api: u.r.API}
 	u.s.charge.Annotations = map[string]string{AnnotationAllowRetry: "2"} // names no declined attempt
 	if u.r.applyResolution(u.s) {
 		t.Fatal("an annotation naming another attempt resolved the stall")
@@ -81,7 +81,7 @@ func TestPaymentLookupFailsClosed(t *testing.T) {
 func TestPaymentLookupReturnsOtherErrorsAtOnce(t *testing.T) {
 	api := &failingListAPI{scriptedAPI: newScriptedAPI()}
 	u := newUnitCase(t, api.scriptedAPI, "active", day0.Add(-10*day), day0)
-	u.r.API = api
+	u.r.API, u.s.api = api, api
 	if _, err := u.r.adoptEarlierPayments(u.ctx, u.s, u.sub); err == nil || api.calls != 1 {
 		t.Fatalf("err %v after %d calls", err, api.calls)
 	}

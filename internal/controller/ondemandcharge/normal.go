@@ -13,6 +13,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	billingv1alpha1 "github.com/dodo-operator/dodo-operator/api/v1alpha1"
+	"github.com/dodo-operator/dodo-operator/internal/accounts"
 	"github.com/dodo-operator/dodo-operator/internal/chargestate"
 	"github.com/dodo-operator/dodo-operator/internal/controller/conditions"
 	"github.com/dodo-operator/dodo-operator/internal/dodo"
@@ -38,12 +39,19 @@ func (r *Reconciler) reconcileNormal(ctx context.Context, s *scope) (ctrl.Result
 		}
 	}
 	if last := lastAttempt(st); last != nil && last.Outcome == billingv1alpha1.AttemptPending {
+		if waiting, err := r.useAccount(ctx, s, st.AccountRef); waiting || err != nil {
+			return ctrl.Result{RequeueAfter: accountRecheck}, err
+		}
 		return r.resolvePending(ctx, s, last)
 	}
 	r.capacityOrInit().release(client.ObjectKeyFromObject(s.charge))
 	sub, err := r.subscriptionFor(ctx, s)
 	if sub == nil || err != nil {
 		return ctrl.Result{RequeueAfter: s.recheck}, err
+	}
+	// ownershipStop has checked that a recorded account is the Subscription's.
+	if waiting, err := r.useAccount(ctx, s, sub.Spec.AccountRef); waiting || err != nil {
+		return ctrl.Result{RequeueAfter: accountRecheck}, err
 	}
 	last := lastAttempt(st)
 	switch {
@@ -228,6 +236,11 @@ func ownershipStop(charge *billingv1alpha1.OnDemandCharge, sub *billingv1alpha1.
 	case sub.Spec.ManagementPolicy == billingv1alpha1.ManagementPolicyObserveOnly:
 		return &conditions.Why{Reason: "SubscriptionObserveOnly", Message: "Subscription " + sub.Name + " only observes its " +
 			"Dodo subscription (managementPolicy ObserveOnly): the operator never writes to it, and never charges it."}, nil
+	case recorded != "" && accounts.KeyOf(sub.Namespace, charge.Status.AccountRef) != accounts.KeyOf(sub.Namespace, sub.Spec.AccountRef):
+		return nil, &conditions.Why{Reason: reasonSubscriptionChanged, Message: fmt.Sprintf("Earlier attempts of this charge were made "+
+			"in account %s, but Subscription %s now uses %s; a charge never moves to another account. Delete this charge and "+
+			"create a new one.", accounts.KeyOf(sub.Namespace, charge.Status.AccountRef), sub.Name,
+			accounts.KeyOf(sub.Namespace, sub.Spec.AccountRef))}
 	case recorded != "" && sub.Status.SubscriptionID != "" && recorded != sub.Status.SubscriptionID:
 		return nil, &conditions.Why{Reason: reasonSubscriptionChanged, Message: fmt.Sprintf("Earlier attempts of this charge were made on Dodo "+
 			"subscription %s, but Subscription %s now manages %s; a charge never moves to another subscription. "+

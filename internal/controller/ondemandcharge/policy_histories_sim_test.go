@@ -186,7 +186,7 @@ func (a *simAccount) reconcile(c *simCharge, now time.Time) {
 			return
 		}
 	}
-	s := &scope{charge: c.charge, now: now}
+	s := &scope{charge: c.charge, now: now, api: c.api}
 	if c.stalled {
 		if !(&Reconciler{API: c.api}).applyResolution(s) {
 			return
@@ -204,7 +204,7 @@ func (a *simAccount) reconcile(c *simCharge, now time.Time) {
 // decide runs the operator's decision after a decline, checks it against the oracle and
 // acts on it.
 func (a *simAccount) decide(c *simCharge, now time.Time) {
-	s := &scope{charge: c.charge, now: now}
+	s := &scope{charge: c.charge, now: now, api: c.api}
 	last := lastAttempt(&c.charge.Status)
 	d, done, err := (&Reconciler{API: c.api}).retryDecision(context.Background(), s, c.sub, last)
 	if err != nil {

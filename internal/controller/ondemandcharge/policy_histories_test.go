@@ -118,7 +118,7 @@ func (a *simAccount) start(c *simCharge, now time.Time) {
 		st.AnchorTime, c.anchor = &anchor, anchor.Time
 	}
 	r := &Reconciler{API: c.api}
-	paymentID, err := r.call(context.Background(), &scope{charge: c.charge, now: now}, c.sub, via, int32(number))
+	paymentID, err := r.call(context.Background(), &scope{charge: c.charge, now: now, api: c.api}, c.sub, via, int32(number))
 	if err != nil {
 		a.stats.violate(c, "call: %v", err)
 	}

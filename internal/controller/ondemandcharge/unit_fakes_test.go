@@ -159,7 +159,7 @@ func newUnitCase(t *testing.T, api *scriptedAPI, status string, anchor, now time
 	}
 	r := &Reconciler{Client: c, API: api, Options: Options{}.withDefaults()}
 	return &unitCase{t: t, ctx: context.Background(), api: api, r: r, sub: sub,
-		s: &scope{charge: stored, before: stored.DeepCopy(), now: now}}
+		s: &scope{charge: stored, before: stored.DeepCopy(), now: now, api: api}}
 }
 
 func (u *unitCase) afterFailure() ctrl.Result {

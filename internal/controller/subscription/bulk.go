@@ -111,7 +111,9 @@ func bulkPoll(interval time.Duration) time.Duration {
 func (r *Reconciler) observeInBulk(s *scope, id string, interval time.Duration) (ctrl.Result, bool) {
 	st := &s.sub.Status
 	linkExpired := st.PaymentLink != "" && st.PaymentLinkExpiresAt != nil && !s.now.Before(st.PaymentLinkExpiresAt.Time)
-	if r.Bulk == nil || readClass(s.sub) != dodo.PriorityBackground || linkExpired { // observe clears an expired link
+	// The scan reads the operator's own account only: objects of other accounts take the
+	// per-object read (docs/accounts.md).
+	if r.Bulk == nil || s.sub.Spec.AccountRef != nil || readClass(s.sub) != dodo.PriorityBackground || linkExpired {
 		return ctrl.Result{}, false
 	}
 	item, at, state := r.Bulk.Lookup(id, r.lastObserved(s.sub))

@@ -15,12 +15,15 @@ import (
 	"k8s.io/utils/clock"
 	"k8s.io/utils/ptr"
 	ctrl "sigs.k8s.io/controller-runtime"
+	"sigs.k8s.io/controller-runtime/pkg/builder"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/controller-runtime/pkg/controller"
 	"sigs.k8s.io/controller-runtime/pkg/controller/controllerutil"
+	"sigs.k8s.io/controller-runtime/pkg/handler"
 	"sigs.k8s.io/controller-runtime/pkg/reconcile"
 
 	billingv1alpha1 "github.com/dodo-operator/dodo-operator/api/v1alpha1"
+	"github.com/dodo-operator/dodo-operator/internal/accounts"
 	"github.com/dodo-operator/dodo-operator/internal/bulkobserve"
 	"github.com/dodo-operator/dodo-operator/internal/controller/statuspatch"
 	"github.com/dodo-operator/dodo-operator/internal/controller/unanswered"
@@ -66,11 +69,14 @@ type Reconciler struct {
 	// APIReader reads past the cache (for writes that must start from the stored copy);
 	// the client itself when nil.
 	APIReader client.Reader
-	API       PaymentsAPI
-	Recorder  events.EventRecorder
-	Clock     clock.PassiveClock
-	Options   Options
-	Metrics   *Metrics
+	// API serves Subscriptions without accountRef.
+	API PaymentsAPI
+	// Accounts serves the others, one client per account (nil: they wait).
+	Accounts *accounts.Clients
+	Recorder events.EventRecorder
+	Clock    clock.PassiveClock
+	Options  Options
+	Metrics  *Metrics
 	// Bulk serves resyncs from a shared scan of every subscription (nil: each resync
 	// reads its subscription on its own).
 	Bulk *bulkobserve.Observer
@@ -98,6 +104,9 @@ type scope struct {
 // +kubebuilder:rbac:groups=billing.dodo-operator.io,resources=subscriptions/status,verbs=get;update;patch
 // +kubebuilder:rbac:groups=billing.dodo-operator.io,resources=subscriptions/finalizers,verbs=update
 // +kubebuilder:rbac:groups=events.k8s.io,resources=events,verbs=create;patch
+// +kubebuilder:rbac:groups=billing.dodo-operator.io,resources=dodoaccounts;clusterdodoaccounts,verbs=get;list;watch
+// +kubebuilder:rbac:groups="",resources=namespaces,verbs=get;list;watch
+// +kubebuilder:rbac:groups="",resources=secrets,verbs=get
 
 // Reconcile brings one Subscription and its Dodo subscription together.
 func (r *Reconciler) Reconcile(ctx context.Context, req ctrl.Request) (result ctrl.Result, retErr error) {
@@ -121,6 +130,8 @@ func (r *Reconciler) Reconcile(ctx context.Context, req ctrl.Request) (result ct
 			r.event(sub, corev1.EventTypeNormal, "Paused", "Pause", "Reconciliation paused by annotation; no calls to Dodo")
 		}
 		return ctrl.Result{}, nil
+	case r.waitForAccount(ctx, s):
+		return ctrl.Result{RequeueAfter: accountRecheck}, nil
 	case !sub.DeletionTimestamp.IsZero():
 		return r.reconcileDelete(ctx, s)
 	case controllerutil.AddFinalizer(sub, Finalizer):
@@ -156,7 +167,7 @@ func (r *Reconciler) finish(ctx context.Context, s *scope, result ctrl.Result, e
 	}
 	r.tellEnteredReasons(s)
 	if !s.out.paused {
-		if s.out.err == nil {
+		if s.out.err == nil && s.out.accountWait == nil {
 			// A failed reconcile has not brought Dodo to this generation: the retry reads
 			// again and applies the drift, rather than waiting for the next resync.
 			s.sub.Status.ObservedGeneration = s.sub.Generation
@@ -171,7 +182,8 @@ func (r *Reconciler) finish(ctx context.Context, s *scope, result ctrl.Result, e
 func (r *Reconciler) tellEnteredReasons(s *scope) {
 	before, after := s.before.Status.Conditions, s.sub.Status.Conditions
 	if statuspatch.EnteredReason(before, after, billingv1alpha1.ConditionSynced, billingv1alpha1.ReasonCredentialsInvalid) {
-		r.event(s.sub, corev1.EventTypeWarning, billingv1alpha1.ReasonCredentialsInvalid, "Reconcile", credentialsMessage)
+		r.event(s.sub, corev1.EventTypeWarning, billingv1alpha1.ReasonCredentialsInvalid, "Reconcile", "%s",
+			credentialsMessageOf(s.out.account))
 	}
 	if statuspatch.EnteredReason(before, after, billingv1alpha1.ConditionReady, reasonPaymentLinkExpired) {
 		r.event(s.sub, corev1.EventTypeWarning, reasonPaymentLinkExpired, "Observe", "%s",
@@ -198,8 +210,16 @@ func (r *Reconciler) SetupWithManager(mgr ctrl.Manager) error {
 		r.Clock = clock.RealClock{}
 	}
 	r.Metrics.track(&r.observed)
+	if err := mgr.GetFieldIndexer().IndexField(context.Background(), &billingv1alpha1.Subscription{}, accountIndex,
+		indexAccount); err != nil {
+		return err
+	}
 	return ctrl.NewControllerManagedBy(mgr).
 		For(&billingv1alpha1.Subscription{}).
+		Watches(&billingv1alpha1.DodoAccount{}, handler.EnqueueRequestsFromMapFunc(
+			r.subscriptionsOfAccount(billingv1alpha1.AccountKindNamespaced)), builder.WithPredicates(accountUsabilityChanged)).
+		Watches(&billingv1alpha1.ClusterDodoAccount{}, handler.EnqueueRequestsFromMapFunc(
+			r.subscriptionsOfAccount(billingv1alpha1.AccountKindCluster)), builder.WithPredicates(accountUsabilityChanged)).
 		Named(controllerName).
 		WithOptions(controller.Options{
 			MaxConcurrentReconciles: r.Options.MaxConcurrentReconciles,

@@ -6,6 +6,7 @@ import (
 	"k8s.io/utils/ptr"
 
 	billingv1alpha1 "github.com/dodo-operator/dodo-operator/api/v1alpha1"
+	"github.com/dodo-operator/dodo-operator/internal/accounts"
 	"github.com/dodo-operator/dodo-operator/internal/controller/conditions"
 	"github.com/dodo-operator/dodo-operator/internal/dodo"
 	"github.com/dodo-operator/dodo-operator/internal/providerstate"
@@ -20,6 +21,10 @@ type outcome struct {
 	planPending bool
 	// linkRequested: spec asks for a payment link (set by setConditions from spec).
 	linkRequested bool
+	// account is the account used (zero: the operator's own); accountWait says why it
+	// cannot be used now.
+	account     accounts.Key
+	accountWait *conditions.Why
 }
 
 // Condition reasons specific to Subscription.
@@ -54,9 +59,12 @@ func syncedCondition(o outcome) metav1.Condition {
 	case o.paused:
 		return metav1.Condition{Type: billingv1alpha1.ConditionSynced, Status: metav1.ConditionFalse, Reason: billingv1alpha1.ReasonPaused,
 			Message: "Reconciliation is paused by the billing.dodo-operator.io/paused annotation; no calls are made to Dodo."}
+	case o.accountWait != nil:
+		return metav1.Condition{Type: billingv1alpha1.ConditionSynced, Status: metav1.ConditionFalse,
+			Reason: o.accountWait.Reason, Message: o.accountWait.Message}
 	case dodo.IsUnauthorized(o.err):
 		return metav1.Condition{Type: billingv1alpha1.ConditionSynced, Status: metav1.ConditionFalse,
-			Reason: billingv1alpha1.ReasonCredentialsInvalid, Message: credentialsMessage}
+			Reason: billingv1alpha1.ReasonCredentialsInvalid, Message: credentialsMessageOf(o.account)}
 	case o.err != nil:
 		return metav1.Condition{Type: billingv1alpha1.ConditionSynced, Status: metav1.ConditionFalse,
 			Reason: billingv1alpha1.ReasonReconcileError, Message: o.err.Error()}
@@ -78,6 +86,8 @@ func readyCondition(status *billingv1alpha1.SubscriptionStatus, o outcome) metav
 		return notReady(billingv1alpha1.ReasonDeleting, "The Subscription is being deleted; its deletionPolicy is applied in Dodo.")
 	case o.stalled != nil:
 		return notReady(o.stalled.Reason, o.stalled.Message)
+	case status.SubscriptionID == "" && o.accountWait != nil:
+		return notReady(o.accountWait.Reason, o.accountWait.Message)
 	case status.SubscriptionID == "":
 		return notReady(billingv1alpha1.ReasonCreating, "The subscription is being created in Dodo.")
 	}

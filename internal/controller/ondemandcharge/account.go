@@ -1,0 +1,44 @@
+package ondemandcharge
+
+import (
+	"context"
+	"errors"
+	"time"
+
+	billingv1alpha1 "github.com/dodo-operator/dodo-operator/api/v1alpha1"
+	"github.com/dodo-operator/dodo-operator/internal/accounts"
+	"github.com/dodo-operator/dodo-operator/internal/controller/conditions"
+)
+
+// accountRecheck is how often a charge waiting for its account looks again.
+const accountRecheck = 30 * time.Second
+
+// useAccount points this reconcile's calls at the account ref names (the Subscription's,
+// or the one recorded with the first attempt). waiting=true when the account cannot be
+// used now: the charge waits with the reason, and nothing is called.
+func (r *Reconciler) useAccount(ctx context.Context, s *scope, ref *billingv1alpha1.AccountReference) (bool, error) {
+	switch {
+	case ref == nil && r.API == nil:
+		s.out.waiting = &conditions.Why{Reason: accounts.ErrNoDefaultAccount.Reason, Message: accounts.ErrNoDefaultAccount.Message}
+		return true, nil
+	case ref == nil:
+		s.api = r.API
+		return false, nil
+	}
+	if r.Accounts == nil {
+		s.out.waiting = &conditions.Why{Reason: accounts.ReasonAccountNotFound,
+			Message: "The charge's account is " + accounts.KeyOf(s.charge.Namespace, ref).String() + ", but this operator runs without accounts."}
+		return true, nil
+	}
+	api, err := r.Accounts.For(ctx, s.charge.Namespace, ref)
+	var notUsable *accounts.NotUsableError
+	switch {
+	case errors.As(err, &notUsable):
+		s.out.waiting = &conditions.Why{Reason: notUsable.Reason, Message: "Waiting for the account: " + notUsable.Message}
+		return true, nil
+	case err != nil:
+		return false, err
+	}
+	s.api = api
+	return false, nil
+}
