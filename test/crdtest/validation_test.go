@@ -109,6 +109,7 @@ func TestInvalidObjectsAreRefusedWithAClearMessage(t *testing.T) {
 		"ChargeIntervalsMismatch": {chargeSample, []func(*unstructured.Unstructured){set("spec.retryPolicy.maxAttempts", int64(2))}, "retryPolicy.intervals must list one interval per retry"},
 		"ChargeNoSubscription":    {chargeSample, []func(*unstructured.Unstructured){remove("spec.subscriptionRef")}, "spec.subscriptionRef: Required value"},
 		"ChargeMetadataReserved":  {chargeSample, []func(*unstructured.Unstructured){set("spec.metadata", map[string]any{"retry_attempt": "1"})}, "retry_attempt, are reserved for the operator"},
+		"AccountKindUnknown":      {subscriptionSample, []func(*unstructured.Unstructured){set("spec.accountRef", map[string]any{"kind": "SecretStore", "name": "a"})}, `Unsupported value: "SecretStore"`},
 	}
 	ctx := context.Background()
 	for name, tc := range cases {
@@ -146,6 +147,8 @@ func TestUpdateRulesAreEnforced(t *testing.T) {
 		"DiscountsAreCreationOnly": {subscriptionSample, set("spec.discountCodes", []any{"LATE10"}), "discountCodes is used only when the subscription is created"},
 		"AdoptCannotChange":        {subscriptionSample, nil, "adopt cannot be changed or removed once set"},
 		"AdoptCannotBeRemovedLate": {subscriptionSample, nil, "adopt cannot be changed or removed once set"},
+		"AccountCannotBeAdded":     {subscriptionSample, set("spec.accountRef", map[string]any{"kind": "DodoAccount", "name": "b"}), "accountRef cannot change"},
+		"AccountCannotChange":      {subscriptionSample, nil, "accountRef cannot change"},
 	}
 	ctx := context.Background()
 	for name, tc := range cases {
@@ -159,6 +162,10 @@ func TestUpdateRulesAreEnforced(t *testing.T) {
 				if name == "AdoptCannotBeRemovedLate" {
 					mutate = remove("spec.adopt")
 				}
+			}
+			if name == "AccountCannotChange" {
+				set("spec.accountRef", map[string]any{"kind": "DodoAccount", "name": "a"})(obj)
+				mutate = set("spec.accountRef", map[string]any{"kind": "ClusterDodoAccount", "name": "a"})
 			}
 			if err := env.Client.Create(ctx, obj); err != nil {
 				t.Fatal(err)

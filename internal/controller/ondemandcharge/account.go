@@ -5,6 +5,8 @@ import (
 	"errors"
 	"time"
 
+	ctrl "sigs.k8s.io/controller-runtime"
+
 	billingv1alpha1 "github.com/dodo-operator/dodo-operator/api/v1alpha1"
 	"github.com/dodo-operator/dodo-operator/internal/accounts"
 	"github.com/dodo-operator/dodo-operator/internal/controller/conditions"
@@ -41,4 +43,13 @@ func (r *Reconciler) useAccount(ctx context.Context, s *scope, ref *billingv1alp
 	}
 	s.api = api
 	return false, nil
+}
+
+// resolvePendingInItsAccount learns the outcome of the attempt in flight from the account
+// it was made in (recorded with the attempt).
+func (r *Reconciler) resolvePendingInItsAccount(ctx context.Context, s *scope, last *billingv1alpha1.ChargeAttempt) (ctrl.Result, error) {
+	if waiting, err := r.useAccount(ctx, s, s.charge.Status.AccountRef); waiting || err != nil {
+		return ctrl.Result{RequeueAfter: accountRecheck}, err
+	}
+	return r.resolvePending(ctx, s, last)
 }

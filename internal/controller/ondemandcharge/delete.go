@@ -24,10 +24,7 @@ func (r *Reconciler) reconcileDelete(ctx context.Context, s *scope) (ctrl.Result
 	last := lastAttempt(&s.charge.Status)
 	if last != nil && last.Outcome == billingv1alpha1.AttemptPending {
 		if s.now.Before(last.StartedAt.Add(r.Options.DeletionWait)) {
-			if waiting, err := r.useAccount(ctx, s, s.charge.Status.AccountRef); waiting || err != nil {
-				return ctrl.Result{RequeueAfter: accountRecheck}, err
-			}
-			return r.resolvePending(ctx, s, last)
+			return r.resolvePendingInItsAccount(ctx, s, last)
 		}
 		r.event(s.charge, corev1.EventTypeWarning, "DeletedInFlight", "Delete",
 			"Deleted with attempt %d still in flight (payment %q) after waiting %s; check its outcome in Dodo",

@@ -39,19 +39,12 @@ func (r *Reconciler) reconcileNormal(ctx context.Context, s *scope) (ctrl.Result
 		}
 	}
 	if last := lastAttempt(st); last != nil && last.Outcome == billingv1alpha1.AttemptPending {
-		if waiting, err := r.useAccount(ctx, s, st.AccountRef); waiting || err != nil {
-			return ctrl.Result{RequeueAfter: accountRecheck}, err
-		}
-		return r.resolvePending(ctx, s, last)
+		return r.resolvePendingInItsAccount(ctx, s, last)
 	}
 	r.capacityOrInit().release(client.ObjectKeyFromObject(s.charge))
-	sub, err := r.subscriptionFor(ctx, s)
+	sub, wait, err := r.subscriptionAndAccount(ctx, s)
 	if sub == nil || err != nil {
-		return ctrl.Result{RequeueAfter: s.recheck}, err
-	}
-	// ownershipStop has checked that a recorded account is the Subscription's.
-	if waiting, err := r.useAccount(ctx, s, sub.Spec.AccountRef); waiting || err != nil {
-		return ctrl.Result{RequeueAfter: accountRecheck}, err
+		return ctrl.Result{RequeueAfter: wait}, err
 	}
 	last := lastAttempt(st)
 	switch {
@@ -72,6 +65,20 @@ func (r *Reconciler) reconcileNormal(ctx context.Context, s *scope) (ctrl.Result
 		return ctrl.Result{}, nil
 	}
 	return r.afterFailure(ctx, s, sub, last)
+}
+
+// subscriptionAndAccount is the Subscription when the charge may proceed, with this
+// reconcile's calls pointed at its account; nil with how long to wait otherwise.
+func (r *Reconciler) subscriptionAndAccount(ctx context.Context, s *scope) (*billingv1alpha1.Subscription, time.Duration, error) {
+	sub, err := r.subscriptionFor(ctx, s)
+	if sub == nil || err != nil {
+		return nil, s.recheck, err
+	}
+	// ownershipStop has checked that a recorded account is the Subscription's.
+	if waiting, err := r.useAccount(ctx, s, sub.Spec.AccountRef); waiting || err != nil {
+		return nil, accountRecheck, err
+	}
+	return sub, 0, nil
 }
 
 // afterFailure applies the retry policy to a declined attempt, on every reconcile until the
