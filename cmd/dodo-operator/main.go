@@ -24,6 +24,7 @@ import (
 	billingv1alpha1 "github.com/dodo-operator/dodo-operator/api/v1alpha1"
 	"github.com/dodo-operator/dodo-operator/internal/accounts"
 	"github.com/dodo-operator/dodo-operator/internal/bulkobserve"
+	"github.com/dodo-operator/dodo-operator/internal/cachetrim"
 	"github.com/dodo-operator/dodo-operator/internal/controller/ondemandcharge"
 	"github.com/dodo-operator/dodo-operator/internal/controller/subscription"
 	"github.com/dodo-operator/dodo-operator/internal/dodo"
@@ -117,9 +118,9 @@ func run(opts options) error {
 		LeaseDuration:           &opts.lease,
 		RenewDeadline:           &opts.renew,
 		RetryPeriod:             &opts.retry,
-		// The controllers never read managedFields: the cache need not hold them (the
-		// receiver strips them too), which is a large share of a small object's size.
-		Cache: cache.Options{DefaultTransform: cache.TransformStripManagedFields(),
+		// The controllers never read managedFields or the last-applied annotation: the
+		// cache need not hold them, a large share of a small object's size.
+		Cache: cache.Options{DefaultTransform: cachetrim.Transform(),
 			DefaultNamespaces: opts.scope.cacheNamespaces()},
 	})
 	if err != nil {
