@@ -32,9 +32,12 @@ var ErrNoDefaultAccount = &NotUsableError{Reason: ReasonAccountNotFound,
 // priority budget: a busy account never slows another. A client is built again when the
 // account's spec or its API key changes.
 type Clients struct {
-	// Reader reads accounts, Namespaces and Secrets. Secrets are read with GET only (no
-	// list or watch: the operator needs no access to Secrets no account names).
+	// Reader reads accounts and Namespaces (the manager's cached client).
 	Reader client.Reader
+	// SecretReader reads Secrets with GET only, past the cache (the manager's API reader):
+	// no list or watch, so the operator needs no access to Secrets no account names.
+	// Reader when nil.
+	SecretReader client.Reader
 	// Default serves objects without accountRef (nil: such objects are refused).
 	Default *dodo.Client
 	// Base holds what every account's client shares (timeouts, budget share, user agent).
@@ -88,7 +91,11 @@ func (c *Clients) ClientOf(ctx context.Context, acct *Account) (*dodo.Client, er
 	if cached != nil && cached.spec == spec && now.Sub(cached.readAt) < c.ttl() && cached.client.CredentialsError() == nil {
 		return cached.client, nil
 	}
-	apiKey, err := acct.ReadSecretKey(ctx, c.Reader, acct.Spec.APIKeySecretRef)
+	secrets := c.SecretReader
+	if secrets == nil {
+		secrets = c.Reader
+	}
+	apiKey, err := acct.ReadSecretKey(ctx, secrets, acct.Spec.APIKeySecretRef)
 	if err != nil {
 		return nil, err
 	}
