@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"errors"
+	"fmt"
 	"time"
 
 	"github.com/dodo-operator/dodo-operator/test/harness"
@@ -19,6 +20,9 @@ type bench struct {
 	op      *harness.Component
 	ns      string
 	tracker *tracker
+	// writes attributes every write on the namespace's objects to its writer (-writers).
+	writes       *harness.WriteWatcher
+	cancelWrites context.CancelFunc
 }
 
 // startBench starts the control plane, the simulator, the receiver (when asked) and the
@@ -63,7 +67,42 @@ func (b *bench) restartOperator(ctx context.Context, resync time.Duration) error
 	return b.startOperator(ctx, resync)
 }
 
+// watchWrites starts the write watcher of the bench's namespace, unless -writers=false
+// or it runs already.
+func (b *bench) watchWrites(ctx context.Context) error {
+	if !b.cfg.writers || b.writes != nil {
+		return nil
+	}
+	ctx, b.cancelWrites = context.WithCancel(ctx)
+	w, err := harness.WatchWrites(ctx, b.sys.CP.Config, b.ns)
+	if err != nil {
+		return fmt.Errorf("watching writes: %w", err)
+	}
+	b.writes = w
+	return nil
+}
+
+// phase ends the write watcher's current phase and starts name ("" starts none).
+func (b *bench) phase(ctx context.Context, name string) error {
+	if b.writes == nil {
+		return nil
+	}
+	return b.writes.Phase(ctx, name)
+}
+
+// writeReport is what the write watcher counted (nil without one).
+func (b *bench) writeReport() *harness.WriteReport {
+	if b.writes == nil {
+		return nil
+	}
+	rep := b.writes.Report()
+	return &rep
+}
+
 func (b *bench) stop() {
+	if b.cancelWrites != nil {
+		b.cancelWrites()
+	}
 	var errs []error
 	if b.op != nil {
 		errs = append(errs, b.op.Stop(30*time.Second))

@@ -3,8 +3,6 @@ package main
 import (
 	"context"
 	"fmt"
-	"io"
-	"net/http"
 	"sync"
 	"time"
 
@@ -113,15 +111,4 @@ func statusPatch(i, k int) []byte {
 		`"currency":"USD","nextBillingDate":%q,"lastObservedAt":%q,"observedGeneration":1,"conditions":[%s,%s,%s,%s]}}`,
 		i, i, now, now, condition("Ready", "True", "Available"), condition("Synced", "True", "ReconcileSuccess"),
 		condition("Stalled", "False", "NotStalled"), condition("Active", "True", "Active"))
-}
-
-func readAll(resp *http.Response) (string, error) {
-	body, err := io.ReadAll(resp.Body)
-	if err != nil {
-		return "", err
-	}
-	if resp.StatusCode != http.StatusOK {
-		return "", fmt.Errorf("HTTP %d", resp.StatusCode)
-	}
-	return string(body), nil
 }

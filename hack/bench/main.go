@@ -43,6 +43,7 @@ type config struct {
 	timeout                                  time.Duration
 	seed                                     uint64
 	keepLogs                                 bool
+	writers                                  bool
 }
 
 func parseFlags() config {
@@ -72,6 +73,8 @@ func parseFlags() config {
 	flag.DurationVar(&c.timeout, "timeout", time.Hour, "how long to wait for all Subscriptions to be Active")
 	flag.Uint64Var(&c.seed, "seed", 1, "simulator seed")
 	flag.BoolVar(&c.keepLogs, "keep-logs", false, "keep the process logs (printed path)")
+	flag.BoolVar(&c.writers, "writers", true, "attribute every write on Subscriptions and OnDemandCharges to its writer "+
+		"(a watch with managedFields in the benchmark's process) and print writes per object by writer")
 	flag.Parse()
 	if c.ceilingWorkers <= 0 {
 		c.ceilingWorkers = c.workers
@@ -143,6 +146,7 @@ func runMain(ctx context.Context, cfg config, bins harness.Binaries, dir string,
 		return err
 	}
 	defer b.stop()
+	defer func() { rep.writes = b.writeReport() }()
 	fmt.Fprintf(os.Stderr, "bench: applying %d Subscriptions at once\n", cfg.n)
 	scale, err := runScale(ctx, b)
 	if err != nil {
@@ -151,6 +155,9 @@ func runMain(ctx context.Context, cfg config, bins harness.Binaries, dir string,
 	rep.scale = &scale
 	if cfg.webhooks {
 		fmt.Fprintln(os.Stderr, "bench: webhook sidecar at saturation, then at a steady rate")
+		if err := b.phase(ctx, "webhooks"); err != nil {
+			return err
+		}
 		wh, err := runWebhooks(ctx, b)
 		if err != nil {
 			return fmt.Errorf("webhook phase: %w", err)
@@ -159,11 +166,17 @@ func runMain(ctx context.Context, cfg config, bins harness.Binaries, dir string,
 	}
 	if cfg.webhooks && cfg.steady {
 		fmt.Fprintf(os.Stderr, "bench: steady state, resync %s, window %s\n", cfg.steadyResync, cfg.steadyWindow)
+		if err := b.phase(ctx, "steady state (restart, then the window)"); err != nil {
+			return err
+		}
 		st, err := runSteady(ctx, b)
 		if err != nil {
 			return fmt.Errorf("steady-state phase: %w", err)
 		}
 		rep.steady = &st
+	}
+	if err := b.phase(ctx, ""); err != nil {
+		return err
 	}
 	if !cfg.ceiling {
 		return nil
@@ -172,7 +185,7 @@ func runMain(ctx context.Context, cfg config, bins harness.Binaries, dir string,
 		return err
 	}
 	fmt.Fprintln(os.Stderr, "bench: ceiling (bare client-go loop, same writes)")
-	plan := ceilingPlan{n: cfg.n, updates: int(scale.writes.updates), statusWrites: int(scale.writes.statusWrites),
+	plan := ceilingPlan{n: cfg.n, updates: int(scale.writes.ObjectWrites), statusWrites: int(scale.writes.StatusWrites),
 		workers: cfg.ceilingWorkers}
 	if err := b.sys.Client.Create(ctx, harness.Namespace("ceiling")); err != nil {
 		return err

@@ -106,12 +106,13 @@ type rateLimitedResult struct {
 	// fewest calls that can make n Subscriptions Active (a create and a read each).
 	limitBound, floor time.Duration
 	events            map[string]int
+	writes            *harness.WriteReport
 }
 
 // runRateLimited starts a fresh system whose simulator enforces limit requests per minute,
 // runs the operator with its default client-side limit, and applies n Subscriptions.
-func runRateLimited(ctx context.Context, cfg config, bins harness.Binaries, dir string) (rateLimitedResult, error) {
-	res := rateLimitedResult{n: cfg.rateLimitedN, limitPerMinute: cfg.rateLimit}
+func runRateLimited(ctx context.Context, cfg config, bins harness.Binaries, dir string) (res rateLimitedResult, err error) {
+	res = rateLimitedResult{n: cfg.rateLimitedN, limitPerMinute: cfg.rateLimit}
 	rlDir := filepath.Join(dir, "rate-limited")
 	if err := os.MkdirAll(rlDir, 0o700); err != nil {
 		return res, err
@@ -123,6 +124,7 @@ func runRateLimited(ctx context.Context, cfg config, bins harness.Binaries, dir 
 		return res, err
 	}
 	defer b.stop()
+	defer func() { res.writes = b.writeReport() }()
 	scale, err := runScale(ctx, b)
 	if err != nil {
 		return res, err

@@ -53,25 +53,6 @@ func TestPercentile(t *testing.T) {
 	}
 }
 
-func TestParseAPIWrites(t *testing.T) {
-	text := `apiserver_request_total{code="201",resource="subscriptions",subresource="",verb="POST"} 10
-apiserver_request_total{code="200",resource="subscriptions",subresource="",verb="PUT"} 7
-apiserver_request_total{code="200",resource="subscriptions",subresource="status",verb="PATCH"} 20
-apiserver_request_total{code="200",resource="subscriptions",subresource="status",verb="PUT"} 5
-apiserver_request_total{code="409",resource="subscriptions",subresource="status",verb="PATCH"} 3
-apiserver_request_total{code="200",resource="subscriptions",subresource="",verb="LIST"} 99
-apiserver_request_total{code="200",resource="ondemandcharges",subresource="status",verb="PATCH"} 50
-`
-	got := parseAPIWrites(text)
-	want := apiWrites{creates: 10, updates: 7, statusWrites: 25, conflicts: 3}
-	if got != want {
-		t.Fatalf("parseAPIWrites = %+v, want %+v", got, want)
-	}
-	if d := got.minus(apiWrites{creates: 1, updates: 2, statusWrites: 3, conflicts: 1}); d != (apiWrites{9, 5, 22, 2}) {
-		t.Fatalf("minus = %+v", d)
-	}
-}
-
 func TestMentionsRateLimit(t *testing.T) {
 	for message, want := range map[string]bool{
 		"dodo: GET /subscriptions/x: 429 TOO_MANY_REQUESTS: rate limit exceeded": true,

@@ -25,6 +25,8 @@ type report struct {
 	ceilingCPU                  cpuTimes
 	rateLimited                 *rateLimitedResult
 	budget                      *budgetResult
+	// writes is the -n run's writes by writer (rate-limited and budget runs keep their own).
+	writes *harness.WriteReport
 }
 
 // machine describes where the numbers were taken.
@@ -73,6 +75,35 @@ func (r report) print(w io.Writer) {
 	for _, x := range rows {
 		_, _ = fmt.Fprintf(w, "| %s | %s | %s |\n", x.measure, x.result, x.note)
 	}
+	r.printWrites(w)
+}
+
+// printWrites prints each run's writes per object by writer, and the fields they changed.
+func (r report) printWrites(w io.Writer) {
+	runs := []struct {
+		title  string
+		writes *harness.WriteReport
+	}{{fmt.Sprintf("-n %d", r.cfg.n), r.writes}}
+	if r.rateLimited != nil {
+		runs = append(runs, struct {
+			title  string
+			writes *harness.WriteReport
+		}{fmt.Sprintf("rate-limited run (%d)", r.rateLimited.n), r.rateLimited.writes})
+	}
+	if r.budget != nil {
+		runs = append(runs, struct {
+			title  string
+			writes *harness.WriteReport
+		}{fmt.Sprintf("budget run (%d)", r.budget.n), r.budget.writes})
+	}
+	for _, run := range runs {
+		if run.writes == nil || len(run.writes.Phases) == 0 {
+			continue
+		}
+		_, _ = fmt.Fprintf(w, "\nWrites by writer, %s (a watch with managedFields: each stored write goes to the entry whose "+
+			"time or fields changed; the API server's count includes writes that stored nothing):\n\n", run.title)
+		run.writes.Markdown(w, 4)
+	}
 }
 
 func (r report) scaleRows() []row {
@@ -94,7 +125,7 @@ func (r report) scaleRows() []row {
 		{"Reconciles (subscription controller)", fmt.Sprintf("%.0f/s (%.0f in all, %.1f per object)", s.reconciles/s.elapsed.Seconds(),
 			s.reconciles, s.reconciles/n), "controller_runtime_reconcile_total"},
 		{"API server writes on Subscriptions per object", fmt.Sprintf("%.2f creates, %.2f updates, %.2f status writes; %.2f conflicts",
-			s.writes.creates/n, s.writes.updates/n, s.writes.statusWrites/n, s.writes.conflicts/n),
+			s.writes.Creates/n, s.writes.ObjectWrites/n, s.writes.StatusWrites/n, s.writes.Conflicts/n),
 			"apiserver_request_total (operator, webhook receiver and the apply)"},
 	}
 	rows = append(rows, row{"Payments API calls by route", routesText(s.calls), "all Subscriptions together"},

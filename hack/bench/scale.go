@@ -3,8 +3,6 @@ package main
 import (
 	"context"
 	"fmt"
-	"net/http"
-	"strings"
 	"sync"
 	"time"
 
@@ -25,17 +23,11 @@ type scaleResult struct {
 	opIdle, opPeak, opEnd int64
 	receiverPeak          int64
 	reconciles            float64
-	writes                apiWrites
+	writes                harness.APIWrites
 	// events counts the operator's Kubernetes Events by reason (Created, Found, ...).
 	events map[string]int
 	// cpu is the CPU time each process used during the phase.
 	cpu cpuTimes
-}
-
-// apiWrites are the API server's successful writes on Subscriptions, by kind, from its
-// apiserver_request_total metric.
-type apiWrites struct {
-	creates, updates, statusWrites, conflicts float64
 }
 
 // runScale applies n Subscriptions at once and waits until all are Active and Ready.
@@ -52,8 +44,14 @@ func runScale(ctx context.Context, b *bench) (scaleResult, error) {
 		return res, err
 	}
 	res.opIdle = mem.Current
+	if err := b.watchWrites(ctx); err != nil {
+		return res, err
+	}
+	if err := b.phase(ctx, fmt.Sprintf("%d at once", b.cfg.n)); err != nil {
+		return res, err
+	}
 	calls0, reconciles0 := b.sys.Sim.Calls.Snapshot(), b.reconciles(ctx)
-	writes0, err := scrapeAPIWrites(ctx, b.sys.CP.Config)
+	writes0, err := subscriptionWrites(ctx, b.sys.CP.Config)
 	if err != nil {
 		return res, err
 	}
@@ -69,11 +67,14 @@ func runScale(ctx context.Context, b *bench) (scaleResult, error) {
 	res.elapsed, res.cpu = t.lastActive().Sub(start), readCPU().minus(cpu0)
 	res.calls = b.sys.Sim.Calls.Snapshot().Sub(calls0)
 	res.reconciles = b.reconciles(ctx) - reconciles0
-	writes1, err := scrapeAPIWrites(ctx, b.sys.CP.Config)
+	writes1, err := subscriptionWrites(ctx, b.sys.CP.Config)
 	if err != nil {
 		return res, err
 	}
-	res.writes = writes1.minus(writes0)
+	res.writes = writes1.Minus(writes0)
+	if err := b.phase(ctx, ""); err != nil {
+		return res, err
+	}
 	if mem, err = harness.ReadMemory(b.op.PID()); err != nil {
 		return res, err
 	}
@@ -150,46 +151,8 @@ func (b *bench) reconciles(ctx context.Context) float64 {
 	return harness.MetricSum(text, "controller_runtime_reconcile_total", map[string]string{"controller": "subscription"})
 }
 
-func scrapeAPIWrites(ctx context.Context, cfg *rest.Config) (apiWrites, error) {
-	httpClient, err := rest.HTTPClientFor(cfg)
-	if err != nil {
-		return apiWrites{}, err
-	}
-	req, err := http.NewRequestWithContext(ctx, http.MethodGet, strings.TrimRight(cfg.Host, "/")+"/metrics", nil)
-	if err != nil {
-		return apiWrites{}, err
-	}
-	resp, err := httpClient.Do(req)
-	if err != nil {
-		return apiWrites{}, fmt.Errorf("scraping the API server: %w", err)
-	}
-	defer func() { _ = resp.Body.Close() }()
-	text, err := readAll(resp)
-	if err != nil {
-		return apiWrites{}, err
-	}
-	return parseAPIWrites(text), nil
-}
-
-// parseAPIWrites sums apiserver_request_total for subscriptions: successful creates,
-// updates of the object (finalizers) and status writes, and conflicts of any write.
-func parseAPIWrites(text string) apiWrites {
-	sum := func(keep func(verb, subresource, code string) bool) float64 {
-		return harness.MetricSumWhere(text, "apiserver_request_total", func(l map[string]string) bool {
-			return l["resource"] == "subscriptions" && keep(l["verb"], l["subresource"], l["code"])
-		})
-	}
-	ok := func(code string) bool { return strings.HasPrefix(code, "2") }
-	write := func(verb string) bool { return verb == "PUT" || verb == "PATCH" }
-	return apiWrites{
-		creates:      sum(func(v, s, c string) bool { return v == "POST" && ok(c) }),
-		updates:      sum(func(v, s, c string) bool { return write(v) && s == "" && ok(c) }),
-		statusWrites: sum(func(v, s, c string) bool { return write(v) && s == "status" && ok(c) }),
-		conflicts:    sum(func(v, s, c string) bool { return (write(v) || v == "POST") && c == "409" }),
-	}
-}
-
-func (w apiWrites) minus(before apiWrites) apiWrites {
-	return apiWrites{creates: w.creates - before.creates, updates: w.updates - before.updates,
-		statusWrites: w.statusWrites - before.statusWrites, conflicts: w.conflicts - before.conflicts}
+// subscriptionWrites reads the API server's write counters for Subscriptions.
+func subscriptionWrites(ctx context.Context, cfg *rest.Config) (harness.APIWrites, error) {
+	w, err := harness.ScrapeAPIWrites(ctx, cfg)
+	return w["subscriptions"], err
 }
