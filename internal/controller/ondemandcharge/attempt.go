@@ -88,13 +88,13 @@ func busy(why string) *conditions.Why {
 		"); it is tried again in a minute."}
 }
 
-// recordPaymentID stores the attempt's payment ID at once (statuspatch.StoreNow): the
+// recordPaymentID stores the attempt's payment ID at once (statuspatch.StoreNowAndGoOn): the
 // webhook receiver or another writer may change the object between the call and the end
 // of this reconcile, and a dropped ID costs a lookup (never a second charge, but a slower,
 // costlier path). A payment ID the receiver already recorded is kept. The reconcile then
 // goes on from the stored copy.
 func (r *Reconciler) recordPaymentID(ctx context.Context, s *scope, number int32, paymentID string) error {
-	stored, err := statuspatch.StoreNow(ctx, r.Client, r.reader(), s.charge, func(c *billingv1alpha1.OnDemandCharge) (bool, error) {
+	stored, err := statuspatch.StoreNowAndGoOn(ctx, r.Client, r.reader(), s.charge, func(c *billingv1alpha1.OnDemandCharge) (bool, error) {
 		last := lastAttempt(&c.Status)
 		if last == nil || last.Number != number {
 			return false, fmt.Errorf("attempt %d is no longer the last one in the stored status", number)
@@ -108,8 +108,7 @@ func (r *Reconciler) recordPaymentID(ctx context.Context, s *scope, number int32
 	if err != nil {
 		return err
 	}
-	stored.DeepCopyInto(s.charge)
-	s.before = stored.DeepCopy()
+	s.before = stored
 	return nil
 }
 

@@ -36,3 +36,23 @@ func StoreNow[T client.Object](ctx context.Context, c client.Client, reader clie
 	})
 	return current, err
 }
+
+// copyable is a pointer to an API type that can deep-copy itself into another of its kind.
+type copyable[T any] interface {
+	client.Object
+	DeepCopyInto(T)
+}
+
+// StoreNowAndGoOn is StoreNow for a reconcile that goes on from the stored copy: obj
+// becomes that copy, and the returned copy is the reconcile's new starting point (the
+// "before" its own status write is compared with).
+func StoreNowAndGoOn[T copyable[T]](ctx context.Context, c client.Client, reader client.Reader, obj T,
+	mutate func(T) (bool, error)) (T, error) {
+	stored, err := StoreNow(ctx, c, reader, obj, mutate)
+	if err != nil {
+		var none T
+		return none, err
+	}
+	stored.DeepCopyInto(obj)
+	return stored, nil
+}

@@ -89,12 +89,12 @@ func (r *Reconciler) create(ctx context.Context, s *scope) (string, ctrl.Result,
 	return "", ctrl.Result{}, fmt.Errorf("creating the subscription: %w", err)
 }
 
-// recordCreated stores the new ID at once (statuspatch.StoreNow): the webhook receiver may
+// recordCreated stores the new ID at once (statuspatch.StoreNowAndGoOn): the webhook receiver may
 // write status between the create and the end of this reconcile, and losing the ID would
 // cost a lookup (never a second create, but a slower, costlier path). The reconcile then
 // goes on from the stored copy.
 func (r *Reconciler) recordCreated(ctx context.Context, s *scope, resp *dodo.CreateSubscriptionResponse) error {
-	stored, err := statuspatch.StoreNow(ctx, r.Client, r.reader(), s.sub, func(sub *billingv1alpha1.Subscription) (bool, error) {
+	stored, err := statuspatch.StoreNowAndGoOn(ctx, r.Client, r.reader(), s.sub, func(sub *billingv1alpha1.Subscription) (bool, error) {
 		st := &sub.Status
 		st.SubscriptionID, st.CreatePendingSince, st.CustomerID = resp.SubscriptionID, nil, resp.Customer.CustomerID
 		if resp.PaymentLink != nil {
@@ -105,8 +105,7 @@ func (r *Reconciler) recordCreated(ctx context.Context, s *scope, resp *dodo.Cre
 	if err != nil {
 		return err
 	}
-	stored.DeepCopyInto(s.sub)
-	s.before = stored.DeepCopy()
+	s.before = stored
 	return nil
 }
 
