@@ -9,6 +9,7 @@ import (
 	standardwebhooks "github.com/standard-webhooks/standard-webhooks/libraries/go"
 
 	billingv1alpha1 "github.com/dodo-operator/dodo-operator/api/v1alpha1"
+	"github.com/dodo-operator/dodo-operator/internal/accounts"
 	"github.com/dodo-operator/dodo-operator/internal/dodo"
 )
 
@@ -19,7 +20,10 @@ var errMalformed = errors.New("malformed webhook")
 // set for the event families the receiver applies; neither for the others.
 type delivery struct {
 	// ID is the webhook-id header: the same on every retry of one event.
-	ID           string
+	ID string
+	// account is the account whose path and secret the delivery came with (the zero Key on
+	// the default path): only its objects are written.
+	account      accounts.Key
 	Event        dodo.WebhookEvent
 	Subscription *dodo.Subscription
 	Payment      *dodo.Payment

@@ -28,6 +28,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	billingv1alpha1 "github.com/dodo-operator/dodo-operator/api/v1alpha1"
+	"github.com/dodo-operator/dodo-operator/internal/accounts"
 	"github.com/dodo-operator/dodo-operator/internal/dodo"
 	"github.com/dodo-operator/dodo-operator/internal/providerstate"
 	"github.com/dodo-operator/dodo-operator/internal/stamp"
@@ -101,7 +102,9 @@ func (l *logCapture) String() string {
 
 // --- objects ---
 
-func (f *fixture) createSubscription(name string) *billingv1alpha1.Subscription {
+// createSubscription creates a Subscription in the fixture's namespace; account, when
+// given, is its spec.accountRef.
+func (f *fixture) createSubscription(name string, account ...*billingv1alpha1.AccountReference) *billingv1alpha1.Subscription {
 	f.t.Helper()
 	sub := &billingv1alpha1.Subscription{
 		ObjectMeta: metav1.ObjectMeta{Namespace: f.ns, Name: name},
@@ -110,6 +113,9 @@ func (f *fixture) createSubscription(name string) *billingv1alpha1.Subscription 
 			Customer: billingv1alpha1.CustomerSpec{Email: "ops+decline_insufficient_funds@example.com"},
 			Billing:  billingv1alpha1.BillingAddress{Country: "US"},
 		},
+	}
+	if len(account) > 0 {
+		sub.Spec.AccountRef = account[0]
 	}
 	if err := env.Client.Create(f.ctx, sub); err != nil {
 		f.t.Fatalf("creating Subscription: %v", err)
@@ -136,13 +142,7 @@ func (f *fixture) recordSubscriptionID(name, subscriptionID string) {
 	if err != nil {
 		f.t.Fatalf("recording the subscription ID: %v", err)
 	}
-	f.waitIndexed(subscriptionID)
-}
-
-// waitIndexed waits until the shared cache's index knows the subscription ID.
-func (f *fixture) waitIndexed(subscriptionID string) {
-	f.t.Helper()
-	f.waitInIndex(&billingv1alpha1.SubscriptionList{}, IndexSubscriptionID, subscriptionID)
+	f.waitInIndex(&billingv1alpha1.SubscriptionList{}, IndexSubscriptionID, indexValue(subscriptionAccount(f.subscription(name)), subscriptionID))
 }
 
 // waitInIndex waits until the shared cache lists an object of list's kind under the
@@ -179,6 +179,11 @@ func (f *fixture) createCharge(name, subscriptionName string, attempts ...billin
 		f.t.Fatalf("creating OnDemandCharge: %v", err)
 	}
 	charge.Status.ChargeKey = name
+	// The controller records the subscription and its account with the first attempt.
+	sub := &billingv1alpha1.Subscription{}
+	if len(attempts) > 0 && env.Client.Get(f.ctx, types.NamespacedName{Namespace: f.ns, Name: subscriptionName}, sub) == nil {
+		charge.Status.SubscriptionID, charge.Status.AccountRef = sub.Status.SubscriptionID, sub.Spec.AccountRef
+	}
 	charge.Status.Phase = billingv1alpha1.ChargePhaseCharging
 	charge.Status.Attempts = attempts
 	charge.Status.AttemptCount = int32(len(attempts))
@@ -360,5 +365,5 @@ func (f *fixture) addAttempt(name string, attempt billingv1alpha1.ChargeAttempt)
 // waitChargeIndexed waits until the shared cache's index knows the payment ID.
 func (f *fixture) waitChargeIndexed(paymentID string) {
 	f.t.Helper()
-	f.waitInIndex(&billingv1alpha1.OnDemandChargeList{}, IndexAttemptPaymentID, paymentID)
+	f.waitInIndex(&billingv1alpha1.OnDemandChargeList{}, IndexAttemptPaymentID, indexValue(accounts.Key{}, paymentID))
 }

@@ -16,6 +16,11 @@ const (
 	outcomeStale outcome = "stale"
 	// outcomeUnknownObject: no object of this operator matches the event.
 	outcomeUnknownObject outcome = "unknown_object"
+	// outcomeOtherAccount: the event names only objects of another account than the one
+	// whose path and secret it came with. Answered like unknown_object (200): several
+	// accounts may share one Dodo business, whose every endpoint gets every event, so a 4xx
+	// would make Dodo retry, and then disable, an endpoint that works as it should.
+	outcomeOtherAccount outcome = "other_account"
 	// outcomeIgnored: an event family the receiver does not apply (refund.*, dispute.*, ...).
 	outcomeIgnored outcome = "ignored"
 	// outcomeNotFoundYet: a stamped object or attempt is missing within the grace period;
@@ -42,7 +47,7 @@ const (
 // httpStatus is the answer for an outcome: 2xx only when nothing is left to do.
 func httpStatus(o outcome) int {
 	switch o {
-	case outcomeApplied, outcomeDuplicate, outcomeStale, outcomeUnknownObject, outcomeIgnored:
+	case outcomeApplied, outcomeDuplicate, outcomeStale, outcomeUnknownObject, outcomeOtherAccount, outcomeIgnored:
 		return http.StatusOK
 	case outcomeRejectedSignature:
 		return http.StatusUnauthorized
@@ -63,10 +68,11 @@ func httpStatus(o outcome) int {
 // redelivery reads as a duplicate even where one of its objects found it stale.
 var outcomeRank = map[outcome]int{
 	outcomeUnknownObject: 1,
-	outcomeStale:         2,
-	outcomeDuplicate:     3,
-	outcomeApplied:       4,
-	outcomeNotFoundYet:   5,
+	outcomeOtherAccount:  2,
+	outcomeStale:         3,
+	outcomeDuplicate:     4,
+	outcomeApplied:       5,
+	outcomeNotFoundYet:   6,
 }
 
 // combineOutcomes folds the results of each object an event maps to into the delivery's

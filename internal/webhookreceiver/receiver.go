@@ -86,12 +86,11 @@ func (r *Receiver) apply(ctx context.Context, d delivery) (outcome, error) {
 
 func (r *Receiver) applySubscriptionDelivery(ctx context.Context, d delivery) (outcome, error) {
 	sub := d.Subscription
-	targets, missing, err := r.subscriptionTargets(ctx, sub.SubscriptionID, sub.Metadata)
+	targets, results, err := r.subscriptionTargets(ctx, d.account, sub.SubscriptionID, sub.Metadata)
 	if err != nil {
 		return outcomeError, err
 	}
 	ref := d.ref()
-	results := missingResult(missing)
 	for _, t := range targets {
 		result, err := r.writeSubscription(ctx, d, t, func(obj *billingv1alpha1.Subscription) outcome {
 			return applySubscriptionEvent(&obj.Status, obj.Generation, ref, sub)
@@ -108,12 +107,11 @@ func (r *Receiver) applyPaymentDelivery(ctx context.Context, d delivery) (outcom
 	payment := d.Payment
 	status := paymentStatus(d.Event, payment)
 	subscriptionID := ptr.Deref(payment.SubscriptionID, "")
-	targets, missing, err := r.subscriptionTargets(ctx, subscriptionID, payment.Metadata)
+	targets, results, err := r.subscriptionTargets(ctx, d.account, subscriptionID, payment.Metadata)
 	if err != nil {
 		return outcomeError, err
 	}
 	summary := paymentSummaryOf(payment, status)
-	results := missingResult(missing)
 	for _, t := range targets {
 		result, err := r.writeSubscription(ctx, d, t, func(obj *billingv1alpha1.Subscription) outcome {
 			return applyPaymentToSubscription(&obj.Status, obj.Generation, d.ID, subscriptionID, summary)
@@ -131,11 +129,10 @@ func (r *Receiver) applyPaymentDelivery(ctx context.Context, d delivery) (outcom
 }
 
 func (r *Receiver) applyPaymentToCharges(ctx context.Context, d delivery, status dodo.PaymentStatus) ([]outcome, error) {
-	targets, missing, err := r.chargeTargets(ctx, d.Payment)
+	targets, results, err := r.chargeTargets(ctx, d.account, d.Payment)
 	if err != nil {
 		return nil, err
 	}
-	results := missingResult(missing)
 	for _, t := range targets {
 		result, err := r.writeCharge(ctx, d, t, func(obj *billingv1alpha1.OnDemandCharge) outcome {
 			return r.applyToCharge(d, t, obj, status)
@@ -169,11 +166,4 @@ func (r *Receiver) applyToCharge(d delivery, t target, obj *billingv1alpha1.OnDe
 // withinGrace says whether an object missing for this event may still appear.
 func (r *Receiver) withinGrace(d delivery) bool {
 	return r.clock.Since(d.eventTime()) < r.grace
-}
-
-func missingResult(missing bool) []outcome {
-	if missing {
-		return []outcome{outcomeMissing}
-	}
-	return nil
 }

@@ -12,6 +12,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	billingv1alpha1 "github.com/dodo-operator/dodo-operator/api/v1alpha1"
+	"github.com/dodo-operator/dodo-operator/internal/accounts"
 	"github.com/dodo-operator/dodo-operator/internal/chargestate"
 	"github.com/dodo-operator/dodo-operator/internal/providerstate"
 )
@@ -79,6 +80,9 @@ func (r *Receiver) writeSubscription(ctx context.Context, d delivery, t target,
 			if t.uid != "" && obj.UID != t.uid {
 				return outcomeUnknownObject
 			}
+			if subscriptionAccount(obj) != d.account {
+				return outcomeOtherAccount // checked again on the read the write is based on
+			}
 			written, from = obj, obj.Status.ProviderStatus
 			return apply(obj)
 		})
@@ -87,6 +91,23 @@ func (r *Receiver) writeSubscription(ctx context.Context, d delivery, t target,
 		r.tellTransition(written, from)
 	}
 	return t.settle(result, err)
+}
+
+// ownedBy checks, on the read a write is based on, that the charge is the account's; when
+// it is not, o is the outcome to give.
+func (t target) ownedBy(charge *billingv1alpha1.OnDemandCharge, account accounts.Key) (o outcome, ok bool) {
+	owner, recorded := chargeAccount(charge)
+	switch {
+	case recorded:
+	case t.owner != nil:
+		owner = *t.owner
+	default:
+		return outcomeUnknownObject, false // the status lost the account it had at the lookup
+	}
+	if owner != account {
+		return outcomeOtherAccount, false
+	}
+	return "", true
 }
 
 // tellTransition emits the Event for a change of Dodo's status this write stored: the
@@ -107,6 +128,9 @@ func (r *Receiver) writeCharge(ctx context.Context, d delivery, t target,
 		func(obj *billingv1alpha1.OnDemandCharge) outcome {
 			if t.uid != "" && obj.UID != t.uid {
 				return outcomeUnknownObject
+			}
+			if o, ok := t.ownedBy(obj, d.account); !ok {
+				return o
 			}
 			written = obj
 			before = slices.Clone(obj.Status.Attempts) // attempts hold no pointers apply changes
