@@ -1,6 +1,7 @@
 package account
 
 import (
+	"context"
 	"strings"
 	"testing"
 
@@ -125,5 +126,54 @@ func TestDeletedAccountIsForgotten(t *testing.T) {
 	res, err := h.run("never-existed")
 	if err != nil || !res.IsZero() {
 		t.Fatalf("got %+v, %v", res, err)
+	}
+}
+
+// racingReceiver writes status.lastWebhookAt (as the webhook receiver does) just before
+// the reconcile's first status patch, so that patch conflicts.
+type racingReceiver struct {
+	client.Client
+	raced bool
+}
+
+func (c *racingReceiver) Status() client.SubResourceWriter {
+	return &racingStatus{SubResourceWriter: c.Client.Status(), c: c}
+}
+
+type racingStatus struct {
+	client.SubResourceWriter
+	c *racingReceiver
+}
+
+func (s *racingStatus) Patch(ctx context.Context, obj client.Object, patch client.Patch, opts ...client.SubResourcePatchOption) error {
+	if !s.c.raced {
+		s.c.raced = true
+		fresh := &billingv1alpha1.DodoAccount{}
+		if err := env.Client.Get(ctx, client.ObjectKeyFromObject(obj), fresh); err != nil {
+			return err
+		}
+		fresh.Status.LastWebhookAt = &metav1.Time{Time: t0}
+		if err := env.Client.Status().Update(ctx, fresh); err != nil {
+			return err
+		}
+	}
+	return s.SubResourceWriter.Patch(ctx, obj, patch, opts...)
+}
+
+// TestStatusWriteKeepsTheReceiversWrite: the check's status is laid over a write the
+// receiver made meanwhile, not dropped for another read of Dodo.
+func TestStatusWriteKeepsTheReceiversWrite(t *testing.T) {
+	h := newHarness(t)
+	_, api := h.sim("bus_race", "sk_test_race")
+	h.secret("race-key", map[string]string{"apiKey": "sk_test_race"})
+	h.account("race", api.BaseURL())
+	racing := &racingReceiver{Client: env.Client}
+	h.r.Client = racing
+	if res := h.mustRun("race"); res.RequeueAfter != h.r.Options.RecheckInterval || !racing.raced {
+		t.Fatalf("requeue after %v (raced %v), want the recheck interval", res.RequeueAfter, racing.raced)
+	}
+	acct := h.expectReady("race", "True", ReasonCredentialsVerified)
+	if acct.Status.LastWebhookAt == nil || acct.Status.BusinessID != "bus_race" {
+		t.Fatalf("status = %+v: both writes must be kept", acct.Status)
 	}
 }

@@ -58,6 +58,14 @@ func statusOf(obj client.Object) *billingv1alpha1.DodoAccountStatus {
 	panic(fmt.Sprintf("account: unexpected kind %T", obj))
 }
 
+// emptyLike is a new, empty object of obj's kind.
+func emptyLike(obj client.Object) client.Object {
+	if _, ok := obj.(*billingv1alpha1.ClusterDodoAccount); ok {
+		return &billingv1alpha1.ClusterDodoAccount{}
+	}
+	return &billingv1alpha1.DodoAccount{}
+}
+
 // finish writes the status once; on a conflict (the receiver writes lastWebhookAt) the
 // reconcile's findings are laid over the stored copy instead of being dropped, since
 // dropping them would cost another read of Dodo.
@@ -70,7 +78,7 @@ func (r *Reconciler) finish(ctx context.Context, s *scope, result ctrl.Result, e
 			meta.FindStatusCondition(statusOf(s.obj).Conditions, billingv1alpha1.ConditionReady).Message)
 	}
 	rebase := func(ctx context.Context) (client.Object, client.Object, bool, error) {
-		base := s.obj.DeepCopyObject().(client.Object)
+		base := emptyLike(s.obj) // a fresh object: decoding keeps fields the answer lacks
 		if gerr := r.uncached().Get(ctx, client.ObjectKeyFromObject(s.obj), base); gerr != nil {
 			return nil, nil, false, gerr
 		}
