@@ -17,6 +17,20 @@
 // write is stored; an API-server error, or a stamped object not found within the grace
 // period after the event, answers 503 so that Dodo delivers again.
 //
+// Accounts. Each Dodo account has its own path (accounts.Key.WebhookPath): a delivery
+// there is verified with that account's spec.webhook.secretRef or previousSecretRef, read
+// from the Secrets with GET and cached for a minute (at once again when a signature fails,
+// so a rotation needs no restart), and applied only to objects of that account: a
+// Subscription whose spec.accountRef names it, an OnDemandCharge whose status.accountRef
+// does (or, before its status records one, whose Subscription's does). Every other path is
+// the default account's, verified with the configured secrets and applied to objects
+// without accountRef, as before accounts. The field indexes hold the account with each ID,
+// since Dodo IDs are unique only within one business. An unknown account answers 404, one
+// without a usable secret 401; a verified event that names only another account's objects
+// answers 200 and writes nothing (outcome other_account: accounts sharing one Dodo
+// business each get every event). The receiver records the account's status.lastWebhookAt
+// at most once a minute.
+//
 // Mapping. A subscription is found by status.subscriptionID through a field index on a
 // controller-runtime cache (cheap, no API-server list per delivery), or, before the ID is
 // recorded, by the namespace/name/UID the operator stamps in the Dodo metadata (a direct

@@ -18,7 +18,9 @@ type handled struct {
 	outcome   outcome
 	eventType string
 	webhookID string
-	err       error
+	// account names the account of a verified delivery ("default" on the default path).
+	account string
+	err     error
 }
 
 // ServeHTTP handles one delivery. It answers 2xx only after every status write the event
@@ -55,19 +57,17 @@ func (r *Receiver) handle(w http.ResponseWriter, req *http.Request) handled {
 		return h
 	}
 	started := time.Now()
-	d, err := verifyAndDecode(r.verifier, req.Header, body)
+	d, acct, o, err := r.verifyRequest(req.Context(), req.URL.Path, req.Header, body)
 	r.metrics.observeVerify(time.Since(started))
-	if err != nil && !errors.Is(err, errMalformed) {
-		h.outcome, h.err = outcomeRejectedSignature, err
+	if o != "" {
+		h.outcome, h.err = o, err
 		return h
 	}
-	r.metrics.markValid(r.clock.Now())
-	if err != nil {
-		h.outcome, h.err = outcomeMalformed, err
-		return h
-	}
-	h.eventType, h.webhookID = typeLabel(d.Event.Type), d.ID
+	h.eventType, h.webhookID, h.account = typeLabel(d.Event.Type), d.ID, d.account.String()
 	h.outcome, h.err = r.applyInTime(req.Context(), d)
+	if acct != nil && httpStatus(h.outcome) == http.StatusOK {
+		r.noteAccepted(req.Context(), acct)
+	}
 	return h
 }
 
@@ -111,13 +111,15 @@ func isJSON(contentType string) bool {
 func (r *Receiver) logHandled(h handled) {
 	switch h.outcome {
 	case outcomeError:
-		r.log.Error(h.err, "Webhook not applied; answered 5xx so Dodo retries", "type", h.eventType, "webhookID", h.webhookID)
+		r.log.Error(h.err, "Webhook not applied; answered 5xx so Dodo retries", "type", h.eventType, "webhookID", h.webhookID,
+			"account", h.account)
 	case outcomeNotFoundYet:
 		r.log.Info("Webhook names an object that does not exist yet; answered 503 so Dodo retries",
-			"type", h.eventType, "webhookID", h.webhookID)
-	case outcomeRejectedSignature, outcomeMalformed, outcomeTooLarge, outcomeMethodNotAllowed, outcomeUnsupportedMediaType:
+			"type", h.eventType, "webhookID", h.webhookID, "account", h.account)
+	case outcomeRejectedSignature, outcomeMalformed, outcomeTooLarge, outcomeMethodNotAllowed, outcomeUnsupportedMediaType,
+		outcomeUnknownAccount, outcomeNoAccountSecret:
 		r.log.V(1).Info("Webhook refused", "outcome", h.outcome, "reason", fmt.Sprint(h.err))
 	default:
-		r.log.V(1).Info("Webhook handled", "outcome", h.outcome, "type", h.eventType, "webhookID", h.webhookID)
+		r.log.V(1).Info("Webhook handled", "outcome", h.outcome, "type", h.eventType, "webhookID", h.webhookID, "account", h.account)
 	}
 }

@@ -52,8 +52,8 @@ func newMetrics(reg prometheus.Registerer) (*metrics, error) {
 	m := &metrics{
 		deliveries: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: metricDeliveries,
-			Help: "Webhook deliveries by event type and outcome (applied, duplicate, stale, unknown_object, " +
-				"rejected_signature, malformed, too_large, error, ...).",
+			Help: "Webhook deliveries by event type and outcome (applied, duplicate, stale, unknown_object, other_account, " +
+				"unknown_account, no_account_secret, rejected_signature, malformed, too_large, error, ...).",
 		}, []string{"type", "outcome"}),
 		verifySeconds: prometheus.NewHistogram(prometheus.HistogramOpts{
 			Name:    metricVerifySeconds,

@@ -10,6 +10,8 @@ import (
 	"k8s.io/utils/clock"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	ctrlmetrics "sigs.k8s.io/controller-runtime/pkg/metrics"
+
+	"github.com/dodo-operator/dodo-operator/internal/accounts"
 )
 
 // Defaults of Options.
@@ -36,9 +38,21 @@ type Options struct {
 	Client client.Client
 	// Cache holds the field indexes registered by SetupIndexes (a manager's cache).
 	Cache client.Reader
+	// Accounts reads DodoAccounts and ClusterDodoAccounts for the accounts' paths (a
+	// manager's cache: a request never makes the receiver read the API server for an
+	// account). Nil serves the default path only; account paths answer 404.
+	Accounts client.Reader
+	// SecretReader reads the Secrets accounts name, with GET only (not a cache: the
+	// receiver must not list or watch Secrets); Client when nil.
+	SecretReader client.Reader
+	// SecretTTL is how long an account's webhook secrets are used before they are read
+	// again (accounts.DefaultSecretTTL when zero). A signature they do not verify reads
+	// them again at once.
+	SecretTTL time.Duration
 	// Ready reports whether Cache has synced; nil means always ready.
 	Ready func() bool
-	// Clock checks webhook timestamps and the not-found grace; the real clock when nil.
+	// Clock checks webhook timestamps and the not-found grace, ages the accounts' secrets
+	// and dates lastWebhookAt; the real clock when nil.
 	Clock clock.PassiveClock
 	// TimestampTolerance is how far webhook-timestamp may be from Clock.
 	TimestampTolerance time.Duration
@@ -76,6 +90,12 @@ func (o Options) withDefaults() Options {
 	}
 	if o.ApplyTimeout <= 0 {
 		o.ApplyTimeout = DefaultApplyTimeout
+	}
+	if o.SecretReader == nil {
+		o.SecretReader = o.Client
+	}
+	if o.SecretTTL <= 0 {
+		o.SecretTTL = accounts.DefaultSecretTTL
 	}
 	if o.Registerer == nil {
 		o.Registerer = ctrlmetrics.Registry

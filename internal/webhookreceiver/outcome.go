@@ -26,6 +26,12 @@ const (
 	// outcomeNotFoundYet: a stamped object or attempt is missing within the grace period;
 	// 503 so Dodo retries.
 	outcomeNotFoundYet outcome = "not_found_yet"
+	// outcomeUnknownAccount: an account path whose account does not exist (404).
+	outcomeUnknownAccount outcome = "unknown_account"
+	// outcomeNoAccountSecret: the account has no webhook secret to verify with (no
+	// spec.webhook.secretRef, or its Secret or key missing or not a whsec_ value): 401, as
+	// for a signature no secret matches.
+	outcomeNoAccountSecret outcome = "no_account_secret"
 	// outcomeRejectedSignature: missing headers, bad timestamp or no matching signature.
 	outcomeRejectedSignature outcome = "rejected_signature"
 	// outcomeMalformed: a verified body that is not a valid envelope.
@@ -49,8 +55,10 @@ func httpStatus(o outcome) int {
 	switch o {
 	case outcomeApplied, outcomeDuplicate, outcomeStale, outcomeUnknownObject, outcomeOtherAccount, outcomeIgnored:
 		return http.StatusOK
-	case outcomeRejectedSignature:
+	case outcomeRejectedSignature, outcomeNoAccountSecret:
 		return http.StatusUnauthorized
+	case outcomeUnknownAccount:
+		return http.StatusNotFound
 	case outcomeMalformed:
 		return http.StatusBadRequest
 	case outcomeTooLarge:

@@ -14,6 +14,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	billingv1alpha1 "github.com/dodo-operator/dodo-operator/api/v1alpha1"
+	"github.com/dodo-operator/dodo-operator/internal/accounts"
 	"github.com/dodo-operator/dodo-operator/internal/chargestate"
 	"github.com/dodo-operator/dodo-operator/internal/dodo"
 )
@@ -21,6 +22,12 @@ import (
 // The receiver reads both kinds and writes only their status.
 // +kubebuilder:rbac:groups=billing.dodo-operator.io,resources=subscriptions;ondemandcharges,verbs=get;list;watch
 // +kubebuilder:rbac:groups=billing.dodo-operator.io,resources=subscriptions/status;ondemandcharges/status,verbs=get;update
+
+// Accounts' paths: the accounts from a cache, their webhook Secrets by GET only (never
+// listed or watched), and status.lastWebhookAt by a merge patch.
+// +kubebuilder:rbac:groups=billing.dodo-operator.io,resources=dodoaccounts;clusterdodoaccounts,verbs=get;list;watch
+// +kubebuilder:rbac:groups=billing.dodo-operator.io,resources=dodoaccounts/status;clusterdodoaccounts/status,verbs=patch
+// +kubebuilder:rbac:groups="",resources=secrets,verbs=get
 
 // errSecondPayment is logged when a payment's stamp names an attempt that records another
 // payment: two payments for one attempt is a money problem for a person to look at.
@@ -32,6 +39,9 @@ var errSecondPayment = errors.New("a payment is stamped with an attempt that rec
 type Receiver struct {
 	client       client.Client
 	cache        client.Reader
+	accounts     client.Reader
+	secrets      *accountSecrets
+	marks        *webhookMarks
 	ready        func() bool
 	clock        clock.PassiveClock
 	verifier     *verifier
@@ -58,7 +68,9 @@ func New(opts Options) (*Receiver, error) {
 		return nil, err
 	}
 	return &Receiver{
-		client: opts.Client, cache: opts.Cache, ready: opts.Ready, clock: opts.Clock,
+		client: opts.Client, cache: opts.Cache, accounts: opts.Accounts,
+		secrets: newAccountSecrets(opts.SecretReader, opts.Clock, opts.SecretTTL, opts.Logger),
+		marks:   &webhookMarks{at: map[accounts.Key]time.Time{}}, ready: opts.Ready, clock: opts.Clock,
 		verifier: v, metrics: m, log: opts.Logger, maxBodyBytes: opts.MaxBodyBytes,
 		grace: opts.NotFoundGrace, applyTimeout: opts.ApplyTimeout, recorder: opts.Recorder,
 	}, nil

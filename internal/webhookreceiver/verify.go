@@ -40,6 +40,12 @@ func newVerifier(secrets Secrets, tolerance time.Duration, clk clock.PassiveCloc
 
 // verify checks the headers and the signature over the raw body.
 func (v *verifier) verify(header http.Header, body []byte) error {
+	return v.verifyWith(v.hooks, header, body)
+}
+
+// verifyWith checks the headers, and the signature with hooks (an account's secrets)
+// instead of the configured ones.
+func (v *verifier) verifyWith(hooks []*standardwebhooks.Webhook, header http.Header, body []byte) error {
 	id := header.Get(standardwebhooks.HeaderWebhookID)
 	signature := header.Get(standardwebhooks.HeaderWebhookSignature)
 	rawTimestamp := header.Get(standardwebhooks.HeaderWebhookTimestamp)
@@ -49,7 +55,12 @@ func (v *verifier) verify(header http.Header, body []byte) error {
 	if err := v.checkTimestamp(rawTimestamp); err != nil {
 		return err
 	}
-	for _, hook := range v.hooks {
+	return verifySignature(hooks, header, body)
+}
+
+// verifySignature checks the signature over the raw body with each of hooks.
+func verifySignature(hooks []*standardwebhooks.Webhook, header http.Header, body []byte) error {
+	for _, hook := range hooks {
 		if hook.VerifyIgnoringTimestamp(body, header) == nil {
 			return nil
 		}
