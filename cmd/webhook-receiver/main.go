@@ -7,9 +7,17 @@
 // probes) stay clear of the manager container's (:8080 metrics, :8081 probes) in the same
 // Pod. It is stateless and needs no leader election: run as many replicas as wanted.
 //
-// The signing secret comes from --webhook-key-file or DODO_PAYMENTS_WEBHOOK_KEY; during a
-// rotation, --previous-webhook-key-file holds the old one. Secrets are read at start: roll
-// the Pods after changing them.
+// Each Dodo account has its own path (see internal/accounts): /dodo/webhooks/namespaces/
+// <namespace>/<name> for a DodoAccount, /dodo/webhooks/cluster/<name> for a
+// ClusterDodoAccount. A delivery there is verified with the account's
+// spec.webhook.secretRef (and previousSecretRef during a rotation), read from its Secret
+// with GET and reused for a minute, and applied to that account's objects only. Every
+// other path is the default account's: objects without spec.accountRef.
+//
+// The default account's signing secret comes from --webhook-key-file or
+// DODO_PAYMENTS_WEBHOOK_KEY; during a rotation, --previous-webhook-key-file holds the old
+// one. These are read at start: roll the Pods after changing them (the accounts' Secrets
+// need no restart).
 package main
 
 import (
@@ -106,6 +114,10 @@ func run(ctx context.Context, f flags, log logr.Logger) error {
 	var synced atomic.Bool
 	receiver, err := webhookreceiver.New(webhookreceiver.Options{
 		Secrets: secrets, Client: apiClient, Cache: mgr.GetCache(), Ready: synced.Load,
+		// Accounts come from the cache, started for them on the first account delivery (so
+		// an install without the account CRDs or RBAC still serves the default path);
+		// Secrets are read with GET from the API server, never cached or watched.
+		Accounts: mgr.GetCache(), SecretReader: mgr.GetAPIReader(),
 		TimestampTolerance: f.tolerance, MaxBodyBytes: f.maxBodyBytes, NotFoundGrace: f.notFoundGrace,
 		Logger: log.WithName("webhook-receiver"), Recorder: mgr.GetEventRecorder("dodo-webhook-receiver"),
 	})

@@ -13,11 +13,13 @@ import (
 
 	"github.com/go-logr/logr"
 	standardwebhooks "github.com/standard-webhooks/standard-webhooks/libraries/go"
+	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/util/wait"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	billingv1alpha1 "github.com/dodo-operator/dodo-operator/api/v1alpha1"
+	"github.com/dodo-operator/dodo-operator/internal/accounts"
 	"github.com/dodo-operator/dodo-operator/internal/dodo"
 	"github.com/dodo-operator/dodo-operator/internal/stamp"
 	"github.com/dodo-operator/dodo-operator/internal/webhookreceiver"
@@ -54,14 +56,17 @@ func TestBinaryAppliesAWebhookAndShutsDown(t *testing.T) {
 
 	waitFor(t, "readyz", func() bool { return get(t, "http://"+f.probeAddr+"/readyz") == http.StatusOK })
 	body := activeEvent(t, sub)
-	waitFor(t, "a 200 from the receiver", func() bool { return post(t, "http://"+f.listen+"/", body) == http.StatusOK })
-	current := &billingv1alpha1.Subscription{}
-	if err := env.Client.Get(context.Background(), client.ObjectKeyFromObject(sub), current); err != nil {
-		t.Fatalf("get: %v", err)
+	waitFor(t, "a 200 from the receiver", func() bool { return post(t, "http://"+f.listen+"/", testSecret, body) == http.StatusOK })
+	assertActive(t, env, sub)
+
+	// An account's path, verified with the account's own Secret.
+	inAccount, path := createAccountSubscription(t, env)
+	body = activeEvent(t, inAccount)
+	if code := post(t, "http://"+f.listen+path, testSecret, body); code != http.StatusUnauthorized {
+		t.Fatalf("the default secret on an account's path: %d, want 401", code)
 	}
-	if current.Status.ProviderStatus != "active" {
-		t.Fatalf("provider status %q after the delivery", current.Status.ProviderStatus)
-	}
+	waitFor(t, "a 200 on the account's path", func() bool { return post(t, "http://"+f.listen+path, accountSecret, body) == http.StatusOK })
+	assertActive(t, env, inAccount)
 	cancel()
 	select {
 	case err := <-stopped:
@@ -70,6 +75,45 @@ func TestBinaryAppliesAWebhookAndShutsDown(t *testing.T) {
 		}
 	case <-time.After(30 * time.Second):
 		t.Fatal("the receiver did not stop")
+	}
+}
+
+// accountSecret signs the account's deliveries.
+const accountSecret = "whsec_YWNjb3VudC1zaWduaW5nLXNlY3JldA=="
+
+// createAccountSubscription creates a DodoAccount with its webhook Secret and a
+// Subscription using it; path is the account's webhook path.
+func createAccountSubscription(t *testing.T, env *testenv.Env) (sub *billingv1alpha1.Subscription, path string) {
+	t.Helper()
+	ctx := context.Background()
+	secret := &corev1.Secret{ObjectMeta: metav1.ObjectMeta{Namespace: "default", Name: "hook"},
+		StringData: map[string]string{"whsec": accountSecret}}
+	acct := &billingv1alpha1.DodoAccount{ObjectMeta: metav1.ObjectMeta{Namespace: "default", Name: "shop"},
+		Spec: billingv1alpha1.DodoAccountSpec{Environment: billingv1alpha1.AccountTestMode,
+			APIKeySecretRef: billingv1alpha1.SecretKeyReference{Name: "api-key", Key: "key"},
+			Webhook:         &billingv1alpha1.AccountWebhook{SecretRef: &billingv1alpha1.SecretKeyReference{Name: "hook", Key: "whsec"}}}}
+	ref := &billingv1alpha1.AccountReference{Kind: billingv1alpha1.AccountKindNamespaced, Name: "shop"}
+	sub = &billingv1alpha1.Subscription{
+		ObjectMeta: metav1.ObjectMeta{Namespace: "default", Name: "in-shop"},
+		Spec: billingv1alpha1.SubscriptionSpec{AccountRef: ref, ProductID: "pdt_1", Quantity: 1,
+			Customer: billingv1alpha1.CustomerSpec{Email: "a@example.com"}, Billing: billingv1alpha1.BillingAddress{Country: "US"}},
+	}
+	for _, obj := range []client.Object{secret, acct, sub} {
+		if err := env.Client.Create(ctx, obj); err != nil {
+			t.Fatalf("create: %v", err)
+		}
+	}
+	return sub, accounts.KeyOf("default", ref).WebhookPath()
+}
+
+func assertActive(t *testing.T, env *testenv.Env, sub *billingv1alpha1.Subscription) {
+	t.Helper()
+	current := &billingv1alpha1.Subscription{}
+	if err := env.Client.Get(context.Background(), client.ObjectKeyFromObject(sub), current); err != nil {
+		t.Fatalf("get: %v", err)
+	}
+	if current.Status.ProviderStatus != "active" {
+		t.Fatalf("provider status %q after the delivery", current.Status.ProviderStatus)
 	}
 }
 
@@ -89,8 +133,8 @@ func activeEvent(t *testing.T, sub *billingv1alpha1.Subscription) []byte {
 	return body
 }
 
-func post(t *testing.T, url string, body []byte) int {
-	hook, err := standardwebhooks.NewWebhook(testSecret)
+func post(t *testing.T, url, secret string, body []byte) int {
+	hook, err := standardwebhooks.NewWebhook(secret)
 	if err != nil {
 		t.Fatal(err)
 	}
