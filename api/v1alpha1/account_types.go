@@ -86,7 +86,7 @@ type AccountWebhook struct {
 // WebhookEndpointSpec is the webhook endpoint the operator registers with Dodo.
 type WebhookEndpointSpec struct {
 	// url is the public https URL of this account's webhook path on the receiver
-	// (/dodo/webhooks/<namespace>/<name> for a DodoAccount,
+	// (/dodo/webhooks/namespaces/<namespace>/<name> for a DodoAccount,
 	// /dodo/webhooks/cluster/<name> for a ClusterDodoAccount).
 	// +required
 	// +kubebuilder:validation:MaxLength=2048

@@ -43,6 +43,7 @@ import (
 	metricsserver "sigs.k8s.io/controller-runtime/pkg/metrics/server"
 
 	billingv1alpha1 "github.com/dodo-operator/dodo-operator/api/v1alpha1"
+	"github.com/dodo-operator/dodo-operator/internal/cachetrim"
 	"github.com/dodo-operator/dodo-operator/internal/logging"
 	"github.com/dodo-operator/dodo-operator/internal/webhookreceiver"
 )
@@ -91,7 +92,11 @@ func main() {
 
 func run(ctx context.Context, f flags, log logr.Logger) error {
 	secrets, err := webhookreceiver.LoadSecrets(os.Getenv, f.keyFile, f.previousKeyFile)
-	if err != nil {
+	noDefault := errors.Is(err, webhookreceiver.ErrNoDefaultSecret) && f.keyFile == ""
+	switch {
+	case noDefault:
+		log.Info("No webhook secret of the receiver's own: the default path answers 404; accounts' paths are served")
+	case err != nil:
 		return err
 	}
 	scheme, err := newScheme()
@@ -113,7 +118,7 @@ func run(ctx context.Context, f flags, log logr.Logger) error {
 	}
 	var synced atomic.Bool
 	receiver, err := webhookreceiver.New(webhookreceiver.Options{
-		Secrets: secrets, Client: apiClient, Cache: mgr.GetCache(), Ready: synced.Load,
+		Secrets: secrets, NoDefaultAccount: noDefault, Client: apiClient, Cache: mgr.GetCache(), Ready: synced.Load,
 		// Accounts come from the cache, started for them on the first account delivery (so
 		// an install without the account CRDs or RBAC still serves the default path);
 		// Secrets are read with GET from the API server, never cached or watched.
@@ -139,7 +144,7 @@ func newManager(cfg *rest.Config, scheme *runtime.Scheme, f flags) (manager.Mana
 		Metrics:                 metricsserver.Options{BindAddress: f.metricsAddr},
 		HealthProbeBindAddress:  f.probeAddr,
 		LeaderElection:          false,
-		Cache:                   cache.Options{DefaultTransform: cache.TransformStripManagedFields()},
+		Cache:                   cache.Options{DefaultTransform: cachetrim.Transform()},
 		GracefulShutdownTimeout: ptr.To(shutdownTimeout + 5*time.Second),
 	})
 	if err != nil {

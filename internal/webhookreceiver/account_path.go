@@ -33,7 +33,7 @@ func routeOf(path string) (key accounts.Key, ok bool) {
 func (r *Receiver) verifyRequest(ctx context.Context, path string, header http.Header, body []byte) (
 	d delivery, acct *accounts.Account, o outcome, err error) {
 	key, ok := routeOf(path)
-	if !ok {
+	if !ok || (key.IsDefault() && r.noDefault) {
 		return delivery{}, nil, outcomeUnknownAccount, errUnknownAccount
 	}
 	if key.IsDefault() {

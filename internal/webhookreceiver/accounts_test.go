@@ -1,6 +1,7 @@
 package webhookreceiver
 
 import (
+	"errors"
 	"net/http"
 	"testing"
 
@@ -128,4 +129,22 @@ func TestAccountPathRefusals(t *testing.T) {
 	assertEqual(t, "the path itself is still the default path", plain.deliverTo("/dodo/webhooks/", testSecret, "msg_slash", body),
 		http.StatusOK)
 	assertNoSecretInLogs(t, f, secretA, secretB)
+}
+
+// TestAccountsOnlyReceiver: without a secret of its own the receiver serves the accounts'
+// paths, and the default path is unknown (404), never verified with an empty secret list.
+func TestAccountsOnlyReceiver(t *testing.T) {
+	f := newFixture(t, withAccounts, func(o *Options) { o.Secrets, o.NoDefaultAccount = Secrets{}, true })
+	refA := f.createAccount("a", &billingv1alpha1.AccountWebhook{SecretRef: f.createSecret("hook-a", secretA)})
+	obj := f.createSubscription("in-a", refA)
+	f.recordSubscriptionID("in-a", "sub_a")
+	body := envelope(t, dodo.EventSubscriptionOnHold, f.clock.Now(), subscriptionData("sub_a", dodo.SubscriptionStatusOnHold, stampOf(obj)))
+	before := f.count(typeUnknown, outcomeUnknownAccount)
+	assertEqual(t, "default path", f.deliverTo("/dodo/webhooks", testSecret, "msg_default", body), http.StatusNotFound)
+	assertEqual(t, "counted", f.count(typeUnknown, outcomeUnknownAccount), before+1)
+	f.mustDeliverTo(f.pathOf(refA), secretA, "msg_a", body, http.StatusOK)
+	assertEqual(t, "applied by A", f.subscription("in-a").Status.ProviderStatus, "on_hold")
+	if _, err := LoadSecrets(func(string) string { return "" }, "", ""); !errors.Is(err, ErrNoDefaultSecret) {
+		t.Fatalf("LoadSecrets without a secret: %v, want ErrNoDefaultSecret", err)
+	}
 }

@@ -32,6 +32,9 @@ const (
 type Options struct {
 	// Secrets verify the signatures (the primary, and the previous one during a rotation).
 	Secrets Secrets
+	// NoDefaultAccount serves accounts' paths only: Secrets is not needed and the default
+	// path answers 404 (unknown_account).
+	NoDefaultAccount bool
 	// Client reads objects fresh from the API server and writes their status. It must not
 	// be a cached client: a stale read would only cost conflicts, but an uncached one never
 	// answers from an old view.

@@ -45,6 +45,7 @@ type Receiver struct {
 	ready        func() bool
 	clock        clock.PassiveClock
 	verifier     *verifier
+	noDefault    bool // NoDefaultAccount
 	metrics      *metrics
 	log          logr.Logger
 	maxBodyBytes int64
@@ -59,9 +60,12 @@ func New(opts Options) (*Receiver, error) {
 	if err := opts.validate(); err != nil {
 		return nil, err
 	}
-	v, err := newVerifier(opts.Secrets, opts.TimestampTolerance, opts.Clock)
-	if err != nil {
-		return nil, fmt.Errorf("webhook receiver: %w", err)
+	v := &verifier{tolerance: opts.TimestampTolerance, clock: opts.Clock} // no default account: no secrets
+	if !opts.NoDefaultAccount {
+		var err error
+		if v, err = newVerifier(opts.Secrets, opts.TimestampTolerance, opts.Clock); err != nil {
+			return nil, fmt.Errorf("webhook receiver: %w", err)
+		}
 	}
 	m, err := newMetrics(opts.Registerer)
 	if err != nil {
@@ -71,7 +75,7 @@ func New(opts Options) (*Receiver, error) {
 		client: opts.Client, cache: opts.Cache, accounts: opts.Accounts,
 		secrets: newAccountSecrets(opts.SecretReader, opts.Clock, opts.SecretTTL, opts.Logger),
 		marks:   &webhookMarks{at: map[accounts.Key]time.Time{}}, ready: opts.Ready, clock: opts.Clock,
-		verifier: v, metrics: m, log: opts.Logger, maxBodyBytes: opts.MaxBodyBytes,
+		verifier: v, noDefault: opts.NoDefaultAccount, metrics: m, log: opts.Logger, maxBodyBytes: opts.MaxBodyBytes,
 		grace: opts.NotFoundGrace, applyTimeout: opts.ApplyTimeout, recorder: opts.Recorder,
 	}, nil
 }

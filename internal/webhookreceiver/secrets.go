@@ -22,6 +22,10 @@ type Secrets struct {
 	Previous dodo.Secret
 }
 
+// ErrNoDefaultSecret means there is no signing secret for the default path. An install that serves only
+// accounts' paths runs without one (the default path then answers 404).
+var ErrNoDefaultSecret = errors.New("no webhook secret for the default path")
+
 // LoadSecrets reads the primary secret from primaryFile, or from the environment variable
 // DODO_PAYMENTS_WEBHOOK_KEY when primaryFile is empty, and the previous secret from
 // previousFile when set. Surrounding whitespace (a trailing newline in a mounted file) is
@@ -37,7 +41,7 @@ func LoadSecrets(getenv func(string) string, primaryFile, previousFile string) (
 		s.Primary = dodo.NewSecret(strings.TrimSpace(getenv(EnvWebhookKey)))
 	}
 	if s.Primary.IsZero() {
-		return Secrets{}, fmt.Errorf("no webhook secret: set %s or --webhook-key-file", EnvWebhookKey)
+		return Secrets{}, fmt.Errorf("%w: set %s or --webhook-key-file", ErrNoDefaultSecret, EnvWebhookKey)
 	}
 	if previousFile != "" {
 		if s.Previous, err = readSecretFile(previousFile); err != nil {
