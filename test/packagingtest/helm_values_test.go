@@ -24,6 +24,9 @@ func TestHelmSchemaRefusesUnknownAndMistypedValues(t *testing.T) {
 		"unknown pull policy":   {"--set", "image.pullPolicy=Sometimes"},
 		"port out of range":     {"--set", "webhookReceiver.port=0"},
 		"receiver replicas str": {"--set-string", "webhookReceiver.separateDeployment.replicaCount=two"},
+		"watch namespaces text": {"--set", "watchNamespaces=shop-test"},
+		"watch namespace name":  {"--set", "watchNamespaces={Shop_Test}"},
+		"watch namespace twice": {"--set", "watchNamespaces={shop-test,shop-test}"},
 	} {
 		out, err := runErr(nil, helmPath(), append([]string{"template", "dodo-operator", chart}, args...)...)
 		if err == nil {
@@ -39,12 +42,12 @@ func TestHelmSchemaRefusesUnknownAndMistypedValues(t *testing.T) {
 // plus the chart's labels and, by default, helm.sh/resource-policy: keep.
 func TestHelmRenderedCRDsAreTheGeneratedOnes(t *testing.T) {
 	rendered := map[string]unstructured.Unstructured{}
-	for _, crd := range onlyKind(t, parseDocs(t, helmTemplate(t)), "CustomResourceDefinition", 2) {
+	for _, crd := range onlyKind(t, parseDocs(t, helmTemplate(t)), "CustomResourceDefinition", crdCount) {
 		rendered[crd.GetName()] = crd
 	}
 	bases, err := filepath.Glob(filepath.Join(root, "charts", "dodo-operator", "files", "crds", "*.yaml"))
-	if err != nil || len(bases) != 2 {
-		t.Fatalf("want two CRDs in the chart's files/crds, found %v (%v)", bases, err)
+	if err != nil || len(bases) != crdCount {
+		t.Fatalf("want %d CRDs in the chart's files/crds, found %v (%v)", crdCount, bases, err)
 	}
 	for _, base := range bases {
 		data, err := os.ReadFile(base)
@@ -77,7 +80,7 @@ func TestHelmRenderedCRDsAreTheGeneratedOnes(t *testing.T) {
 // an uninstall delete them.
 func TestHelmCRDOptions(t *testing.T) {
 	onlyKind(t, parseDocs(t, helmTemplate(t, "crds.enabled=false")), "CustomResourceDefinition", 0)
-	for _, crd := range onlyKind(t, parseDocs(t, helmTemplate(t, "crds.keep=false")), "CustomResourceDefinition", 2) {
+	for _, crd := range onlyKind(t, parseDocs(t, helmTemplate(t, "crds.keep=false")), "CustomResourceDefinition", crdCount) {
 		if _, ok := crd.GetAnnotations()["helm.sh/resource-policy"]; ok {
 			t.Errorf("crds.keep=false still annotates %s with a resource policy", crd.GetName())
 		}

@@ -19,7 +19,7 @@ func TestKustomizeDefaultRendersAndApplies(t *testing.T) {
 	if deploy.Namespace != kustomizeNamespace {
 		t.Errorf("Deployment namespace = %q, want %q", deploy.Namespace, kustomizeNamespace)
 	}
-	onlyKind(t, objs, "CustomResourceDefinition", 2)
+	onlyKind(t, objs, "CustomResourceDefinition", crdCount)
 	onlyKind(t, objs, "Namespace", 1)
 	createNamespace(t, kustomizeNamespace)
 	serverDryRunApply(t, manifests)

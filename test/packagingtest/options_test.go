@@ -87,7 +87,7 @@ func assertEveryOption(t *testing.T, objs []unstructured.Unstructured, operator 
 		}
 	}
 	assertIngressTLS(t, objs, "hooks.example.com", "hooks-tls")
-	for _, crd := range onlyKind(t, objs, "CustomResourceDefinition", 2) {
+	for _, crd := range onlyKind(t, objs, "CustomResourceDefinition", crdCount) {
 		a := crd.GetAnnotations()
 		if a["helm.sh/resource-policy"] != "keep" || !strings.Contains(a["argocd.argoproj.io/sync-options"], "Prune=false") {
 			t.Errorf("CRD %s annotations %v lack keep and the extra annotations", crd.GetName(), a)

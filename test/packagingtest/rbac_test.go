@@ -30,10 +30,20 @@ func TestServiceAccountHasLeastPrivilege(t *testing.T) {
 		{"tenant-a", billing, "ondemandcharges", "status", "update"},
 		{kustomizeNamespace, "coordination.k8s.io", "leases", "", "update"},
 		{"tenant-a", "events.k8s.io", "events", "", "create"},
+		// Accounts: the Secrets they name are read one by one with GET.
+		{"tenant-a", "", "secrets", "", "get"},
+		{"tenant-a", billing, "dodoaccounts", "", "watch"},
+		{"tenant-a", billing, "dodoaccounts", "status", "patch"},
+		{"", billing, "clusterdodoaccounts", "", "list"},
+		{"", "", "namespaces", "", "watch"},
 	}
 	denied := []access{
-		{"tenant-a", "", "secrets", "", "get"},
+		{"tenant-a", "", "secrets", "", "list"},
+		{"tenant-a", "", "secrets", "", "watch"},
 		{kustomizeNamespace, "", "secrets", "", "list"},
+		{"tenant-a", "", "secrets", "", "delete"},
+		{"tenant-a", billing, "dodoaccounts", "", "create"},
+		{"", billing, "clusterdodoaccounts", "", "create"},
 		{"tenant-a", billing, "subscriptions", "", "delete"},
 		{"tenant-a", billing, "ondemandcharges", "", "create"},
 		{"tenant-a", "", "pods", "", "create"},

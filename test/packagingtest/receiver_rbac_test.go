@@ -58,12 +58,18 @@ func assertReceiverIdentityIsStatusOnly(t *testing.T, objs []unstructured.Unstru
 		{billing, "subscriptions", "", "watch"}, {billing, "ondemandcharges", "", "list"},
 		{billing, "subscriptions", "status", "patch"}, {billing, "ondemandcharges", "status", "update"},
 		{"events.k8s.io", "events", "", "create"},
+		// The accounts' webhook paths: the accounts (a cache), their lastWebhookAt, and the
+		// webhook Secrets they name, read one by one with GET.
+		{billing, "dodoaccounts", "", "watch"}, {billing, "clusterdodoaccounts", "", "list"},
+		{billing, "dodoaccounts", "status", "patch"}, {"", "secrets", "", "get"},
 	}
 	receiverMayNot := []access{
 		{billing, "subscriptions", "", "patch"}, {billing, "subscriptions", "", "update"},
 		{billing, "ondemandcharges", "", "patch"}, {billing, "subscriptions", "finalizers", "update"},
 		{billing, "ondemandcharges", "finalizers", "update"}, {billing, "subscriptions", "", "delete"},
-		{billing, "ondemandcharges", "", "create"}, {"", "secrets", "", "get"},
+		{billing, "ondemandcharges", "", "create"}, {"", "secrets", "", "list"}, {"", "secrets", "", "watch"},
+		{"", "secrets", "", "create"}, {billing, "dodoaccounts", "", "patch"}, {billing, "dodoaccounts", "", "create"},
+		{billing, "clusterdodoaccounts", "", "update"}, {billing, "dodoaccounts", "finalizers", "update"},
 		{"coordination.k8s.io", "leases", "", "update"},
 	}
 	can := func(u saUser, a access) bool {

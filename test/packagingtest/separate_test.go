@@ -2,6 +2,7 @@ package packagingtest
 
 import (
 	"slices"
+	"strings"
 	"testing"
 
 	appsv1 "k8s.io/api/apps/v1"
@@ -76,13 +77,16 @@ func assertSeparateInstall(t *testing.T, manifests []byte, objs []unstructured.U
 	return in
 }
 
-// assertReceiverBindings: the receiver's ServiceAccount is a subject of exactly one binding,
-// to the webhook receiver's ClusterRole, and that role grants nothing but reads, status and
-// Events.
+// assertReceiverBindings: the receiver's ServiceAccount is bound only to the webhook
+// receiver's roles: one ClusterRoleBinding to its ClusterRole and, with watched
+// namespaces, RoleBindings to the roles reading the accounts' webhook Secrets there. Those
+// roles grant nothing but reads, the status of the billing objects and accounts, and Events.
 func assertReceiverBindings(t *testing.T, objs []unstructured.Unstructured, receiver *appsv1.Deployment) {
 	t.Helper()
 	sa := receiver.Spec.Template.Spec.ServiceAccountName
-	var roles []string
+	type ref struct{ kind, namespace, name string }
+	var refs []ref
+	clusterBindings := 0
 	for _, kind := range []string{"ClusterRoleBinding", "RoleBinding"} {
 		for _, obj := range objs {
 			if obj.GetKind() != kind {
@@ -91,25 +95,47 @@ func assertReceiverBindings(t *testing.T, objs []unstructured.Unstructured, rece
 			b := convert[rbacv1.ClusterRoleBinding](t, obj)
 			for _, s := range b.Subjects {
 				if s.Kind == "ServiceAccount" && s.Name == sa && s.Namespace == receiver.Namespace {
-					roles = append(roles, b.RoleRef.Name)
+					ns := obj.GetNamespace()
+					if b.RoleRef.Kind == "ClusterRole" {
+						ns = ""
+					}
+					refs = append(refs, ref{b.RoleRef.Kind, ns, b.RoleRef.Name})
+					if kind == "ClusterRoleBinding" {
+						clusterBindings++
+					}
 				}
 			}
 		}
 	}
-	if len(roles) != 1 {
-		t.Fatalf("the receiver's ServiceAccount %s is bound to %v, want only the webhook receiver's role", sa, roles)
+	if clusterBindings != 1 {
+		t.Fatalf("the receiver's ServiceAccount %s has %d ClusterRoleBindings (%v), want one, to the webhook receiver's role", sa, clusterBindings, refs)
 	}
-	for _, obj := range onlyKindAtLeast(objs, "ClusterRole") {
-		if obj.GetName() != roles[0] {
+	statusWrites := []string{"subscriptions/status", "ondemandcharges/status", "dodoaccounts/status", "clusterdodoaccounts/status", "events"}
+	for _, r := range refs {
+		if !strings.Contains(r.name, "webhook-receiver") {
+			t.Errorf("the receiver's ServiceAccount %s is bound to %s %s, not a webhook receiver role", sa, r.kind, r.name)
 			continue
 		}
-		for _, rule := range convert[rbacv1.ClusterRole](t, obj).Rules {
-			for _, res := range rule.Resources {
-				writes := slices.ContainsFunc(rule.Verbs, func(v string) bool { return v != "get" && v != "list" && v != "watch" })
-				if writes && res != "subscriptions/status" && res != "ondemandcharges/status" && res != "events" {
-					t.Errorf("the receiver's role %s may %v %s", roles[0], rule.Verbs, res)
+		found := false
+		for _, obj := range onlyKindAtLeast(objs, r.kind) {
+			if obj.GetName() != r.name || obj.GetNamespace() != r.namespace {
+				continue
+			}
+			found = true
+			for _, rule := range convert[rbacv1.ClusterRole](t, obj).Rules {
+				for _, res := range rule.Resources {
+					writes := slices.ContainsFunc(rule.Verbs, func(v string) bool { return v != "get" && v != "list" && v != "watch" })
+					if writes && !slices.Contains(statusWrites, res) {
+						t.Errorf("the receiver's role %s may %v %s", r.name, rule.Verbs, res)
+					}
+					if res == "secrets" && !slices.Equal(rule.Verbs, []string{"get"}) {
+						t.Errorf("the receiver's role %s may %v secrets, want get only", r.name, rule.Verbs)
+					}
 				}
 			}
+		}
+		if !found {
+			t.Errorf("the receiver's ServiceAccount is bound to %s %s, which the install does not render", r.kind, r.name)
 		}
 	}
 }

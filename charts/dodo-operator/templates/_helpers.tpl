@@ -86,3 +86,24 @@ app.kubernetes.io/managed-by: {{ .Release.Service }}
 {{- required "webhookReceiver.separateDeployment.serviceAccount.name is required when its create is false" $sa.name }}
 {{- end }}
 {{- end }}
+
+{{/* rulesByScope: the rules of a generated role (dict "rules" list "cluster" bool) that
+  concern cluster-scoped resources (cluster true: ClusterDodoAccounts and Namespaces) or
+  namespaced ones (cluster false), as a YAML list. With watchNamespaces the first go into a
+  ClusterRole and the others into a Role per watched namespace. */}}
+{{- define "dodo-operator.rulesByScope" -}}
+{{- $clusterScoped := list "namespaces" "clusterdodoaccounts" -}}
+{{- $out := list -}}
+{{- range .rules -}}
+{{- $keep := list -}}
+{{- range .resources -}}
+{{- if eq (has (index (splitList "/" .) 0) $clusterScoped) $.cluster -}}
+{{- $keep = append $keep . -}}
+{{- end -}}
+{{- end -}}
+{{- if $keep -}}
+{{- $out = append $out (merge (dict "resources" $keep) (omit . "resources")) -}}
+{{- end -}}
+{{- end -}}
+{{- toYaml $out -}}
+{{- end }}

@@ -14,6 +14,9 @@
   - --metrics-bind-address=:{{ .Values.manager.metricsPort }}
   - --metrics-secure={{ .Values.metrics.secure }}
   - --health-probe-bind-address=:{{ .Values.manager.healthPort }}
+  {{- with .Values.watchNamespaces }}
+  - --watch-namespaces={{ join "," . }}
+  {{- end }}
   {{- with .Values.manager.extraArgs }}
   {{- toYaml . | nindent 2 }}
   {{- end }}
