@@ -4,6 +4,7 @@ import (
 	"errors"
 	"flag"
 	"strings"
+	"time"
 
 	"golang.org/x/time/rate"
 	ctrl "sigs.k8s.io/controller-runtime"
@@ -12,12 +13,21 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/metrics"
 
 	"github.com/dodo-operator/dodo-operator/internal/accounts"
+	"github.com/dodo-operator/dodo-operator/internal/controller/account"
 	"github.com/dodo-operator/dodo-operator/internal/dodo"
 )
 
 // scopeFlags limit what the operator watches.
 type scopeFlags struct {
 	watchNamespaces string
+}
+
+// bindAccountFlags binds the account controllers' options.
+func bindAccountFlags(fs *flag.FlagSet, o *account.Options) {
+	fs.DurationVar(&o.RecheckInterval, "account-recheck-interval", 10*time.Minute,
+		"How often a Ready DodoAccount's or ClusterDodoAccount's API key is checked again (one GET /brands).")
+	fs.DurationVar(&o.NotReadyRecheck, "account-not-ready-recheck", 30*time.Second,
+		"How soon an account that is not Ready is checked again (its Secret may have been created or fixed).")
 }
 
 func (f *scopeFlags) bind(fs *flag.FlagSet) {

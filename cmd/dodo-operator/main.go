@@ -25,6 +25,7 @@ import (
 	"github.com/dodo-operator/dodo-operator/internal/accounts"
 	"github.com/dodo-operator/dodo-operator/internal/bulkobserve"
 	"github.com/dodo-operator/dodo-operator/internal/cachetrim"
+	"github.com/dodo-operator/dodo-operator/internal/controller/account"
 	"github.com/dodo-operator/dodo-operator/internal/controller/ondemandcharge"
 	"github.com/dodo-operator/dodo-operator/internal/controller/subscription"
 	"github.com/dodo-operator/dodo-operator/internal/dodo"
@@ -45,6 +46,7 @@ type options struct {
 	scope                  scopeFlags
 	subscription           subscription.Options
 	charges                ondemandcharge.Options
+	accounts               account.Options
 }
 
 func main() {
@@ -82,6 +84,7 @@ func main() {
 	opts.budget.bind(flag.CommandLine)
 	opts.bulk.bind(flag.CommandLine)
 	opts.scope.bind(flag.CommandLine)
+	bindAccountFlags(flag.CommandLine, &opts.accounts)
 	var logOpts logging.Options
 	logOpts.BindFlags(flag.CommandLine)
 	flag.Parse()
@@ -180,6 +183,16 @@ func setupControllers(opts options, mgr ctrl.Manager, clients *accounts.Clients)
 	}
 	if err := charges.SetupWithManager(mgr); err != nil {
 		return fmt.Errorf("setting up the on-demand charge controller: %w", err)
+	}
+	accountsReconciler := &account.Reconciler{
+		Client:    mgr.GetClient(),
+		APIReader: mgr.GetAPIReader(),
+		Accounts:  clients,
+		Recorder:  mgr.GetEventRecorder("dodo-operator"),
+		Options:   opts.accounts,
+	}
+	if err := accountsReconciler.SetupWithManager(mgr); err != nil {
+		return fmt.Errorf("setting up the account controllers: %w", err)
 	}
 	return nil
 }
