@@ -30,6 +30,18 @@ type healthTestFile struct {
 	} `json:"tests"`
 }
 
+// wantStatuses are the health statuses each kind's check promises (accounts have no pause).
+var wantStatuses = map[string][]health.HealthStatusCode{
+	"billing.dodo-operator.io/Subscription": {health.HealthStatusHealthy, health.HealthStatusProgressing,
+		health.HealthStatusDegraded, health.HealthStatusSuspended},
+	"billing.dodo-operator.io/OnDemandCharge": {health.HealthStatusHealthy, health.HealthStatusProgressing,
+		health.HealthStatusDegraded, health.HealthStatusSuspended},
+	"billing.dodo-operator.io/DodoAccount": {health.HealthStatusHealthy, health.HealthStatusProgressing,
+		health.HealthStatusDegraded},
+	"billing.dodo-operator.io/ClusterDodoAccount": {health.HealthStatusHealthy, health.HealthStatusProgressing,
+		health.HealthStatusDegraded},
+}
+
 // check is one health.lua with its directory and argocd-cm key.
 type check struct {
 	dir, key, script string
@@ -57,8 +69,9 @@ func findChecks(t *testing.T) []check {
 	if err != nil {
 		t.Fatalf("walking %s: %v", customizationsDir, err)
 	}
-	if len(checks) != 2 {
-		t.Fatalf("want the Subscription and OnDemandCharge checks, found %d", len(checks))
+	if len(checks) != len(wantStatuses) {
+		t.Fatalf("want the checks of %d kinds (Subscription, OnDemandCharge, DodoAccount, ClusterDodoAccount), found %d",
+			len(wantStatuses), len(checks))
 	}
 	return checks
 }
@@ -135,12 +148,7 @@ func assertEveryInputTested(t *testing.T, c check, tests healthTestFile) {
 // TestHealthCoversEveryStatus makes sure each check's tests exercise every health status the
 // mapping promises, so a case cannot silently disappear.
 func TestHealthCoversEveryStatus(t *testing.T) {
-	want := map[string][]health.HealthStatusCode{
-		"billing.dodo-operator.io/Subscription": {health.HealthStatusHealthy, health.HealthStatusProgressing,
-			health.HealthStatusDegraded, health.HealthStatusSuspended},
-		"billing.dodo-operator.io/OnDemandCharge": {health.HealthStatusHealthy, health.HealthStatusProgressing,
-			health.HealthStatusDegraded, health.HealthStatusSuspended},
-	}
+	want := wantStatuses
 	for _, c := range findChecks(t) {
 		var tests healthTestFile
 		data, err := os.ReadFile(filepath.Join(c.dir, "health_test.yaml"))
@@ -159,6 +167,18 @@ func TestHealthCoversEveryStatus(t *testing.T) {
 				t.Errorf("%s: no test expects %s", c.key, code)
 			}
 		}
+	}
+}
+
+// TestAccountKindsShareOneScript: DodoAccount and ClusterDodoAccount have the same status,
+// so their checks are one script in two places; a change to one must reach the other.
+func TestAccountKindsShareOneScript(t *testing.T) {
+	scripts := map[string]string{}
+	for _, c := range findChecks(t) {
+		scripts[c.key] = c.script
+	}
+	if scripts["billing.dodo-operator.io/DodoAccount"] != scripts["billing.dodo-operator.io/ClusterDodoAccount"] {
+		t.Error("DodoAccount/health.lua and ClusterDodoAccount/health.lua differ; copy one over the other")
 	}
 }
 

@@ -32,7 +32,7 @@ data:
   resource.compareoptions: |
     ignoreResourceStatusField: all
 HEADER
-  for kind in Subscription OnDemandCharge; do
+  for kind in Subscription OnDemandCharge DodoAccount ClusterDodoAccount; do
     echo "  resource.customizations.health.billing.dodo-operator.io_${kind}: |"
     indent "$dir/$kind/health.lua"
   done
