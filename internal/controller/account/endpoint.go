@@ -197,14 +197,19 @@ func (s *scope) endpointFailed(reason, what string, err error) error {
 	return fmt.Errorf("%s: %w", what, err)
 }
 
-// patchFinalizer adds or removes the finalizer (only the finalizer is written).
+// patchFinalizer adds or removes the endpoint finalizer (only the finalizer is written).
 func (r *Reconciler) patchFinalizer(ctx context.Context, s *scope, add bool) error {
+	return r.patchNamedFinalizer(ctx, s, Finalizer, add)
+}
+
+// patchNamedFinalizer adds or removes one finalizer (only the finalizers are written).
+func (r *Reconciler) patchNamedFinalizer(ctx context.Context, s *scope, finalizer string, add bool) error {
 	base := s.obj.DeepCopyObject().(client.Object)
 	var changed bool
 	if add {
-		changed = controllerutil.AddFinalizer(s.obj, Finalizer)
+		changed = controllerutil.AddFinalizer(s.obj, finalizer)
 	} else {
-		changed = controllerutil.RemoveFinalizer(s.obj, Finalizer)
+		changed = controllerutil.RemoveFinalizer(s.obj, finalizer)
 	}
 	if !changed {
 		return nil

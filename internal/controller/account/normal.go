@@ -18,6 +18,9 @@ import (
 func (r *Reconciler) reconcileNormal(ctx context.Context, s *scope) (ctrl.Result, error) {
 	// A person waits on an account's readiness: its reads are not background work.
 	ctx = dodo.WithPriority(ctx, dodo.PriorityInteractive)
+	if err := r.patchNamedFinalizer(ctx, s, InUseFinalizer, true); err != nil {
+		return ctrl.Result{}, err
+	}
 	c := &check{secret: describeSecret(s.acct, s.acct.Spec.APIKeySecretRef)}
 	s.check = c
 	soon := ctrl.Result{RequeueAfter: r.Options.NotReadyRecheck}
@@ -60,6 +63,9 @@ func (s *scope) waitForCredentials() {
 // adopted one), then lets the account go. Without a usable key nothing can be deleted: the
 // account waits, and the condition says how to let it go without the operator.
 func (r *Reconciler) reconcileDelete(ctx context.Context, s *scope) (ctrl.Result, error) {
+	if done, result, err := r.holdWhileInUse(ctx, s); !done || err != nil {
+		return result, err
+	}
 	if !controllerutil.ContainsFinalizer(s.obj, Finalizer) {
 		return ctrl.Result{}, nil
 	}
