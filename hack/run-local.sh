@@ -3,8 +3,11 @@
 #
 #   control plane  etcd + kube-apiserver from ./bin/k8s (hack/localcp, envtest), CRDs installed
 #   dodo-simulator a Dodo Payments-compatible API with an admin API (clock, checkout pages)
-#   dodo-operator  the controllers, pointed at the simulator
-#   webhook-receiver  the sidecar, receiving the simulator's signed webhooks
+#   simulator-2    a second simulator with its own API key: a second Dodo business, which
+#                  the DodoAccount "second" reaches (hack/run-local-second-account.yaml)
+#   dodo-operator  the controllers, pointed at the simulator (the operator's own account)
+#   webhook-receiver  the sidecar, receiving both simulators' signed webhooks (the second
+#                  simulator's on the account's path, signed with the account's secret)
 #
 # It builds what it needs (the first build of the control plane takes ~8 minutes), applies
 # config/samples, prints how to use it, and runs until Ctrl-C, which stops everything.
@@ -12,7 +15,7 @@
 # (logs stay in ./.run/logs after a run).
 #
 # Addresses (override through the environment if a port is taken):
-#   SIMULATOR_ADDR (127.0.0.1:8090), RECEIVER_ADDR (127.0.0.1:9443),
+#   SIMULATOR_ADDR (127.0.0.1:8090), SIMULATOR2_ADDR (127.0.0.1:8091), RECEIVER_ADDR (127.0.0.1:9443),
 #   OPERATOR_METRICS_ADDR (127.0.0.1:8080), OPERATOR_PROBE_ADDR (127.0.0.1:8081),
 #   RECEIVER_METRICS_ADDR (127.0.0.1:8082), RECEIVER_PROBE_ADDR (127.0.0.1:8083)
 set -euo pipefail
@@ -24,6 +27,7 @@ bin=$root/bin
 assets=${KUBEBUILDER_ASSETS:-$bin/k8s}
 kubectl=$assets/kubectl
 SIMULATOR_ADDR=${SIMULATOR_ADDR:-127.0.0.1:8090}
+SIMULATOR2_ADDR=${SIMULATOR2_ADDR:-127.0.0.1:8091}
 RECEIVER_ADDR=${RECEIVER_ADDR:-127.0.0.1:9443}
 OPERATOR_METRICS_ADDR=${OPERATOR_METRICS_ADDR:-127.0.0.1:8080}
 OPERATOR_PROBE_ADDR=${OPERATOR_PROBE_ADDR:-127.0.0.1:8081}
@@ -80,7 +84,7 @@ stop_pid() {
 # stop_leftovers: a previous run that was killed outright (SIGKILL) may have left processes.
 stop_leftovers() {
   local name pidfile pid program
-  for name in operator webhook-receiver simulator control-plane; do
+  for name in operator webhook-receiver simulator-2 simulator control-plane; do
     pidfile=$run/pids/$name
     [[ -f $pidfile ]] || continue
     read -r pid program <"$pidfile"
@@ -107,7 +111,8 @@ cleanup() {
     entry=${started[i]}
     stop_pid "${entry%%=*}" "${entry#*=}" 30
   done
-  rm -rf "$run/tmp" "$run/pids" "$run/api-key" "$run/webhook-secret" "$run/kubeconfig"
+  rm -rf "$run/tmp" "$run/pids" "$run/api-key" "$run/webhook-secret" "$run/api-key-2" "$run/webhook-secret-2" \
+    "$run/kubeconfig"
   say "all stopped; logs are in $run/logs"
 }
 
@@ -176,6 +181,16 @@ start_all() {
   wait_for simulator 30 http_ok "$sim_url/_simulator/clock"
   say "simulator up at $sim_url"
 
+  # The second business: its own key and webhook secret, its own catalogue, and webhooks to
+  # the receiver's path of the DodoAccount default/second.
+  local sim2_url=http://$SIMULATOR2_ADDR
+  start simulator-2 "$bin/dodo-simulator" --listen "$SIMULATOR2_ADDR" --base-url "$sim2_url" \
+    --api-key-file "$run/api-key-2" --write-webhook-secret "$run/webhook-secret-2" \
+    --webhook-url "http://$RECEIVER_ADDR/dodo/webhooks/namespaces/default/second" \
+    --product id=pdt_team_monthly,name=Team,price=9900,currency=USD,interval=Month
+  wait_for simulator-2 30 http_ok "$sim2_url/_simulator/clock"
+  say "second simulator (the DodoAccount second) up at $sim2_url"
+
   start webhook-receiver env KUBECONFIG="$run/kubeconfig" "$bin/webhook-receiver" --listen "$RECEIVER_ADDR" \
     --metrics-bind-address "$RECEIVER_METRICS_ADDR" --health-probe-bind-address "$RECEIVER_PROBE_ADDR" \
     --webhook-key-file "$run/webhook-secret"
@@ -190,19 +205,30 @@ start_all() {
   say "operator up"
 }
 
-# print_walkthrough SIM_URL: the steps of hack/walkthrough.txt as a person follows them
-# (hack/walkthrough-test.sh follows the same file in CI).
+# second_account: the second business as a DodoAccount (its Secrets from the second
+# simulator's files, never printed) and a Subscription that uses it.
+second_account() {
+  local k=("$kubectl" --kubeconfig "$run/kubeconfig")
+  "${k[@]}" -n default create secret generic second-dodo --from-file=apiKey="$run/api-key-2" >/dev/null
+  "${k[@]}" -n default create secret generic second-dodo-webhook --from-file=secret="$run/webhook-secret-2" >/dev/null
+  sed "s|\$SIM2|http://$SIMULATOR2_ADDR|g" hack/run-local-second-account.yaml |
+    "${k[@]}" apply --server-side --field-manager=run-local -f -
+}
+
+# print_walkthrough SIM_URL SIM2_URL: the steps of hack/walkthrough.txt as a person follows
+# them (hack/walkthrough-test.sh follows the same file in CI).
 print_walkthrough() {
-  awk -v sim="$1" '
+  awk -v sim="$1" -v sim2="$2" '
     /^#\?/ { next }
+    { gsub(/\$SIM2/, sim2); gsub(/\$SIM/, sim) }
     /^##/ { sub(/^## ?/, ""); print; next }
     /^#/ { next }
-    { gsub(/\$SIM/, sim); print "  " $0 }
+    { print "  " $0 }
   ' "$root/hack/walkthrough.txt"
 }
 
 usage() {
-  local sim=http://$SIMULATOR_ADDR
+  local sim=http://$SIMULATOR_ADDR sim2=http://$SIMULATOR2_ADDR
   cat <<EOF
 
 ================================================================================
@@ -211,10 +237,10 @@ dodo-operator is running locally. Ctrl-C here stops everything. In another termi
   export KUBECONFIG=$run/kubeconfig PATH=$assets:$bin:\$PATH    # kubectl, and the kubectl dodo plugin
 
 EOF
-  print_walkthrough "$sim"
+  print_walkthrough "$sim" "$sim2"
   cat <<EOF
 
-Simulator state: curl -s $sim/_simulator/state     Logs: $run/logs/
+Simulator state: curl -s $sim/_simulator/state (second business: $sim2)     Logs: $run/logs/
 Metrics: http://$OPERATOR_METRICS_ADDR/metrics (operator), http://$RECEIVER_METRICS_ADDR/metrics (receiver)
 ================================================================================
 EOF
@@ -226,17 +252,19 @@ main() {
   stop_leftovers
   rm -rf "$run"
   mkdir -p "$run/logs" "$run/pids" "$run/tmp"
-  for addr in "$SIMULATOR_ADDR" "$RECEIVER_ADDR" "$OPERATOR_METRICS_ADDR" "$OPERATOR_PROBE_ADDR" \
+  for addr in "$SIMULATOR_ADDR" "$SIMULATOR2_ADDR" "$RECEIVER_ADDR" "$OPERATOR_METRICS_ADDR" "$OPERATOR_PROBE_ADDR" \
     "$RECEIVER_METRICS_ADDR" "$RECEIVER_PROBE_ADDR"; do
     port_free "$addr" || fail "$addr is in use: set the matching *_ADDR variable (see hack/run-local.sh)"
   done
   build
   (umask 077 && printf 'local_%s\n' "$(od -An -N24 -tx1 /dev/urandom | tr -d ' \n')" >"$run/api-key")
+  (umask 077 && printf 'local2_%s\n' "$(od -An -N24 -tx1 /dev/urandom | tr -d ' \n')" >"$run/api-key-2")
   trap cleanup EXIT
   trap 'exit 130' INT
   trap 'exit 143' TERM
   start_all
   "$kubectl" --kubeconfig "$run/kubeconfig" apply --server-side --field-manager=run-local -k config/samples
+  second_account
   usage
   local entry
   # Run until Ctrl-C, or until a process dies (then say which, and stop the rest).

@@ -10,7 +10,7 @@ root=$(cd "$(dirname "$0")/.." && pwd)
 cd "$root"
 STEP_TIMEOUT=${STEP_TIMEOUT:-90}
 # Ports of their own, so a person's `make run-local` on the defaults is left alone.
-export SIMULATOR_ADDR=127.0.0.1:18090 RECEIVER_ADDR=127.0.0.1:19443 OPERATOR_METRICS_ADDR=127.0.0.1:18080
+export SIMULATOR_ADDR=127.0.0.1:18090 SIMULATOR2_ADDR=127.0.0.1:18091 RECEIVER_ADDR=127.0.0.1:19443 OPERATOR_METRICS_ADDR=127.0.0.1:18080
 export OPERATOR_PROBE_ADDR=127.0.0.1:18081 RECEIVER_METRICS_ADDR=127.0.0.1:18082 RECEIVER_PROBE_ADDR=127.0.0.1:18083
 out=$(mktemp -d)
 printed=$out/printed.txt
@@ -41,6 +41,7 @@ grep -q 'Metrics: http' "$printed" || fail "the local run printed no steps in 20
 say "local run up; following its printed steps"
 
 export KUBECONFIG=$root/.run/kubeconfig PATH=$root/bin/k8s:$root/bin:$PATH SIM=http://$SIMULATOR_ADDR
+export SIM2=http://$SIMULATOR2_ADDR
 
 # run_step CMD [REGEX]: CMD must exit 0; with REGEX, its output must match it within
 # STEP_TIMEOUT seconds (the command is re-run, once a second).
@@ -78,8 +79,9 @@ while IFS= read -r line || [[ -n $line ]]; do
   [[ -n $pending ]] && run_step "$pending"
   pending=$line
   steps=$((steps + 1))
-  # The person sees the command with $SIM filled in: it must be printed like that.
-  shown="  ${line//\$SIM/$SIM}"
+  # The person sees the command with $SIM and $SIM2 filled in: it must be printed like that.
+  shown=${line//\$SIM2/$SIM2}
+  shown="  ${shown//\$SIM/$SIM}"
   grep -qxF -- "$shown" "$printed" || fail "not printed by make run-local: $shown"
 done <hack/walkthrough.txt
 [[ -n $pending ]] && run_step "$pending"
