@@ -193,8 +193,10 @@ func TestArgoCDConfigMapMatchesScripts(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	var wantKeys, gotKeys []string
-	for _, c := range findChecks(t) {
+	checks := findChecks(t)
+	wantKeys := make([]string, 0, len(checks))
+	var gotKeys []string
+	for _, c := range checks {
 		key := "resource.customizations.health." + strings.Replace(c.key, "/", "_", 1)
 		wantKeys = append(wantKeys, key)
 		if data[key] != c.script {
