@@ -81,7 +81,9 @@ func paymentsClients(opts options, mgr manager.Manager) (*accounts.Clients, erro
 		return nil, err
 	}
 	clientOpts := []dodo.Option{dodo.WithMetrics(metrics.Registry), dodo.WithLogger(ctrl.Log.WithName("dodo"))}
-	clients := &accounts.Clients{Reader: mgr.GetClient(), SecretReader: mgr.GetAPIReader(), Options: clientOpts}
+	// Half the workers at most for one saturated account: the rest keep serving the others.
+	clients := &accounts.Clients{Reader: mgr.GetClient(), SecretReader: mgr.GetAPIReader(), Options: clientOpts,
+		SlotsPerAccount: max(1, opts.maxConcurrent/2)}
 	if hasKey {
 		if clients.Default, err = dodo.New(cfg, clientOpts...); err != nil {
 			return nil, err

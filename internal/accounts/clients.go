@@ -47,6 +47,11 @@ type Clients struct {
 	// SecretTTL bounds how long a key read is reused (DefaultSecretTTL when zero).
 	SecretTTL time.Duration
 	Clock     clock.PassiveClock
+	// SlotsPerAccount bounds the reconciles working on one saturated account at once
+	// (Enter; DefaultSlotsPerAccount when zero). Keep it below the controllers' workers.
+	SlotsPerAccount int
+
+	slots slots
 
 	mu    sync.Mutex
 	byKey map[Key]*cachedClient

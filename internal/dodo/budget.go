@@ -181,6 +181,18 @@ func (b *Budget) dispatchLocked(now time.Time) {
 	}
 }
 
+// Waiting is how many calls wait for the budget now: above zero, the key's rate limit is
+// the bottleneck, and more concurrent callers only wait longer.
+func (b *Budget) Waiting() int {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	n := 0
+	for _, q := range b.queues {
+		n += len(q)
+	}
+	return n
+}
+
 func (b *Budget) waitingLocked() [numPriorities]int {
 	var n [numPriorities]int
 	for p := range n {

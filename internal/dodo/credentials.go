@@ -30,3 +30,7 @@ func (c *Client) CredentialsError() error {
 	return errors.New("the payments API refused the API key (HTTP 401/403) at " + at.UTC().Format(time.RFC3339) +
 		": check DODO_PAYMENTS_API_KEY and that its mode (test or live) matches the base URL " + c.baseURL.String())
 }
+
+// Saturated says whether calls wait for this key's budget now (the client-side rate limit
+// is the bottleneck).
+func (c *Client) Saturated() bool { return c.budget.Waiting() > 0 }

@@ -16,6 +16,7 @@ import (
 	billingv1alpha1 "github.com/dodo-operator/dodo-operator/api/v1alpha1"
 	"github.com/dodo-operator/dodo-operator/internal/accounts"
 	"github.com/dodo-operator/dodo-operator/internal/controller/conditions"
+	"github.com/dodo-operator/dodo-operator/internal/dodo"
 )
 
 // accountRecheck is how often a Subscription waiting for its account looks again (a change
@@ -56,6 +57,24 @@ func (r *Reconciler) waitForAccount(ctx context.Context, s *scope) bool {
 	}
 	s.api.api = api
 	return false
+}
+
+// accountBusyRequeue is when a reconcile turned away by a saturated account comes back.
+const accountBusyRequeue = 2 * time.Second
+
+// enterAccount takes one of the account's slots (accounts.Clients.Enter) for this
+// reconcile; false when the account is saturated and its slots are taken, so that this
+// worker serves other accounts instead of waiting at this one's rate limit.
+func (r *Reconciler) enterAccount(s *scope) bool {
+	payments, ok := s.api.api.(*dodo.Client)
+	if r.Accounts == nil || !ok {
+		return true
+	}
+	release, ok := r.Accounts.Enter(payments)
+	if ok {
+		s.leaveAccount = release
+	}
+	return ok
 }
 
 // deletesWithoutCalls is true for a deletion that lets the object go without a call to

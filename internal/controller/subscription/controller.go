@@ -95,6 +95,8 @@ type scope struct {
 	api        *countingAPI
 	out        outcome
 	skipStatus bool
+	// leaveAccount gives back the account's slot (enterAccount).
+	leaveAccount func()
 	// providerAtStart is Dodo's status as stored when the reconcile began: a change from it
 	// that this reconcile stores is told with an Event.
 	providerAtStart string
@@ -120,8 +122,11 @@ func (r *Reconciler) Reconcile(ctx context.Context, req ctrl.Request) (result ct
 	}
 	r.unanswered.Start(r.Clock.Now())
 	s := &scope{sub: sub, before: sub.DeepCopy(), now: r.Clock.Now(), api: &countingAPI{api: r.API},
-		providerAtStart: sub.Status.ProviderStatus}
-	defer func() { result, retErr = r.finish(ctx, s, result, retErr) }()
+		providerAtStart: sub.Status.ProviderStatus, leaveAccount: func() {}}
+	defer func() {
+		result, retErr = r.finish(ctx, s, result, retErr)
+		s.leaveAccount()
+	}()
 
 	switch {
 	case isPaused(sub):
@@ -132,6 +137,9 @@ func (r *Reconciler) Reconcile(ctx context.Context, req ctrl.Request) (result ct
 		return ctrl.Result{}, nil
 	case r.waitForAccount(ctx, s):
 		return ctrl.Result{RequeueAfter: accountRecheck}, nil
+	case !r.enterAccount(s):
+		s.skipStatus = true // nothing was done: come back when the account has room
+		return ctrl.Result{RequeueAfter: accountBusyRequeue}, nil
 	case !sub.DeletionTimestamp.IsZero():
 		return r.reconcileDelete(ctx, s)
 	case controllerutil.AddFinalizer(sub, Finalizer):
