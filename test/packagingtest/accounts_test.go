@@ -2,6 +2,9 @@ package packagingtest
 
 import (
 	"context"
+	"os"
+	"path/filepath"
+	"strings"
 	"testing"
 
 	authorizationv1 "k8s.io/api/authorization/v1"
@@ -160,4 +163,22 @@ func TestIngressRoutesAccountPaths(t *testing.T) {
 			t.Errorf("%s: Ingress path %s (%v), want /dodo/webhooks as a Prefix", name, p.Path, p.PathType)
 		}
 	}
+}
+
+// TestLocalRunSecondAccountApplies: the local run's second account and its Subscription
+// (hack/run-local-second-account.yaml, with the second simulator's URL filled in) are
+// accepted by the API server, like the samples.
+func TestLocalRunSecondAccountApplies(t *testing.T) {
+	data, err := os.ReadFile(filepath.Join(root, "hack", "run-local-second-account.yaml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	manifests := []byte(strings.ReplaceAll(string(data), "$SIM2", "http://127.0.0.1:8091"))
+	objs := parseDocs(t, manifests)
+	onlyKind(t, objs, "DodoAccount", 1)
+	sub := onlyKind(t, objs, "Subscription", 1)[0]
+	if kind, _, _ := unstructured.NestedString(sub.Object, "spec", "accountRef", "kind"); kind != "DodoAccount" {
+		t.Errorf("the second account's Subscription has accountRef kind %q, want DodoAccount", kind)
+	}
+	serverDryRunApply(t, manifests)
 }
