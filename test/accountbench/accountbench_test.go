@@ -9,7 +9,9 @@ package accountbench
 
 import (
 	"context"
+	"flag"
 	"fmt"
+	"os"
 	"testing"
 	"time"
 
@@ -31,7 +33,15 @@ import (
 
 var env *testenv.Env
 
-func TestMain(m *testing.M) { testenv.RunMain(m, &env) }
+// TestMain starts the API server only when a benchmark runs: `go test ./...` (make test)
+// has nothing to run here.
+func TestMain(m *testing.M) {
+	flag.Parse()
+	if flag.Lookup("test.bench").Value.String() == "" {
+		os.Exit(m.Run())
+	}
+	testenv.RunMain(m, &env)
+}
 
 const (
 	// backlogA Subscriptions of account A are applied at once: at 1.5 requests a second
