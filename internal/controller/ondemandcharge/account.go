@@ -41,15 +41,33 @@ func (r *Reconciler) useAccount(ctx context.Context, s *scope, ref *billingv1alp
 	case err != nil:
 		return false, err
 	}
-	s.api = api
+	release, admitted := r.Accounts.Enter(api)
+	if !admitted {
+		// The account is saturated and its slots are taken: come back rather than hold
+		// this worker at its rate limit (accounts.Clients.Enter). Nothing changed.
+		s.skipStatus, s.accountBusy = true, true
+		return true, nil
+	}
+	s.api, s.leaveAccount = api, release
 	return false, nil
 }
+
+// accountWait is when a charge that could not use its account comes back.
+func accountWait(s *scope) time.Duration {
+	if s.accountBusy {
+		return accountBusyRequeue
+	}
+	return accountRecheck
+}
+
+// accountBusyRequeue is when a charge turned away by a saturated account comes back.
+const accountBusyRequeue = 2 * time.Second
 
 // resolvePendingInItsAccount learns the outcome of the attempt in flight from the account
 // it was made in (recorded with the attempt).
 func (r *Reconciler) resolvePendingInItsAccount(ctx context.Context, s *scope, last *billingv1alpha1.ChargeAttempt) (ctrl.Result, error) {
 	if waiting, err := r.useAccount(ctx, s, s.charge.Status.AccountRef); waiting || err != nil {
-		return ctrl.Result{RequeueAfter: accountRecheck}, err
+		return ctrl.Result{RequeueAfter: accountWait(s)}, err
 	}
 	return r.resolvePending(ctx, s, last)
 }

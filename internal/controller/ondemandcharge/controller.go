@@ -112,8 +112,11 @@ type scope struct {
 	now        time.Time
 	out        outcome
 	skipStatus bool
-	// api is the payments API of the charge's account (useAccount).
-	api PaymentsAPI
+	// api is the payments API of the charge's account (useAccount); leaveAccount gives
+	// back the account's slot, accountBusy says the account turned this reconcile away.
+	api          PaymentsAPI
+	leaveAccount func()
+	accountBusy  bool
 	// recheck asks to come back after this long while the charge waits.
 	recheck time.Duration
 }
@@ -138,7 +141,12 @@ func (r *Reconciler) Reconcile(ctx context.Context, req ctrl.Request) (result ct
 	// goes first in the per-key budget, ahead of the subscriptions' background reads.
 	ctx = dodo.WithPriority(ctx, dodo.PriorityCritical)
 	s := &scope{charge: charge, before: charge.DeepCopy(), now: r.Clock.Now()}
-	defer func() { result, retErr = r.finish(ctx, s, result, retErr) }()
+	defer func() {
+		result, retErr = r.finish(ctx, s, result, retErr)
+		if s.leaveAccount != nil {
+			s.leaveAccount()
+		}
+	}()
 	switch {
 	case charge.Annotations[billingv1alpha1.AnnotationPaused] == "true":
 		s.out.paused = true

@@ -76,7 +76,7 @@ func (r *Reconciler) subscriptionAndAccount(ctx context.Context, s *scope) (*bil
 	}
 	// ownershipStop has checked that a recorded account is the Subscription's.
 	if waiting, err := r.useAccount(ctx, s, sub.Spec.AccountRef); waiting || err != nil {
-		return nil, accountRecheck, err
+		return nil, accountWait(s), err
 	}
 	return sub, 0, nil
 }
