@@ -16,28 +16,23 @@ func (s *Simulator) charge(id string, req dodo.ChargeRequest) (dodo.ChargeRespon
 	if err := validateMetadata(req.Metadata); err != nil {
 		return dodo.ChargeResponse{}, err
 	}
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	defer s.publishLocked() // no events yet, but lagging lists record the payment
-	now := s.nowLocked()
-	sub, ok := s.st.subscriptions[id]
-	if !ok {
-		return dodo.ChargeResponse{}, notFound("subscription", id)
-	}
-	if err := chargeable(sub); err != nil {
-		return dodo.ChargeResponse{}, err
-	}
-	currency := ""
-	if req.ProductCurrency != nil {
-		currency = *req.ProductCurrency
-	}
-	p := s.newPaymentLocked(sub, paymentSpec{
-		kind: paymentKindCharge, amount: req.ProductPrice, currency: currency,
-		metadata: cloneMetadataOrNil(req.Metadata), method: s.methodOfLocked(sub),
-		status: dodo.PaymentStatusProcessing,
-	}, now)
-	s.startProcessingLocked(p, now)
-	return dodo.ChargeResponse{PaymentID: p.PaymentID}, nil
+	// No events yet, but lagging lists record the payment.
+	return writeSubscription(s, id, func(sub *subscription, now time.Time) (dodo.ChargeResponse, error) {
+		if err := chargeable(sub); err != nil {
+			return dodo.ChargeResponse{}, err
+		}
+		currency := ""
+		if req.ProductCurrency != nil {
+			currency = *req.ProductCurrency
+		}
+		p := s.newPaymentLocked(sub, paymentSpec{
+			kind: paymentKindCharge, amount: req.ProductPrice, currency: currency,
+			metadata: cloneMetadataOrNil(req.Metadata), method: s.methodOfLocked(sub),
+			status: dodo.PaymentStatusProcessing,
+		}, now)
+		s.startProcessingLocked(p, now)
+		return dodo.ChargeResponse{PaymentID: p.PaymentID}, nil
+	})
 }
 
 // chargeable refuses charges on a subscription that is not active
@@ -55,30 +50,30 @@ func chargeable(sub *subscription) error {
 	return nil
 }
 
-// updatePaymentMethod implements POST /subscriptions/{id}/update-payment-method
-// (docs/dodo-api.md §3.5, §8.2). Active or paused: switch the method, no charge
-// (type new: a link to add one). On hold: one payment for all dues, charged
-// on the chosen method (type new: once its link is completed).
 // linkTarget is where a hosted link points and returns to.
 type linkTarget struct {
 	baseURL   string
 	returnURL *string
 }
 
+// updatePaymentMethod implements POST /subscriptions/{id}/update-payment-method
+// (docs/dodo-api.md §3.5, §8.2). Active or paused: switch the method, no charge
+// (type new: a link to add one). On hold: one payment for all dues, charged
+// on the chosen method (type new: once its link is completed).
 func (s *Simulator) updatePaymentMethod(
 	id string, req dodo.UpdatePaymentMethodRequest, baseURL string,
 ) (dodo.UpdatePaymentMethodResponse, error) {
 	if err := req.Validate(); err != nil {
 		return dodo.UpdatePaymentMethodResponse{}, badBody(err)
 	}
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	defer s.publishLocked()
-	now := s.nowLocked()
-	sub, ok := s.st.subscriptions[id]
-	if !ok {
-		return dodo.UpdatePaymentMethodResponse{}, notFound("subscription", id)
-	}
+	return writeSubscription(s, id, func(sub *subscription, now time.Time) (dodo.UpdatePaymentMethodResponse, error) {
+		return s.updatePaymentMethodLocked(sub, req, linkTarget{baseURL, req.ReturnURL}, now)
+	})
+}
+
+func (s *Simulator) updatePaymentMethodLocked(
+	sub *subscription, req dodo.UpdatePaymentMethodRequest, link linkTarget, now time.Time,
+) (dodo.UpdatePaymentMethodResponse, error) {
 	var method *paymentMethod
 	if req.Type == dodo.PaymentMethodUpdateExisting {
 		m, err := s.requestedMethodLocked(sub.customer, &req.PaymentMethodID)
@@ -89,7 +84,7 @@ func (s *Simulator) updatePaymentMethod(
 	}
 	switch sub.Status {
 	case dodo.SubscriptionStatusActive, dodo.SubscriptionStatusPaused:
-		return s.switchMethodLocked(sub, method, linkTarget{baseURL, req.ReturnURL}, now), nil
+		return s.switchMethodLocked(sub, method, link, now), nil
 	case dodo.SubscriptionStatusOnHold:
 		// Dodo documents this refusal for new charges only; pessimistic
 		// mode drops it, so a repeated call charges the dues again.
@@ -97,7 +92,7 @@ func (s *Simulator) updatePaymentMethod(
 			return dodo.UpdatePaymentMethodResponse{}, unprocessable(codePreviousPaymentPending,
 				"a payment of subscription %s is still in flight", sub.SubscriptionID)
 		}
-		return s.chargeDuesLocked(sub, method, linkTarget{baseURL, req.ReturnURL}, now), nil
+		return s.chargeDuesLocked(sub, method, link, now), nil
 	default:
 		return dodo.UpdatePaymentMethodResponse{}, unprocessable(codeSubscriptionInactive,
 			"subscription %s is %s; only active, paused or on_hold subscriptions can update their payment method", sub.SubscriptionID, sub.Status)

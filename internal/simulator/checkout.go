@@ -42,10 +42,13 @@ func (s *Simulator) CompleteCheckout(id, cardNumber string) error {
 	if !ok {
 		return unprocessable(codeUnknownTestCard, "card %s is not one of the documented test cards", maskCard(cardNumber))
 	}
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	defer s.publishLocked()
-	now := s.nowLocked()
+	_, err := write(s, func(now time.Time) (struct{}, error) {
+		return struct{}{}, s.completeCheckoutLocked(id, card, now)
+	})
+	return err
+}
+
+func (s *Simulator) completeCheckoutLocked(id string, card TestCard, now time.Time) error {
 	co, ok := s.st.checkouts[id]
 	if !ok {
 		return notFound("checkout", id)

@@ -13,10 +13,14 @@ func (s *Simulator) createSubscription(req dodo.CreateSubscriptionRequest, baseU
 	if err := validateCreate(req); err != nil {
 		return dodo.CreateSubscriptionResponse{}, err
 	}
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	defer s.publishLocked()
-	now := s.nowLocked()
+	return write(s, func(now time.Time) (dodo.CreateSubscriptionResponse, error) {
+		return s.createSubscriptionLocked(req, baseURL, now)
+	})
+}
+
+func (s *Simulator) createSubscriptionLocked(
+	req dodo.CreateSubscriptionRequest, baseURL string, now time.Time,
+) (dodo.CreateSubscriptionResponse, error) {
 	product, ok := s.products[req.ProductID]
 	if !ok {
 		return dodo.CreateSubscriptionResponse{}, unprocessable(codeInvalidRequestParameters, "product %s does not exist", req.ProductID)

@@ -86,25 +86,19 @@ func (p patchRequest) cancelling() bool {
 // emits its specific event (paused, unpaused, cancelled) and then one
 // subscription.updated.
 func (s *Simulator) patchSubscription(id string, req patchRequest) (dodo.Subscription, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	defer s.publishLocked()
-	now := s.nowLocked()
-	sub, ok := s.st.subscriptions[id]
-	if !ok {
-		return dodo.Subscription{}, notFound("subscription", id)
-	}
-	if err := checkPatchAgainstState(sub, req, now); err != nil {
-		return dodo.Subscription{}, err
-	}
-	before := s.renderSubscriptionLocked(sub)
-	s.applyPatchFieldsLocked(sub, req)
-	s.applyPatchStatusLocked(sub, req, now)
-	after := s.renderSubscriptionLocked(sub)
-	if !reflect.DeepEqual(before, after) {
-		s.emitSubscriptionLocked(sub, dodo.EventSubscriptionUpdated, now)
-	}
-	return after, nil
+	return writeSubscription(s, id, func(sub *subscription, now time.Time) (dodo.Subscription, error) {
+		if err := checkPatchAgainstState(sub, req, now); err != nil {
+			return dodo.Subscription{}, err
+		}
+		before := s.renderSubscriptionLocked(sub)
+		s.applyPatchFieldsLocked(sub, req)
+		s.applyPatchStatusLocked(sub, req, now)
+		after := s.renderSubscriptionLocked(sub)
+		if !reflect.DeepEqual(before, after) {
+			s.emitSubscriptionLocked(sub, dodo.EventSubscriptionUpdated, now)
+		}
+		return after, nil
+	})
 }
 
 func checkPatchAgainstState(sub *subscription, req patchRequest, now time.Time) error {

@@ -18,14 +18,14 @@ func (s *Simulator) changePlan(id string, req dodo.ChangePlanRequest) (dodo.Chan
 	if err := validateChangePlan(req); err != nil {
 		return dodo.ChangePlanResponse{}, err
 	}
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	defer s.publishLocked()
-	now := s.nowLocked()
-	sub, ok := s.st.subscriptions[id]
-	if !ok {
-		return dodo.ChangePlanResponse{}, notFound("subscription", id)
-	}
+	return writeSubscription(s, id, func(sub *subscription, now time.Time) (dodo.ChangePlanResponse, error) {
+		return s.changePlanLocked(sub, req, now)
+	})
+}
+
+func (s *Simulator) changePlanLocked(
+	sub *subscription, req dodo.ChangePlanRequest, now time.Time,
+) (dodo.ChangePlanResponse, error) {
 	product, err := s.planChangeTarget(sub, req)
 	if err != nil {
 		return dodo.ChangePlanResponse{}, err
