@@ -15,15 +15,7 @@ func (s *Simulator) httpCreateSubscription(r *http.Request) (any, error) {
 }
 
 func (s *Simulator) httpGetSubscription(r *http.Request) (any, error) {
-	id := r.PathValue("subscription_id")
-	s.catchUp()
-	s.mu.RLock()
-	defer s.mu.RUnlock()
-	sub, ok := s.st.subscriptions[id]
-	if !ok {
-		return nil, notFound("subscription", id)
-	}
-	return s.renderSubscriptionLocked(sub), nil
+	return get(s, r, "subscription_id", "subscription", s.st.subscriptions, s.renderSubscriptionLocked)
 }
 
 func (s *Simulator) httpPatchSubscription(r *http.Request) (any, error) {
@@ -63,29 +55,30 @@ func (s *Simulator) httpUpdatePaymentMethod(r *http.Request) (any, error) {
 }
 
 func (s *Simulator) httpGetPayment(r *http.Request) (any, error) {
-	id := r.PathValue("payment_id")
-	s.catchUp()
-	s.mu.RLock()
-	defer s.mu.RUnlock()
-	p, ok := s.st.payments[id]
-	if !ok {
-		return nil, notFound("payment", id)
-	}
-	return s.renderPaymentLocked(p), nil
+	return get(s, r, "payment_id", "payment", s.st.payments, s.renderPaymentLocked)
 }
 
 func (s *Simulator) httpListPaymentMethods(r *http.Request) (any, error) {
-	id := r.PathValue("customer_id")
+	return get(s, r, "customer_id", "customer", s.st.customers, func(cust *customer) dodo.CustomerPaymentMethodList {
+		items := make([]dodo.CustomerPaymentMethod, 0, len(cust.paymentMethods))
+		for _, methodID := range cust.paymentMethods {
+			items = append(items, renderPaymentMethod(s.st.methods[methodID]))
+		}
+		return dodo.CustomerPaymentMethodList{Items: items}
+	})
+}
+
+// get serves a GET of one object: the one the path parameter param names in
+// table (a 404 naming kind when there is none), rendered under the read lock
+// once due work has caught up.
+func get[T, R any](s *Simulator, r *http.Request, param, kind string, table map[string]T, render func(T) R) (any, error) {
+	id := r.PathValue(param)
 	s.catchUp()
 	s.mu.RLock()
 	defer s.mu.RUnlock()
-	cust, ok := s.st.customers[id]
+	v, ok := table[id]
 	if !ok {
-		return nil, notFound("customer", id)
+		return nil, notFound(kind, id)
 	}
-	items := make([]dodo.CustomerPaymentMethod, 0, len(cust.paymentMethods))
-	for _, methodID := range cust.paymentMethods {
-		items = append(items, renderPaymentMethod(s.st.methods[methodID]))
-	}
-	return dodo.CustomerPaymentMethodList{Items: items}, nil
+	return render(v), nil
 }

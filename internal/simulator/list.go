@@ -93,6 +93,17 @@ func window[T any](items []T, created func(T) time.Time, r createdRange) []T {
 	return items[lo:hi]
 }
 
+// parseListQuery reads the paging and created_at range parameters every
+// list endpoint takes.
+func parseListQuery(q url.Values) (pageParams, createdRange, error) {
+	page, err := parsePage(q)
+	if err != nil {
+		return pageParams{}, createdRange{}, err
+	}
+	created, err := parseCreatedRange(q)
+	return page, created, err
+}
+
 // paginate renders the page-th page of the items kept by keep.
 func paginate[T, R any](items []T, keep func(T) bool, page pageParams, render func(T) R) []R {
 	skip := page.number * page.size
@@ -115,11 +126,7 @@ func paginate[T, R any](items []T, keep func(T) bool, page pageParams, render fu
 
 func (s *Simulator) httpListSubscriptions(r *http.Request) (any, error) {
 	q := r.URL.Query()
-	page, err := parsePage(q)
-	if err != nil {
-		return nil, err
-	}
-	created, err := parseCreatedRange(q)
+	page, created, err := parseListQuery(q)
 	if err != nil {
 		return nil, err
 	}
@@ -169,11 +176,7 @@ func knownSubscriptionStatus(status dodo.SubscriptionStatus) bool {
 
 func (s *Simulator) httpListPayments(r *http.Request) (any, error) {
 	q := r.URL.Query()
-	page, err := parsePage(q)
-	if err != nil {
-		return nil, err
-	}
-	created, err := parseCreatedRange(q)
+	page, created, err := parseListQuery(q)
 	if err != nil {
 		return nil, err
 	}

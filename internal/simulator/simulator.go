@@ -139,18 +139,20 @@ func (s *Simulator) Now() time.Time { return s.clock.Now() }
 // Advance moves the business clock by d and processes, in time order,
 // everything that fell due (renewals, expiries, settlements, link expiry).
 func (s *Simulator) Advance(d time.Duration) time.Time {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	now := s.clock.Advance(d)
-	s.processDueLocked(now)
-	return now
+	return s.moveClock(func() time.Time { return s.clock.Advance(d) })
 }
 
 // SetTime moves the business clock to t and processes what fell due.
 func (s *Simulator) SetTime(t time.Time) time.Time {
+	return s.moveClock(func() time.Time { return s.clock.Set(t) })
+}
+
+// moveClock moves the business clock under the write lock and processes
+// what fell due by the time it returns.
+func (s *Simulator) moveClock(move func() time.Time) time.Time {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	now := s.clock.Set(t)
+	now := move()
 	s.processDueLocked(now)
 	return now
 }
