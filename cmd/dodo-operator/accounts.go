@@ -3,12 +3,10 @@ package main
 import (
 	"errors"
 	"flag"
-	"strings"
 	"time"
 
 	"golang.org/x/time/rate"
 	ctrl "sigs.k8s.io/controller-runtime"
-	"sigs.k8s.io/controller-runtime/pkg/cache"
 	"sigs.k8s.io/controller-runtime/pkg/manager"
 	"sigs.k8s.io/controller-runtime/pkg/metrics"
 
@@ -34,20 +32,6 @@ func (f *scopeFlags) bind(fs *flag.FlagSet) {
 	fs.StringVar(&f.watchNamespaces, "watch-namespaces", "",
 		"Comma-separated namespaces whose Subscriptions, OnDemandCharges and DodoAccounts the operator watches "+
 			"(default: all). ClusterDodoAccounts are cluster-scoped and always watched.")
-}
-
-// cacheNamespaces is the cache's namespace scope; nil watches every namespace.
-func (f *scopeFlags) cacheNamespaces() map[string]cache.Config {
-	var out map[string]cache.Config
-	for _, ns := range strings.Split(f.watchNamespaces, ",") {
-		if ns = strings.TrimSpace(ns); ns != "" {
-			if out == nil {
-				out = map[string]cache.Config{}
-			}
-			out[ns] = cache.Config{}
-		}
-	}
-	return out
 }
 
 // paymentsConfig is the configuration every payments client shares, from the environment

@@ -124,7 +124,7 @@ func run(opts options) error {
 		// The controllers never read managedFields or the last-applied annotation: the
 		// cache need not hold them, a large share of a small object's size.
 		Cache: cache.Options{DefaultTransform: cachetrim.Transform(),
-			DefaultNamespaces: opts.scope.cacheNamespaces()},
+			DefaultNamespaces: cachetrim.Namespaces(opts.scope.watchNamespaces)},
 	})
 	if err != nil {
 		return fmt.Errorf("creating the manager: %w", err)

@@ -56,6 +56,7 @@ type flags struct {
 	keyFile, previousKeyFile       string
 	tolerance, notFoundGrace       time.Duration
 	maxBodyBytes                   int64
+	watchNamespaces                string
 	log                            logging.Options
 }
 
@@ -71,6 +72,8 @@ func parseFlags() flags {
 	flag.Int64Var(&f.maxBodyBytes, "max-body-bytes", webhookreceiver.DefaultMaxBodyBytes, "largest delivery body accepted (413 above)")
 	flag.DurationVar(&f.notFoundGrace, "not-found-grace", webhookreceiver.DefaultNotFoundGrace,
 		"how long after an event a missing stamped object answers 503 so Dodo retries")
+	flag.StringVar(&f.watchNamespaces, "watch-namespaces", "",
+		"comma-separated namespaces whose objects deliveries may change (default: all), as the operator's flag")
 	f.log.BindFlags(flag.CommandLine)
 	flag.Parse()
 	return f
@@ -140,11 +143,12 @@ func run(ctx context.Context, f flags, log logr.Logger) error {
 // replica serves webhooks.
 func newManager(cfg *rest.Config, scheme *runtime.Scheme, f flags) (manager.Manager, error) {
 	mgr, err := ctrl.NewManager(cfg, ctrl.Options{
-		Scheme:                  scheme,
-		Metrics:                 metricsserver.Options{BindAddress: f.metricsAddr},
-		HealthProbeBindAddress:  f.probeAddr,
-		LeaderElection:          false,
-		Cache:                   cache.Options{DefaultTransform: cachetrim.Transform()},
+		Scheme:                 scheme,
+		Metrics:                metricsserver.Options{BindAddress: f.metricsAddr},
+		HealthProbeBindAddress: f.probeAddr,
+		LeaderElection:         false,
+		Cache: cache.Options{DefaultTransform: cachetrim.Transform(),
+			DefaultNamespaces: cachetrim.Namespaces(f.watchNamespaces)},
 		GracefulShutdownTimeout: ptr.To(shutdownTimeout + 5*time.Second),
 	})
 	if err != nil {

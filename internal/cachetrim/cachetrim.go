@@ -1,11 +1,31 @@
-// Package cachetrim drops from cached objects what neither process reads, so that an
-// informer's copy of a Subscription costs little more than its spec and status.
+// Package cachetrim says what the two processes' caches hold: which namespaces
+// (--watch-namespaces), and without what neither process reads, so that an informer's copy
+// of a Subscription costs little more than its spec and status.
 package cachetrim
 
 import (
+	"strings"
+
 	"k8s.io/apimachinery/pkg/api/meta"
 	toolscache "k8s.io/client-go/tools/cache"
+	"sigs.k8s.io/controller-runtime/pkg/cache"
 )
+
+// Namespaces is the cache's namespace scope for a comma-separated list; nil (every
+// namespace) for an empty one. Namespaced objects outside it are never seen: not
+// reconciled, and not changed by a webhook delivery.
+func Namespaces(list string) map[string]cache.Config {
+	var out map[string]cache.Config
+	for _, ns := range strings.Split(list, ",") {
+		if ns = strings.TrimSpace(ns); ns != "" {
+			if out == nil {
+				out = map[string]cache.Config{}
+			}
+			out[ns] = cache.Config{}
+		}
+	}
+	return out
+}
 
 // LastAppliedAnnotation is written by `kubectl apply` and by Argo CD's client-side apply:
 // a second copy of the whole spec, often the largest part of a GitOps-managed object.

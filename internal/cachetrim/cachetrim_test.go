@@ -33,3 +33,15 @@ func TestTransformPassesNonObjectsThrough(t *testing.T) {
 		t.Fatalf("got %v, %v", out, err)
 	}
 }
+
+func TestNamespaces(t *testing.T) {
+	if got := Namespaces(" "); got != nil {
+		t.Errorf("empty list: %v, want nil (every namespace)", got)
+	}
+	got := Namespaces("shop, billing ,")
+	_, shop := got["shop"]
+	_, billing := got["billing"]
+	if len(got) != 2 || !shop || !billing {
+		t.Errorf("got %v, want shop and billing", got)
+	}
+}

@@ -79,6 +79,9 @@
   - --metrics-bind-address=:{{ $r.metricsPort }}
   - --health-probe-bind-address=:{{ $r.healthPort }}
   - --webhook-key-file=/var/run/secrets/dodo-operator/webhook-key/{{ $r.secret.key }}
+  {{- with .Values.watchNamespaces }}
+  - --watch-namespaces={{ join "," . }}
+  {{- end }}
   {{- if $r.previousSecret.name }}
   - --previous-webhook-key-file=/var/run/secrets/dodo-operator/previous-webhook-key/{{ $r.previousSecret.key }}
   {{- end }}
