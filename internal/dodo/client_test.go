@@ -165,6 +165,13 @@ func paymentEndpointCases() []endpointCase {
 
 func TestEveryEndpointWire(t *testing.T) {
 	cases := append(append(subscriptionEndpointCases(), writeEndpointCases()...), paymentEndpointCases()...)
+	runEndpointCases(t, cases)
+}
+
+// runEndpointCases calls each endpoint against a server answering the case's
+// body and checks the decoded value and the one request sent.
+func runEndpointCases(t *testing.T, cases []endpointCase) {
+	t.Helper()
 	for _, tt := range cases {
 		t.Run(tt.name, func(t *testing.T) {
 			h := newHarness(t, respondJSON(http.StatusOK, tt.respond), nil)

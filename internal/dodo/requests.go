@@ -96,11 +96,10 @@ type CreateSubscriptionRequest struct {
 
 // Validate checks the fields the API requires, before anything is sent.
 func (r CreateSubscriptionRequest) Validate() error {
+	if err := validateProductQuantity(r.ProductID, r.Quantity); err != nil {
+		return err
+	}
 	switch {
-	case r.ProductID == "":
-		return fmt.Errorf("product_id: %w", ErrMissingRequiredField)
-	case r.Quantity < 1:
-		return fmt.Errorf("quantity must be at least 1: %w", ErrInvalidRequest)
 	case r.Billing.Country == "":
 		return fmt.Errorf("billing.country: %w", ErrMissingRequiredField)
 	case r.Customer.CustomerID == "" && r.Customer.Email == "":
@@ -170,13 +169,23 @@ func (r ChangePlanRequest) MarshalJSON() ([]byte, error) {
 
 // Validate checks the fields the API requires.
 func (r ChangePlanRequest) Validate() error {
-	switch {
-	case r.ProductID == "":
-		return fmt.Errorf("product_id: %w", ErrMissingRequiredField)
-	case r.Quantity < 1:
-		return fmt.Errorf("quantity must be at least 1: %w", ErrInvalidRequest)
-	case r.ProrationBillingMode == "":
+	if err := validateProductQuantity(r.ProductID, r.Quantity); err != nil {
+		return err
+	}
+	if r.ProrationBillingMode == "" {
 		return fmt.Errorf("proration_billing_mode: %w", ErrMissingRequiredField)
+	}
+	return nil
+}
+
+// validateProductQuantity checks the product and quantity that a create and a
+// plan change both require.
+func validateProductQuantity(productID string, quantity int) error {
+	switch {
+	case productID == "":
+		return fmt.Errorf("product_id: %w", ErrMissingRequiredField)
+	case quantity < 1:
+		return fmt.Errorf("quantity must be at least 1: %w", ErrInvalidRequest)
 	}
 	return nil
 }

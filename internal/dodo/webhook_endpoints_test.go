@@ -65,23 +65,7 @@ func accountEndpointCases() []endpointCase {
 }
 
 func TestAccountEndpointsWire(t *testing.T) {
-	for _, tt := range accountEndpointCases() {
-		t.Run(tt.name, func(t *testing.T) {
-			h := newHarness(t, respondJSON(http.StatusOK, tt.respond), nil)
-			got, err := tt.call(testContext(t), h.client)
-			if err != nil {
-				t.Fatalf("call failed: %v", err)
-			}
-			if got != tt.wantValue {
-				t.Errorf("decoded value = %q, want %q", got, tt.wantValue)
-			}
-			reqs := h.recorder.Requests()
-			if len(reqs) != 1 {
-				t.Fatalf("server saw %d requests, want 1", len(reqs))
-			}
-			assertRequest(t, reqs[0], tt.method, tt.path, tt.query, tt.body)
-		})
-	}
+	runEndpointCases(t, accountEndpointCases())
 }
 
 // fullEndpointPage is a page of webhookListLimit endpoints (the same ones every time).
