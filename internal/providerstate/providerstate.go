@@ -69,23 +69,39 @@ func ProviderConditions(providerStatus string, lastPayment *billingv1alpha1.Paym
 	if providerStatus == string(dodo.SubscriptionStatusActive) {
 		active.Status = metav1.ConditionTrue
 	}
-	onHold := metav1.Condition{Type: billingv1alpha1.ConditionOnHold, Status: metav1.ConditionFalse, Reason: "NotOnHold",
-		Message: "The subscription is not on hold."}
-	if providerStatus == string(dodo.SubscriptionStatusOnHold) {
-		onHold = metav1.Condition{Type: billingv1alpha1.ConditionOnHold, Status: metav1.ConditionTrue,
-			Reason: declineReason(lastPayment, "PaymentFailed"),
-			Message: "A payment failed" + declineDetail(lastPayment) +
-				". Set spec.paymentMethod (a saved method or a new one) to charge the dues and reactivate it."}
+	conditions := []metav1.Condition{active}
+	for _, f := range paymentFailureConditions {
+		c := metav1.Condition{Type: f.conditionType, Status: metav1.ConditionFalse, Reason: f.noReason, Message: f.noMessage}
+		if providerStatus == string(f.status) {
+			c = metav1.Condition{Type: f.conditionType, Status: metav1.ConditionTrue,
+				Reason:  declineReason(lastPayment, f.reason),
+				Message: f.failed + declineDetail(lastPayment) + f.advice}
+		}
+		conditions = append(conditions, c)
 	}
-	failed := metav1.Condition{Type: billingv1alpha1.ConditionFailed, Status: metav1.ConditionFalse, Reason: "NotFailed",
-		Message: "The subscription has not failed."}
-	if providerStatus == string(dodo.SubscriptionStatusFailed) {
-		failed = metav1.Condition{Type: billingv1alpha1.ConditionFailed, Status: metav1.ConditionTrue,
-			Reason: declineReason(lastPayment, "MandateFailed"),
-			Message: "The first payment or mandate failed" + declineDetail(lastPayment) +
-				"; the subscription is terminal. Create a new Subscription to try again."}
-	}
-	return []metav1.Condition{active, onHold, failed}
+	return conditions
+}
+
+// paymentFailureConditions are the conditions a failed payment turns True, each in
+// the provider status it leads to, with the decline in the reason and message.
+var paymentFailureConditions = []struct {
+	conditionType          string
+	status                 dodo.SubscriptionStatus
+	noReason, noMessage    string
+	reason, failed, advice string
+}{
+	{
+		conditionType: billingv1alpha1.ConditionOnHold, status: dodo.SubscriptionStatusOnHold,
+		noReason: "NotOnHold", noMessage: "The subscription is not on hold.",
+		reason: "PaymentFailed", failed: "A payment failed",
+		advice: ". Set spec.paymentMethod (a saved method or a new one) to charge the dues and reactivate it.",
+	},
+	{
+		conditionType: billingv1alpha1.ConditionFailed, status: dodo.SubscriptionStatusFailed,
+		noReason: "NotFailed", noMessage: "The subscription has not failed.",
+		reason: "MandateFailed", failed: "The first payment or mandate failed",
+		advice: "; the subscription is terminal. Create a new Subscription to try again.",
+	},
 }
 
 // IsStaleEvent says whether a webhook event is older than the newest one already applied.
