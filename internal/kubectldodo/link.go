@@ -1,39 +1,35 @@
 package kubectldodo
 
 import (
+	"context"
 	"fmt"
 	"time"
 
 	"github.com/spf13/cobra"
 	"k8s.io/utils/ptr"
+	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	billingv1alpha1 "github.com/dodo-operator/dodo-operator/api/v1alpha1"
 )
 
 func (a *app) linkCommand() *cobra.Command {
-	return &cobra.Command{
+	return a.objectCommand(&cobra.Command{
 		Use:   "link SUBSCRIPTION",
 		Short: "Print the subscription's current payment link, or how to get a new one",
 		Long: "link prints the payment link in status.paymentLink alone on standard output (for scripts), and " +
 			"its expiry on standard error. Without a current link it says why and how to get one, and exits 1.",
-		Args: cobra.ExactArgs(1),
-		RunE: func(cmd *cobra.Command, args []string) error {
-			_, _, obj, err := a.getObject(cmd.Context(), "subscription", args[0])
-			if err != nil {
-				return err
-			}
-			sub := obj.(*billingv1alpha1.Subscription)
-			link, note, ok := LinkAdvice(sub, a.now())
-			if !ok {
-				return fmt.Errorf("no current payment link for subscription %s/%s: %s", sub.Namespace, sub.Name, note)
-			}
-			if _, err := fmt.Fprintln(a.streams.Out, link); err != nil {
-				return err
-			}
-			_, err = fmt.Fprintln(a.streams.ErrOut, note)
+	}, "subscription", func(_ context.Context, _ client.Client, _ kind, obj client.Object) error {
+		sub := obj.(*billingv1alpha1.Subscription)
+		link, note, ok := LinkAdvice(sub, a.now())
+		if !ok {
+			return fmt.Errorf("no current payment link for subscription %s/%s: %s", sub.Namespace, sub.Name, note)
+		}
+		if _, err := fmt.Fprintln(a.streams.Out, link); err != nil {
 			return err
-		},
-	}
+		}
+		_, err := fmt.Fprintln(a.streams.ErrOut, note)
+		return err
+	})
 }
 
 // LinkAdvice returns the current payment link and a note on its expiry (ok), or, when there

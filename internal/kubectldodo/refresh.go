@@ -14,33 +14,27 @@ import (
 )
 
 func (a *app) refreshCommand() *cobra.Command {
-	return &cobra.Command{
+	return a.objectCommand(&cobra.Command{
 		Use:   "refresh (subscription|charge) NAME",
 		Short: "Request a reconcile now (sets the reconcile-requested-at annotation)",
 		Long: "refresh sets " + billingv1alpha1.AnnotationReconcileRequestedAt + " to the current time. A " +
 			"Subscription then reads Dodo at once, even when it is stalled or its subscription has ended, and " +
 			"echoes the value in status.lastHandledReconcileAt. An OnDemandCharge is reconciled because the object " +
 			"changed; nothing is ever charged earlier than its schedule.",
-		Args: cobra.ExactArgs(2),
-		RunE: func(cmd *cobra.Command, args []string) error {
-			c, k, obj, err := a.getObject(cmd.Context(), args[0], args[1])
-			if err != nil {
-				return err
-			}
-			value := a.now().UTC().Format(time.RFC3339Nano)
-			if err := setAnnotations(cmd.Context(), c, obj, map[string]string{
-				billingv1alpha1.AnnotationReconcileRequestedAt: value}); err != nil {
-				return err
-			}
-			echo := "status.lastHandledReconcileAt shows it once the operator has handled it."
-			if k == kindCharge {
-				echo = "The charge controller reconciles it because the object changed."
-			}
-			_, err = fmt.Fprintf(a.streams.Out, "Requested a reconcile of %s %s/%s (%s=%s). %s\n", k, obj.GetNamespace(),
-				obj.GetName(), billingv1alpha1.AnnotationReconcileRequestedAt, value, echo)
+	}, "", func(ctx context.Context, c client.Client, k kind, obj client.Object) error {
+		value := a.now().UTC().Format(time.RFC3339Nano)
+		if err := setAnnotations(ctx, c, obj, map[string]string{
+			billingv1alpha1.AnnotationReconcileRequestedAt: value}); err != nil {
 			return err
-		},
-	}
+		}
+		echo := "status.lastHandledReconcileAt shows it once the operator has handled it."
+		if k == kindCharge {
+			echo = "The charge controller reconciles it because the object changed."
+		}
+		_, err := fmt.Fprintf(a.streams.Out, "Requested a reconcile of %s %s/%s (%s=%s). %s\n", k, obj.GetNamespace(),
+			obj.GetName(), billingv1alpha1.AnnotationReconcileRequestedAt, value, echo)
+		return err
+	})
 }
 
 // setAnnotations writes annotations with a merge patch that carries the object's

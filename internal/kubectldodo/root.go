@@ -98,3 +98,27 @@ func (a *app) getObject(ctx context.Context, kindWord, name string) (client.Clie
 	}
 	return c, k, obj, nil
 }
+
+// objectRun is what a command does with the object its arguments name.
+type objectRun func(ctx context.Context, c client.Client, k kind, obj client.Object) error
+
+// objectCommand makes cmd a command on one object, read before run: its
+// arguments are KIND NAME, or NAME alone when fixedKind names the kind.
+func (a *app) objectCommand(cmd *cobra.Command, fixedKind string, run objectRun) *cobra.Command {
+	cmd.Args = cobra.ExactArgs(2)
+	if fixedKind != "" {
+		cmd.Args = cobra.ExactArgs(1)
+	}
+	cmd.RunE = func(cmd *cobra.Command, args []string) error {
+		kindWord, name := fixedKind, args[len(args)-1]
+		if fixedKind == "" {
+			kindWord = args[0]
+		}
+		c, k, obj, err := a.getObject(cmd.Context(), kindWord, name)
+		if err != nil {
+			return err
+		}
+		return run(cmd.Context(), c, k, obj)
+	}
+	return cmd
+}

@@ -15,32 +15,26 @@ import (
 )
 
 func (a *app) statusCommand() *cobra.Command {
-	return &cobra.Command{
+	return a.objectCommand(&cobra.Command{
 		Use:   "status (subscription|charge) NAME",
 		Short: "What Dodo says, conditions, last webhook, what is due next, recent events and the next action",
 		Example: "  kubectl dodo status subscription acme-pro\n" +
 			"  kubectl dodo status odc usage-2026-11 -n billing",
-		Args: cobra.ExactArgs(2),
-		RunE: func(cmd *cobra.Command, args []string) error {
-			c, k, obj, err := a.getObject(cmd.Context(), args[0], args[1])
+	}, "", func(ctx context.Context, c client.Client, k kind, obj client.Object) error {
+		events, err := objectEvents(ctx, c, obj)
+		if err != nil {
+			return fmt.Errorf("listing the events of %s %s: %w", k, obj.GetName(), err)
+		}
+		if k == kindCharge {
+			charge := obj.(*billingv1alpha1.OnDemandCharge)
+			sub, err := chargedSubscription(ctx, c, charge)
 			if err != nil {
 				return err
 			}
-			events, err := objectEvents(cmd.Context(), c, obj)
-			if err != nil {
-				return fmt.Errorf("listing the events of %s %s: %w", k, args[1], err)
-			}
-			if k == kindCharge {
-				charge := obj.(*billingv1alpha1.OnDemandCharge)
-				sub, err := chargedSubscription(cmd.Context(), c, charge)
-				if err != nil {
-					return err
-				}
-				return RenderChargeStatus(a.streams.Out, charge, sub, events, a.now())
-			}
-			return RenderSubscriptionStatus(a.streams.Out, obj.(*billingv1alpha1.Subscription), events, a.now())
-		},
-	}
+			return RenderChargeStatus(a.streams.Out, charge, sub, events, a.now())
+		}
+		return RenderSubscriptionStatus(a.streams.Out, obj.(*billingv1alpha1.Subscription), events, a.now())
+	})
 }
 
 // RenderSubscriptionStatus writes `status subscription`: Dodo's view (status.*), conditions,

@@ -1,6 +1,7 @@
 package kubectldodo
 
 import (
+	"context"
 	"fmt"
 	"io"
 	"sort"
@@ -15,29 +16,23 @@ import (
 )
 
 func (a *app) treeCommand() *cobra.Command {
-	return &cobra.Command{
+	return a.objectCommand(&cobra.Command{
 		Use:   "tree SUBSCRIPTION",
 		Short: "The subscription with its OnDemandCharges (by spec.subscriptionRef)",
-		Args:  cobra.ExactArgs(1),
-		RunE: func(cmd *cobra.Command, args []string) error {
-			c, _, obj, err := a.getObject(cmd.Context(), "subscription", args[0])
-			if err != nil {
-				return err
+	}, "subscription", func(ctx context.Context, c client.Client, _ kind, obj client.Object) error {
+		sub := obj.(*billingv1alpha1.Subscription)
+		list := &billingv1alpha1.OnDemandChargeList{}
+		if err := c.List(ctx, list, client.InNamespace(sub.Namespace)); err != nil {
+			return fmt.Errorf("listing OnDemandCharges: %w", err)
+		}
+		var charges []billingv1alpha1.OnDemandCharge
+		for _, ch := range list.Items {
+			if ch.Spec.SubscriptionRef.Name == sub.Name {
+				charges = append(charges, ch)
 			}
-			sub := obj.(*billingv1alpha1.Subscription)
-			list := &billingv1alpha1.OnDemandChargeList{}
-			if err := c.List(cmd.Context(), list, client.InNamespace(sub.Namespace)); err != nil {
-				return fmt.Errorf("listing OnDemandCharges: %w", err)
-			}
-			var charges []billingv1alpha1.OnDemandCharge
-			for _, ch := range list.Items {
-				if ch.Spec.SubscriptionRef.Name == sub.Name {
-					charges = append(charges, ch)
-				}
-			}
-			return RenderTree(a.streams.Out, sub, charges, a.now())
-		},
-	}
+		}
+		return RenderTree(a.streams.Out, sub, charges, a.now())
+	})
 }
 
 // RenderTree writes the subscription and its charges (oldest first) as a table with tree
