@@ -182,3 +182,29 @@ func TestLocalRunSecondAccountApplies(t *testing.T) {
 	}
 	serverDryRunApply(t, manifests)
 }
+
+// TestHelmAccountsOnlyInstall: with no Secret of the operator's own (dodo.apiKeySecret.name
+// and webhookReceiver.secret.name empty) nothing mounts or names one: the operator serves
+// only objects with accountRef and the receiver only the accounts' paths.
+func TestHelmAccountsOnlyInstall(t *testing.T) {
+	objs := parseDocs(t, helmTemplate(t, "dodo.apiKeySecret.name=", "webhookReceiver.secret.name="))
+	spec := deployment(t, objs).Spec.Template.Spec
+	for _, v := range spec.Volumes {
+		if v.Secret != nil {
+			t.Errorf("Secret volume %s (%s) rendered without a Secret of the operator's own", v.Name, v.Secret.SecretName)
+		}
+	}
+	for _, c := range spec.Containers {
+		if file := envValue(c, "DODO_PAYMENTS_API_KEY_FILE"); file != "" {
+			t.Errorf("%s: DODO_PAYMENTS_API_KEY_FILE=%s without an API key Secret", c.Name, file)
+		}
+		for _, a := range c.Args {
+			if strings.HasPrefix(a, "--webhook-key-file") {
+				t.Errorf("%s: %s without a webhook Secret", c.Name, a)
+			}
+		}
+		if len(c.VolumeMounts) != 0 {
+			t.Errorf("%s mounts %v", c.Name, c.VolumeMounts)
+		}
+	}
+}

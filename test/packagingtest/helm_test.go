@@ -75,13 +75,12 @@ func TestHelmTemplateEveryOptionRendersAndApplies(t *testing.T) {
 }
 
 // TestHelmRefusesBadSettings: settings that would lose money or silently run against live
-// mode fail the render.
+// mode fail the render. (Empty Secret names are an accounts-only install:
+// TestHelmAccountsOnlyInstall.)
 func TestHelmRefusesBadSettings(t *testing.T) {
 	for name, set := range map[string][]string{
 		"unknown mode":                   {"dodo.environment=production"},
 		"two replicas without election":  {"replicaCount=2", "manager.leaderElect=false"},
-		"no API key Secret name":         {"dodo.apiKeySecret.name="},
-		"no webhook key Secret name":     {"webhookReceiver.secret.name="},
 		"existing service account unset": {"serviceAccount.create=false"},
 	} {
 		args := make([]string, 0, 3+2*len(set))

@@ -28,8 +28,10 @@
   - name: DODO_PAYMENTS_ENVIRONMENT
     value: {{ .Values.dodo.environment | quote }}
   {{- end }}
+  {{- if .Values.dodo.apiKeySecret.name }}
   - name: DODO_PAYMENTS_API_KEY_FILE
     value: /var/run/secrets/dodo-operator/api-key/{{ .Values.dodo.apiKeySecret.key }}
+  {{- end }}
   {{- with .Values.manager.extraEnv }}
   {{- toYaml . | nindent 2 }}
   {{- end }}
@@ -59,9 +61,11 @@
   securityContext:
     {{- toYaml .Values.containerSecurityContext | nindent 4 }}
   volumeMounts:
+  {{- if .Values.dodo.apiKeySecret.name }}
   - name: api-key
     mountPath: /var/run/secrets/dodo-operator/api-key
     readOnly: true
+  {{- end }}
   {{- with .Values.manager.extraVolumeMounts }}
   {{- toYaml . | nindent 2 }}
   {{- end }}
@@ -78,7 +82,9 @@
   - --listen=:{{ $r.port }}
   - --metrics-bind-address=:{{ $r.metricsPort }}
   - --health-probe-bind-address=:{{ $r.healthPort }}
+  {{- if $r.secret.name }}
   - --webhook-key-file=/var/run/secrets/dodo-operator/webhook-key/{{ $r.secret.key }}
+  {{- end }}
   {{- with .Values.watchNamespaces }}
   - --watch-namespaces={{ join "," . }}
   {{- end }}
@@ -119,9 +125,11 @@
   securityContext:
     {{- toYaml .Values.containerSecurityContext | nindent 4 }}
   volumeMounts:
+  {{- if $r.secret.name }}
   - name: webhook-key
     mountPath: /var/run/secrets/dodo-operator/webhook-key
     readOnly: true
+  {{- end }}
   {{- if $r.previousSecret.name }}
   - name: previous-webhook-key
     mountPath: /var/run/secrets/dodo-operator/previous-webhook-key
@@ -134,22 +142,26 @@
 
 {{/* Secret volumes of the API key; referenced by name, never rendered. */}}
 {{- define "dodo-operator.apiKeyVolume" -}}
+{{- if .Values.dodo.apiKeySecret.name }}
 - name: api-key
   secret:
-    secretName: {{ required "dodo.apiKeySecret.name is required" .Values.dodo.apiKeySecret.name }}
+    secretName: {{ .Values.dodo.apiKeySecret.name }}
     items:
     - key: {{ .Values.dodo.apiKeySecret.key }}
       path: {{ .Values.dodo.apiKeySecret.key }}
 {{- end }}
+{{- end }}
 
 {{- define "dodo-operator.webhookKeyVolumes" -}}
 {{- $r := .Values.webhookReceiver -}}
+{{- if $r.secret.name }}
 - name: webhook-key
   secret:
-    secretName: {{ required "webhookReceiver.secret.name is required" $r.secret.name }}
+    secretName: {{ $r.secret.name }}
     items:
     - key: {{ $r.secret.key }}
       path: {{ $r.secret.key }}
+{{- end }}
 {{- if $r.previousSecret.name }}
 - name: previous-webhook-key
   secret:
