@@ -2,7 +2,6 @@ package dodo
 
 import (
 	"context"
-	"net/http"
 )
 
 // RouteBrands lists the brands of the API key's business; also the metrics label.
@@ -41,9 +40,5 @@ type BrandList struct {
 // a key works and names its business (Dodo has no "who am I" call), so the account
 // controller checks credentials with it.
 func (c *Client) ListBrands(ctx context.Context) ([]Brand, error) {
-	var out BrandList
-	if err := c.do(ctx, call{method: http.MethodGet, route: RouteBrands, path: RouteBrands, out: &out}); err != nil {
-		return nil, err
-	}
-	return out.Items, nil
+	return listItems[Brand](ctx, c, RouteBrands, nil)
 }

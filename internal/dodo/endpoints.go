@@ -38,6 +38,37 @@ func (c *Client) withID(ctx context.Context, method, route, id string, body, out
 	return c.do(ctx, call{method: method, route: route, path: path, body: body, out: out})
 }
 
+// doInto makes the call and decodes the response into a new T.
+func doInto[T any](ctx context.Context, c *Client, cl call) (*T, error) {
+	var out T
+	cl.out = &out
+	if err := c.do(ctx, cl); err != nil {
+		return nil, err
+	}
+	return &out, nil
+}
+
+// listItems makes a list call and returns the items of the page it answers
+// ({"items": [...]}, as SubscriptionList, PaymentList and BrandList are).
+func listItems[T any](ctx context.Context, c *Client, route string, query url.Values) ([]T, error) {
+	var out struct {
+		Items []T `json:"items"`
+	}
+	if err := c.do(ctx, call{method: http.MethodGet, route: route, path: route, query: query, out: &out}); err != nil {
+		return nil, err
+	}
+	return out.Items, nil
+}
+
+// withIDInto is withID decoding the response into a new T.
+func withIDInto[T any](ctx context.Context, c *Client, method, route, id string, body any) (*T, error) {
+	var out T
+	if err := c.withID(ctx, method, route, id, body, &out); err != nil {
+		return nil, err
+	}
+	return &out, nil
+}
+
 // CreateSubscription creates a subscription (POST /subscriptions). It is
 // never retried after it may have been sent: on *OutcomeUnknownError look the
 // subscription up (by metadata) before creating again.
@@ -45,32 +76,18 @@ func (c *Client) CreateSubscription(ctx context.Context, req CreateSubscriptionR
 	if err := errors.Join(req.Validate(), ValidateMetadata(req.Metadata)); err != nil {
 		return nil, fmt.Errorf("dodo: create subscription: %w", err)
 	}
-	var out CreateSubscriptionResponse
-	err := c.do(ctx, call{method: http.MethodPost, route: RouteSubscriptions, path: RouteSubscriptions, body: req, out: &out})
-	if err != nil {
-		return nil, err
-	}
-	return &out, nil
+	return doInto[CreateSubscriptionResponse](ctx, c,
+		call{method: http.MethodPost, route: RouteSubscriptions, path: RouteSubscriptions, body: req})
 }
 
 // GetSubscription fetches a subscription.
 func (c *Client) GetSubscription(ctx context.Context, subscriptionID string) (*Subscription, error) {
-	var out Subscription
-	if err := c.withID(ctx, http.MethodGet, RouteSubscription, subscriptionID, nil, &out); err != nil {
-		return nil, err
-	}
-	return &out, nil
+	return withIDInto[Subscription](ctx, c, http.MethodGet, RouteSubscription, subscriptionID, nil)
 }
 
 // ListSubscriptions fetches one page of subscriptions.
 func (c *Client) ListSubscriptions(ctx context.Context, params ListSubscriptionsParams) ([]SubscriptionListItem, error) {
-	var out SubscriptionList
-	err := c.do(ctx, call{method: http.MethodGet, route: RouteSubscriptions, path: RouteSubscriptions,
-		query: params.Values(), out: &out})
-	if err != nil {
-		return nil, err
-	}
-	return out.Items, nil
+	return listItems[SubscriptionListItem](ctx, c, RouteSubscriptions, params.Values())
 }
 
 // UpdateSubscription patches a subscription (PATCH /subscriptions/{id}).
@@ -79,11 +96,7 @@ func (c *Client) UpdateSubscription(ctx context.Context, subscriptionID string, 
 	if err := ValidateMetadata(req.Metadata); err != nil {
 		return nil, fmt.Errorf("dodo: update subscription: %w", err)
 	}
-	var out Subscription
-	if err := c.withID(ctx, http.MethodPatch, RouteSubscription, subscriptionID, req, &out); err != nil {
-		return nil, err
-	}
-	return &out, nil
+	return withIDInto[Subscription](ctx, c, http.MethodPatch, RouteSubscription, subscriptionID, req)
 }
 
 // ChangePlan changes a subscription's plan with a flat body. The response
@@ -96,12 +109,8 @@ func (c *Client) ChangePlan(ctx context.Context, subscriptionID string, req Chan
 	if err != nil {
 		return nil, err
 	}
-	var out ChangePlanResponse
-	err = c.do(ctx, call{method: http.MethodPost, route: RouteChangePlan, path: path, body: req, out: &out, optionalBody: true})
-	if err != nil {
-		return nil, err
-	}
-	return &out, nil
+	return doInto[ChangePlanResponse](ctx, c,
+		call{method: http.MethodPost, route: RouteChangePlan, path: path, body: req, optionalBody: true})
 }
 
 // Charge creates an on-demand charge. It is never retried after it may have
@@ -111,11 +120,7 @@ func (c *Client) Charge(ctx context.Context, subscriptionID string, req ChargeRe
 	if err := errors.Join(req.Validate(), ValidateMetadata(req.Metadata)); err != nil {
 		return nil, fmt.Errorf("dodo: charge: %w", err)
 	}
-	var out ChargeResponse
-	if err := c.withID(ctx, http.MethodPost, RouteCharge, subscriptionID, req, &out); err != nil {
-		return nil, err
-	}
-	return &out, nil
+	return withIDInto[ChargeResponse](ctx, c, http.MethodPost, RouteCharge, subscriptionID, req)
 }
 
 // UpdatePaymentMethod switches a subscription's payment method; on an
@@ -126,32 +131,18 @@ func (c *Client) UpdatePaymentMethod(
 	if err := req.Validate(); err != nil {
 		return nil, fmt.Errorf("dodo: update payment method: %w", err)
 	}
-	var out UpdatePaymentMethodResponse
-	if err := c.withID(ctx, http.MethodPost, RouteUpdatePaymentMethod, subscriptionID, req, &out); err != nil {
-		return nil, err
-	}
-	return &out, nil
+	return withIDInto[UpdatePaymentMethodResponse](ctx, c, http.MethodPost, RouteUpdatePaymentMethod, subscriptionID, req)
 }
 
 // GetPayment fetches a payment.
 func (c *Client) GetPayment(ctx context.Context, paymentID string) (*Payment, error) {
-	var out Payment
-	if err := c.withID(ctx, http.MethodGet, RoutePayment, paymentID, nil, &out); err != nil {
-		return nil, err
-	}
-	return &out, nil
+	return withIDInto[Payment](ctx, c, http.MethodGet, RoutePayment, paymentID, nil)
 }
 
 // ListPayments fetches one page of payments (filter by SubscriptionID to
 // reconcile charges).
 func (c *Client) ListPayments(ctx context.Context, params ListPaymentsParams) ([]PaymentListItem, error) {
-	var out PaymentList
-	err := c.do(ctx, call{method: http.MethodGet, route: RoutePayments, path: RoutePayments,
-		query: params.Values(), out: &out})
-	if err != nil {
-		return nil, err
-	}
-	return out.Items, nil
+	return listItems[PaymentListItem](ctx, c, RoutePayments, params.Values())
 }
 
 // ListCustomerPaymentMethods lists a customer's saved payment methods.

@@ -106,12 +106,7 @@ func (c *Client) CreateWebhookEndpoint(ctx context.Context, req CreateWebhookEnd
 	if err := req.Validate(); err != nil {
 		return nil, fmt.Errorf("dodo: create webhook endpoint: %w", err)
 	}
-	var out WebhookEndpoint
-	err := c.do(ctx, call{method: http.MethodPost, route: RouteWebhooks, path: RouteWebhooks, body: req, out: &out})
-	if err != nil {
-		return nil, err
-	}
-	return &out, nil
+	return doInto[WebhookEndpoint](ctx, c, call{method: http.MethodPost, route: RouteWebhooks, path: RouteWebhooks, body: req})
 }
 
 // GetWebhookEndpointSecret fetches an endpoint's signing secret (whsec_...). It is
