@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"fmt"
+	"io"
 	"time"
 
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
@@ -89,6 +90,12 @@ func (bu *budgetResult) startUpRows() []row {
 		{"First complete scan", fmt.Sprintf("after %s", seconds(bu.firstScan)),
 			fmt.Sprintf("%.0f pages read by the first reading after it (%.0f s)", first.pages, first.at.Seconds())},
 	}
+	if from, to := sampleAt(bu.samples, bu.windowStart), sampleAt(bu.samples, bu.windowEnd); to.at > from.at {
+		n := to.reconciles - from.reconciles
+		resyncs := (to.at - from.at).Seconds() / bu.resync.Seconds()
+		rows = append(rows, row{"Subscription reconciles in the steady window", fmt.Sprintf("%.0f (%.2f per Subscription per resync)",
+			n, n/float64(bu.n)/resyncs), fmt.Sprintf("readings %.0f s to %.0f s after the start", from.at.Seconds(), to.at.Seconds())})
+	}
 	if top, ok := maxAge(bu.samples, bu.windowStart, bu.windowEnd); ok {
 		end := sampleAt(bu.samples, bu.windowEnd)
 		all, _ := maxAge(bu.samples, 0, bu.windowEnd)
@@ -97,4 +104,18 @@ func (bu *budgetResult) startUpRows() []row {
 				"dodo_subscription_oldest_observation_age_seconds every 15 s", bu.resync, all)})
 	}
 	return rows
+}
+
+// printReadings lists the operator's metrics as read every 15 s in the steady phase.
+func (bu *budgetResult) printReadings(w io.Writer) {
+	if len(bu.samples) == 0 {
+		return
+	}
+	_, _ = fmt.Fprintf(w, "\nOperator readings, budget run (steady window from %.0f s to %.0f s):\n\n", bu.windowStart.Seconds(),
+		bu.windowEnd.Seconds())
+	_, _ = fmt.Fprintln(w, "| s since start | Subscription reconciles | Oldest observation age (s) | Scan pages | Complete scans |")
+	_, _ = fmt.Fprintln(w, "|---|---|---|---|---|")
+	for _, s := range bu.samples {
+		_, _ = fmt.Fprintf(w, "| %.0f | %.0f | %.0f | %.0f | %.0f |\n", s.at.Seconds(), s.reconciles, s.oldestAge, s.pages, s.scans)
+	}
 }

@@ -76,6 +76,9 @@ func (r report) print(w io.Writer) {
 		_, _ = fmt.Fprintf(w, "| %s | %s | %s |\n", x.measure, x.result, x.note)
 	}
 	r.printWrites(w)
+	if r.budget != nil {
+		r.budget.printReadings(w)
+	}
 }
 
 // printWrites prints each run's writes per object by writer, and the fields they changed.
