@@ -18,6 +18,8 @@ const (
 	subscriptionSample = "billing_v1alpha1_subscription.yaml"
 	onDemandSample     = "billing_v1alpha1_subscription_ondemand.yaml"
 	chargeSample       = "billing_v1alpha1_ondemandcharge.yaml"
+	accountSample      = "billing_v1alpha1_dodoaccount.yaml"
+	clusterAccount     = "billing_v1alpha1_clusterdodoaccount.yaml"
 )
 
 // loadSample reads a sample from config/samples as an unstructured object, so the API
@@ -64,7 +66,7 @@ func manyMetadata(n int) map[string]any {
 
 func TestSamplesAreAccepted(t *testing.T) {
 	ctx := context.Background()
-	for _, file := range []string{subscriptionSample, onDemandSample, chargeSample} {
+	for _, file := range []string{subscriptionSample, onDemandSample, chargeSample, accountSample, clusterAccount} {
 		obj := loadSample(t, file)
 		if err := env.Client.Create(ctx, obj); err != nil {
 			t.Errorf("%s was refused: %v", file, err)
@@ -80,36 +82,41 @@ func TestInvalidObjectsAreRefusedWithAClearMessage(t *testing.T) {
 		mutate  []func(*unstructured.Unstructured)
 		message string
 	}{
-		"QuantityZero":            {subscriptionSample, []func(*unstructured.Unstructured){set("spec.quantity", int64(0))}, "spec.quantity in body should be greater than or equal to 1"},
-		"ProductMissing":          {subscriptionSample, []func(*unstructured.Unstructured){remove("spec.productID")}, "spec.productID: Required value"},
-		"CustomerBothForms":       {subscriptionSample, []func(*unstructured.Unstructured){set("spec.customer.id", "cus_1")}, "set exactly one of customer.id (an existing customer) or customer.email"},
-		"CustomerNeitherForm":     {subscriptionSample, []func(*unstructured.Unstructured){remove("spec.customer.email"), remove("spec.customer.name")}, "set exactly one of customer.id"},
-		"ExistingCustomerName":    {subscriptionSample, []func(*unstructured.Unstructured){remove("spec.customer.email"), set("spec.customer.id", "cus_1")}, "customer.name and customer.phoneNumber describe a new customer"},
-		"CustomerEmailInvalid":    {subscriptionSample, []func(*unstructured.Unstructured){set("spec.customer.email", "not-an-email")}, "customer.email must be an email address"},
-		"CountryNotAlpha2":        {subscriptionSample, []func(*unstructured.Unstructured){set("spec.billing.country", "usa")}, "billing.country must be an ISO 3166-1 alpha-2 code"},
-		"CountryMissing":          {subscriptionSample, []func(*unstructured.Unstructured){remove("spec.billing.country")}, "spec.billing.country: Required value"},
-		"MandateOnlyMissing":      {onDemandSample, []func(*unstructured.Unstructured){remove("spec.onDemand.mandateOnly")}, "spec.onDemand.mandateOnly: Required value"},
-		"OnDemandCurrencyInvalid": {onDemandSample, []func(*unstructured.Unstructured){set("spec.onDemand.productCurrency", "usd")}, "productCurrency must be an ISO 4217 code"},
-		"OnDemandWithAddons":      {onDemandSample, []func(*unstructured.Unstructured){set("spec.addons", []any{map[string]any{"addonID": "addon_1", "quantity": int64(1)}})}, "addons are not allowed on an on-demand subscription"},
-		"OnDemandWithDiscounts":   {onDemandSample, []func(*unstructured.Unstructured){set("spec.discountCodes", []any{"SAVE10"})}, "discountCodes are not available for an on-demand subscription"},
-		"DeletionPolicyUnknown":   {subscriptionSample, []func(*unstructured.Unstructured){set("spec.deletionPolicy", "Delete")}, `Unsupported value: "Delete"`},
-		"ProrationModeUnknown":    {subscriptionSample, []func(*unstructured.Unstructured){set("spec.planChange.prorationBillingMode", "prorated")}, `Unsupported value: "prorated"`},
-		"MetadataKeyInvalid":      {subscriptionSample, []func(*unstructured.Unstructured){set("spec.metadata", map[string]any{"bad key!": "v"})}, "metadata keys must be 1-40 letters, digits"},
-		"MetadataKeyReserved":     {subscriptionSample, []func(*unstructured.Unstructured){set("spec.metadata", map[string]any{"k8s_uid": "v"})}, "metadata keys starting with k8s_ are reserved"},
-		"MetadataValueTooLong":    {subscriptionSample, []func(*unstructured.Unstructured){set("spec.metadata", map[string]any{"k": strings.Repeat("x", 501)})}, "metadata values must be at most 500 characters"},
-		"MetadataTooManyKeys":     {subscriptionSample, []func(*unstructured.Unstructured){set("spec.metadata", manyMetadata(48))}, "must have at most 47 items"},
-		"PaymentMethodBothForms":  {subscriptionSample, []func(*unstructured.Unstructured){set("spec.paymentMethod", map[string]any{"existingID": "pm_1", "new": map[string]any{"token": "t1"}})}, "set exactly one of paymentMethod.existingID or paymentMethod.new"},
-		"ReturnURLNotAURL":        {subscriptionSample, []func(*unstructured.Unstructured){set("spec.returnURL", "not a url")}, "returnURL must be an absolute URL"},
-		"ObserveOnlyWithoutAdopt": {subscriptionSample, []func(*unstructured.Unstructured){set("spec.managementPolicy", "ObserveOnly")}, "managementPolicy ObserveOnly needs adopt.subscriptionID"},
-		"TrialTooLong":            {subscriptionSample, []func(*unstructured.Unstructured){set("spec.trialPeriodDays", int64(10001))}, "spec.trialPeriodDays in body should be less than or equal to 10000"},
-		"ChargeAmountZero":        {chargeSample, []func(*unstructured.Unstructured){set("spec.amount", int64(0))}, "spec.amount in body should be greater than or equal to 1"},
-		"ChargeCurrencyInvalid":   {chargeSample, []func(*unstructured.Unstructured){set("spec.currency", "dollars")}, "currency must be an ISO 4217 code"},
-		"ChargeTooManyAttempts":   {chargeSample, []func(*unstructured.Unstructured){set("spec.retryPolicy.maxAttempts", int64(5))}, "spec.retryPolicy.maxAttempts in body should be less than or equal to 4"},
-		"ChargeIntervalTooShort":  {chargeSample, []func(*unstructured.Unstructured){set("spec.retryPolicy.intervals", []any{"12h", "168h", "168h"})}, "each retry interval must be at least 24h"},
-		"ChargeIntervalsMismatch": {chargeSample, []func(*unstructured.Unstructured){set("spec.retryPolicy.maxAttempts", int64(2))}, "retryPolicy.intervals must list one interval per retry"},
-		"ChargeNoSubscription":    {chargeSample, []func(*unstructured.Unstructured){remove("spec.subscriptionRef")}, "spec.subscriptionRef: Required value"},
-		"ChargeMetadataReserved":  {chargeSample, []func(*unstructured.Unstructured){set("spec.metadata", map[string]any{"retry_attempt": "1"})}, "retry_attempt, are reserved for the operator"},
-		"AccountKindUnknown":      {subscriptionSample, []func(*unstructured.Unstructured){set("spec.accountRef", map[string]any{"kind": "SecretStore", "name": "a"})}, `Unsupported value: "SecretStore"`},
+		"QuantityZero":             {subscriptionSample, []func(*unstructured.Unstructured){set("spec.quantity", int64(0))}, "spec.quantity in body should be greater than or equal to 1"},
+		"ProductMissing":           {subscriptionSample, []func(*unstructured.Unstructured){remove("spec.productID")}, "spec.productID: Required value"},
+		"CustomerBothForms":        {subscriptionSample, []func(*unstructured.Unstructured){set("spec.customer.id", "cus_1")}, "set exactly one of customer.id (an existing customer) or customer.email"},
+		"CustomerNeitherForm":      {subscriptionSample, []func(*unstructured.Unstructured){remove("spec.customer.email"), remove("spec.customer.name")}, "set exactly one of customer.id"},
+		"ExistingCustomerName":     {subscriptionSample, []func(*unstructured.Unstructured){remove("spec.customer.email"), set("spec.customer.id", "cus_1")}, "customer.name and customer.phoneNumber describe a new customer"},
+		"CustomerEmailInvalid":     {subscriptionSample, []func(*unstructured.Unstructured){set("spec.customer.email", "not-an-email")}, "customer.email must be an email address"},
+		"CountryNotAlpha2":         {subscriptionSample, []func(*unstructured.Unstructured){set("spec.billing.country", "usa")}, "billing.country must be an ISO 3166-1 alpha-2 code"},
+		"CountryMissing":           {subscriptionSample, []func(*unstructured.Unstructured){remove("spec.billing.country")}, "spec.billing.country: Required value"},
+		"MandateOnlyMissing":       {onDemandSample, []func(*unstructured.Unstructured){remove("spec.onDemand.mandateOnly")}, "spec.onDemand.mandateOnly: Required value"},
+		"OnDemandCurrencyInvalid":  {onDemandSample, []func(*unstructured.Unstructured){set("spec.onDemand.productCurrency", "usd")}, "productCurrency must be an ISO 4217 code"},
+		"OnDemandWithAddons":       {onDemandSample, []func(*unstructured.Unstructured){set("spec.addons", []any{map[string]any{"addonID": "addon_1", "quantity": int64(1)}})}, "addons are not allowed on an on-demand subscription"},
+		"OnDemandWithDiscounts":    {onDemandSample, []func(*unstructured.Unstructured){set("spec.discountCodes", []any{"SAVE10"})}, "discountCodes are not available for an on-demand subscription"},
+		"DeletionPolicyUnknown":    {subscriptionSample, []func(*unstructured.Unstructured){set("spec.deletionPolicy", "Delete")}, `Unsupported value: "Delete"`},
+		"ProrationModeUnknown":     {subscriptionSample, []func(*unstructured.Unstructured){set("spec.planChange.prorationBillingMode", "prorated")}, `Unsupported value: "prorated"`},
+		"MetadataKeyInvalid":       {subscriptionSample, []func(*unstructured.Unstructured){set("spec.metadata", map[string]any{"bad key!": "v"})}, "metadata keys must be 1-40 letters, digits"},
+		"MetadataKeyReserved":      {subscriptionSample, []func(*unstructured.Unstructured){set("spec.metadata", map[string]any{"k8s_uid": "v"})}, "metadata keys starting with k8s_ are reserved"},
+		"MetadataValueTooLong":     {subscriptionSample, []func(*unstructured.Unstructured){set("spec.metadata", map[string]any{"k": strings.Repeat("x", 501)})}, "metadata values must be at most 500 characters"},
+		"MetadataTooManyKeys":      {subscriptionSample, []func(*unstructured.Unstructured){set("spec.metadata", manyMetadata(48))}, "must have at most 47 items"},
+		"PaymentMethodBothForms":   {subscriptionSample, []func(*unstructured.Unstructured){set("spec.paymentMethod", map[string]any{"existingID": "pm_1", "new": map[string]any{"token": "t1"}})}, "set exactly one of paymentMethod.existingID or paymentMethod.new"},
+		"ReturnURLNotAURL":         {subscriptionSample, []func(*unstructured.Unstructured){set("spec.returnURL", "not a url")}, "returnURL must be an absolute URL"},
+		"ObserveOnlyWithoutAdopt":  {subscriptionSample, []func(*unstructured.Unstructured){set("spec.managementPolicy", "ObserveOnly")}, "managementPolicy ObserveOnly needs adopt.subscriptionID"},
+		"TrialTooLong":             {subscriptionSample, []func(*unstructured.Unstructured){set("spec.trialPeriodDays", int64(10001))}, "spec.trialPeriodDays in body should be less than or equal to 10000"},
+		"ChargeAmountZero":         {chargeSample, []func(*unstructured.Unstructured){set("spec.amount", int64(0))}, "spec.amount in body should be greater than or equal to 1"},
+		"ChargeCurrencyInvalid":    {chargeSample, []func(*unstructured.Unstructured){set("spec.currency", "dollars")}, "currency must be an ISO 4217 code"},
+		"ChargeTooManyAttempts":    {chargeSample, []func(*unstructured.Unstructured){set("spec.retryPolicy.maxAttempts", int64(5))}, "spec.retryPolicy.maxAttempts in body should be less than or equal to 4"},
+		"ChargeIntervalTooShort":   {chargeSample, []func(*unstructured.Unstructured){set("spec.retryPolicy.intervals", []any{"12h", "168h", "168h"})}, "each retry interval must be at least 24h"},
+		"ChargeIntervalsMismatch":  {chargeSample, []func(*unstructured.Unstructured){set("spec.retryPolicy.maxAttempts", int64(2))}, "retryPolicy.intervals must list one interval per retry"},
+		"ChargeNoSubscription":     {chargeSample, []func(*unstructured.Unstructured){remove("spec.subscriptionRef")}, "spec.subscriptionRef: Required value"},
+		"ChargeMetadataReserved":   {chargeSample, []func(*unstructured.Unstructured){set("spec.metadata", map[string]any{"retry_attempt": "1"})}, "retry_attempt, are reserved for the operator"},
+		"AccountNoEnvironment":     {accountSample, []func(*unstructured.Unstructured){remove("spec.environment"), remove("spec.baseURL")}, "set environment (test_mode or live_mode) or baseURL"},
+		"AccountBaseURLNotAURL":    {accountSample, []func(*unstructured.Unstructured){set("spec.baseURL", "dodo.internal")}, "baseURL must be an http(s) URL"},
+		"AccountEndpointNoSecret":  {accountSample, []func(*unstructured.Unstructured){remove("spec.webhook.secretRef")}, "webhook.endpoint needs webhook.secretRef"},
+		"AccountRateTooHigh":       {accountSample, []func(*unstructured.Unstructured){set("spec.rateLimit", map[string]any{"requestsPerMinute": int64(100000)})}, "spec.rateLimit.requestsPerMinute in body should be less than or equal to 6000"},
+		"ClusterAccountNoSecretNS": {clusterAccount, []func(*unstructured.Unstructured){remove("spec.secretNamespace")}, "spec.secretNamespace: Required value"},
+		"AccountKindUnknown":       {subscriptionSample, []func(*unstructured.Unstructured){set("spec.accountRef", map[string]any{"kind": "SecretStore", "name": "a"})}, `Unsupported value: "SecretStore"`},
 	}
 	ctx := context.Background()
 	for name, tc := range cases {
@@ -204,8 +211,8 @@ func TestCRDsDeclareNoDefaults(t *testing.T) {
 		t.Fatal(err)
 	}
 	files, err := filepath.Glob(filepath.Join(root, "config", "crd", "bases", "*.yaml"))
-	if err != nil || len(files) != 2 {
-		t.Fatalf("want 2 CRD files, got %v (%v)", files, err)
+	if err != nil || len(files) != 4 {
+		t.Fatalf("want 4 CRD files, got %v (%v)", files, err)
 	}
 	for _, f := range files {
 		data, err := os.ReadFile(f)
