@@ -6,6 +6,7 @@ import (
 
 	corev1 "k8s.io/api/core/v1"
 	"k8s.io/apimachinery/pkg/api/equality"
+	"k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/types"
 	ctrl "sigs.k8s.io/controller-runtime"
@@ -125,7 +126,10 @@ func (r *Reconciler) observeInBulk(s *scope, id string, interval time.Duration) 
 		return ctrl.Result{}, false
 	}
 	r.observed.note(types.NamespacedName{Namespace: s.sub.Namespace, Name: s.sub.Name}, at)
-	s.skipStatus = true // nothing changed: nothing to write
+	// Nothing changed in Dodo: nothing to write, unless the object lacks this generation's
+	// conditions (an object written by another tool or an older version): then the one
+	// status write of finish adds them, once.
+	s.skipStatus = ownConditionsCurrent(s.sub)
 	return resyncAfter(&s.sub.Status, at.Add(interval).Sub(s.now)), true
 }
 
@@ -189,4 +193,16 @@ func fromListItem(item *dodo.SubscriptionListItem) *dodo.Subscription {
 		PaymentMethodID: item.PaymentMethodID, ScheduledChange: item.ScheduledChange, TaxID: item.TaxID,
 		CustomerBusinessName: item.CustomerBusinessName, DiscountID: item.DiscountID,
 		DiscountCyclesRemaining: item.DiscountCyclesRemaining, TrialAmount: item.TrialAmount}
+}
+
+// ownConditionsCurrent says whether Ready, Synced and Stalled are there for the object's
+// generation.
+func ownConditionsCurrent(sub *billingv1alpha1.Subscription) bool {
+	for _, t := range []string{billingv1alpha1.ConditionReady, billingv1alpha1.ConditionSynced, billingv1alpha1.ConditionStalled} {
+		c := meta.FindStatusCondition(sub.Status.Conditions, t)
+		if c == nil || c.ObservedGeneration != sub.Generation {
+			return false
+		}
+	}
+	return true
 }

@@ -4,6 +4,7 @@ import (
 	"testing"
 	"time"
 
+	billingv1alpha1 "github.com/dodo-operator/dodo-operator/api/v1alpha1"
 	"github.com/dodo-operator/dodo-operator/internal/bulkobserve"
 	"github.com/dodo-operator/dodo-operator/internal/dodo"
 	"github.com/dodo-operator/dodo-operator/internal/stamp"
@@ -69,5 +70,26 @@ func TestBulkResyncSeesAChangeAndReadsBeforeActing(t *testing.T) {
 	got, err := client.GetSubscription(h.ctx, id)
 	if err != nil || got.Metadata["edited"] != "" {
 		t.Fatalf("Dodo keeps the edited metadata: %v %v", got.Metadata, err)
+	}
+}
+
+// A resync served from the scan writes the conditions an object lacks (written by another
+// tool or an older version) once, then nothing.
+func TestBulkResyncAddsMissingConditionsOnce(t *testing.T) {
+	h := newHarness(t)
+	activeSubscription(t, h, "bare")
+	sub := h.get("bare")
+	sub.Status.Conditions = nil
+	if err := env.Client.Status().Update(h.ctx, sub); err != nil {
+		t.Fatal(err)
+	}
+	o := withBulk(h)
+	resyncInBulk(t, h, o, "bare")
+	added := h.get("bare")
+	h.expectCondition(added, billingv1alpha1.ConditionReady, "True", billingv1alpha1.ReasonAvailable)
+	h.expectCondition(added, billingv1alpha1.ConditionSynced, "True", billingv1alpha1.ReasonReconcileSuccess)
+	resyncInBulk(t, h, o, "bare")
+	if again := h.get("bare"); again.ResourceVersion != added.ResourceVersion {
+		t.Error("a second resync with nothing changed wrote again")
 	}
 }
