@@ -119,7 +119,7 @@ func (res *budgetResult) steady(ctx context.Context, b *bench, drained <-chan dr
 		return err
 	}
 	var err error
-	if res.idleSub, res.idleCharge, err = newObjectLatency(ctx, b, "idle"); err != nil {
+	if res.idleSub, res.idleCharge, err = medianLatency(ctx, b, "idle"); err != nil {
 		return err
 	}
 	if err := b.phase(ctx, phaseSteady); err != nil {
@@ -195,7 +195,7 @@ func (res *budgetResult) saturated(ctx context.Context, b *bench) error {
 		return err
 	}
 	var err error
-	res.satSub, res.satCharge, err = newObjectLatency(ctx, b, "saturated")
+	res.satSub, res.satCharge, err = medianLatency(ctx, b, "saturated")
 	return err
 }
 

@@ -61,9 +61,9 @@ func (r report) budgetRows() []row {
 		row{fmt.Sprintf("Steady resync %s, window %s: payments API calls per Subscription per resync", bu.resync, bu.window),
 			fmt.Sprintf("%.4f", perSub), fmt.Sprintf("goal <= 0.02; %d calls (%s); %.0f status writes on Subscriptions "+
 				"(API server count; by writer below)", bu.calls.Total(), routesText(bu.calls), bu.statusWrites)},
-		row{"New Subscription -> Active and Ready: idle / saturated", fmt.Sprintf("%s / %s (%s)", millis(bu.idleSub),
+		row{"New Subscription -> Active and Ready: idle / saturated (median of 5)", fmt.Sprintf("%s / %s (%s)", millis(bu.idleSub),
 			millis(bu.satSub), ratio(bu.satSub, bu.idleSub)), "goal <= 1.2x"},
-		row{"New OnDemandCharge -> Succeeded: idle / saturated", fmt.Sprintf("%s / %s (%s)", millis(bu.idleCharge),
+		row{"New OnDemandCharge -> Succeeded: idle / saturated (median of 5)", fmt.Sprintf("%s / %s (%s)", millis(bu.idleCharge),
 			millis(bu.satCharge), ratio(bu.satCharge, bu.idleCharge)), "goal <= 1.2x; idle measured on an empty webhook queue"},
 		row{fmt.Sprintf("Saturated: resync %s, %s before the measure", bu.satResync, bu.satWindow),
 			fmt.Sprintf("%d calls (%.2f/s)", bu.satCalls.Total(), float64(bu.satCalls.Total())/bu.satWindow.Seconds()),

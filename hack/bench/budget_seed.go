@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"math/rand/v2"
 	"os"
+	"slices"
 	"sync"
 	"time"
 
@@ -82,6 +83,31 @@ func seedOne(ctx context.Context, c client.Client, api *dodo.Client, ns string, 
 		sub.Status.LastObservedAt, sub.Status.ObservedGeneration = &last, sub.Generation
 		return c.Status().Update(ctx, sub)
 	})
+}
+
+// latencySamples is how many new objects of each kind a latency measure times: the
+// median of five, because one object on a loaded machine says more about the load.
+const latencySamples = 5
+
+// medianLatency is newObjectLatency's median over latencySamples objects, one after the
+// other.
+func medianLatency(ctx context.Context, b *bench, prefix string) (time.Duration, time.Duration, error) {
+	subs, charges := make([]time.Duration, 0, latencySamples), make([]time.Duration, 0, latencySamples)
+	for i := range latencySamples {
+		sub, charge, err := newObjectLatency(ctx, b, fmt.Sprintf("%s-%d", prefix, i))
+		if err != nil {
+			return 0, 0, err
+		}
+		subs, charges = append(subs, sub), append(charges, charge)
+	}
+	fmt.Fprintf(os.Stderr, "bench: %s new Subscription %v, new OnDemandCharge %v\n", prefix, subs, charges)
+	return median(subs), median(charges), nil
+}
+
+func median(ds []time.Duration) time.Duration {
+	sorted := slices.Clone(ds)
+	slices.Sort(sorted)
+	return sorted[len(sorted)/2]
 }
 
 // newObjectLatency times a new Subscription to Active and Ready, and a new OnDemandCharge

@@ -134,3 +134,16 @@ func TestParseStatAndDescendantsCPU(t *testing.T) {
 		t.Fatalf("text: %q", s)
 	}
 }
+
+func TestMedian(t *testing.T) {
+	ms := func(v ...int) []time.Duration {
+		out := make([]time.Duration, len(v))
+		for i, x := range v {
+			out[i] = time.Duration(x) * time.Millisecond
+		}
+		return out
+	}
+	if got := median(ms(900, 100, 300, 200, 5000)); got != 300*time.Millisecond {
+		t.Fatalf("median = %s, want 300ms", got)
+	}
+}
