@@ -85,6 +85,11 @@ var routesByShape = map[string]string{
 	"GET /payments":                                simulator.RouteListPayments,
 	"GET /payments/{}":                             simulator.RouteGetPayment,
 	"GET /customers/{}/payment-methods":            simulator.RouteListPaymentMethods,
+	"GET /brands":                                  simulator.RouteListBrands,
+	"POST /webhooks":                               simulator.RouteCreateWebhook,
+	"GET /webhooks":                                simulator.RouteListWebhooks,
+	"GET /webhooks/{}/secret":                      simulator.RouteGetWebhookSecret,
+	"DELETE /webhooks/{}":                          simulator.RouteDeleteWebhook,
 }
 
 // RouteOf maps a request to the simulator's route pattern; "" for anything that is not a
