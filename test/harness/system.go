@@ -37,11 +37,11 @@ type System struct {
 }
 
 // StartSystem starts the control plane, the simulator and the receiver (when asked).
-func StartSystem(ctx context.Context, dir string, bins Binaries, opts SystemOptions) (s *System, err error) {
-	s = &System{Dir: dir, Bins: bins}
+func StartSystem(ctx context.Context, dir string, bins Binaries, opts SystemOptions) (_ *System, err error) {
+	s := &System{Dir: dir, Bins: bins}
 	defer func() {
 		if err != nil {
-			_ = s.Stop()
+			_ = s.Stop() // s, not the nil result: what started so far is stopped
 		}
 	}()
 	if s.CP, err = StartControlPlane(dir); err != nil {
