@@ -50,9 +50,9 @@ func parseRetryAfter(header http.Header, now time.Time) (time.Duration, bool) {
 	return 0, false
 }
 
-// attemptOutcome is what one HTTP attempt produced, as far as the retry
+// tryResult is what one HTTP attempt produced, as far as the retry
 // policy cares.
-type attemptOutcome struct {
+type tryResult struct {
 	// status is the HTTP status, 0 when no response was received.
 	status int
 	// transportFailed: no (complete) response was received.
@@ -64,7 +64,7 @@ type attemptOutcome struct {
 // shouldRetry is the retry policy. GETs are retried on network errors, 429
 // and 5xx. Writes are retried only when the server surely did not act: a 429,
 // or a failure before any byte was sent.
-func shouldRetry(idempotent bool, outcome attemptOutcome) bool {
+func shouldRetry(idempotent bool, outcome tryResult) bool {
 	if outcome.transportFailed {
 		return idempotent || !outcome.mayHaveBeenSent
 	}

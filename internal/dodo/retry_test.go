@@ -70,21 +70,21 @@ func TestShouldRetry(t *testing.T) {
 	tests := []struct {
 		name       string
 		idempotent bool
-		outcome    attemptOutcome
+		outcome    tryResult
 		want       bool
 	}{
-		{"GET 429", true, attemptOutcome{status: 429}, true},
-		{"GET 500", true, attemptOutcome{status: 500}, true},
-		{"GET 503", true, attemptOutcome{status: 503}, true},
-		{"GET 404", true, attemptOutcome{status: 404}, false},
-		{"GET 422", true, attemptOutcome{status: 422}, false},
-		{"GET network error after send", true, attemptOutcome{transportFailed: true, mayHaveBeenSent: true}, true},
-		{"POST 429 was not processed", false, attemptOutcome{status: 429}, true},
-		{"POST 500 may have committed", false, attemptOutcome{status: 500}, false},
-		{"POST 502", false, attemptOutcome{status: 502}, false},
-		{"POST 422", false, attemptOutcome{status: 422}, false},
-		{"POST dial error before send", false, attemptOutcome{transportFailed: true}, true},
-		{"POST dropped after send", false, attemptOutcome{transportFailed: true, mayHaveBeenSent: true}, false},
+		{"GET 429", true, tryResult{status: 429}, true},
+		{"GET 500", true, tryResult{status: 500}, true},
+		{"GET 503", true, tryResult{status: 503}, true},
+		{"GET 404", true, tryResult{status: 404}, false},
+		{"GET 422", true, tryResult{status: 422}, false},
+		{"GET network error after send", true, tryResult{transportFailed: true, mayHaveBeenSent: true}, true},
+		{"POST 429 was not processed", false, tryResult{status: 429}, true},
+		{"POST 500 may have committed", false, tryResult{status: 500}, false},
+		{"POST 502", false, tryResult{status: 502}, false},
+		{"POST 422", false, tryResult{status: 422}, false},
+		{"POST dial error before send", false, tryResult{transportFailed: true}, true},
+		{"POST dropped after send", false, tryResult{transportFailed: true, mayHaveBeenSent: true}, false},
 	}
 	for _, tt := range tests {
 		if got := shouldRetry(tt.idempotent, tt.outcome); got != tt.want {

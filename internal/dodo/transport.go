@@ -48,8 +48,8 @@ type attemptResult struct {
 
 func (r attemptResult) succeeded() bool { return r.err == nil && r.status/100 == 2 }
 
-func (r attemptResult) outcome() attemptOutcome {
-	return attemptOutcome{status: r.status, transportFailed: r.err != nil, mayHaveBeenSent: r.mayHaveBeenSent}
+func (r attemptResult) outcome() tryResult {
+	return tryResult{status: r.status, transportFailed: r.err != nil, mayHaveBeenSent: r.mayHaveBeenSent}
 }
 
 // do runs a call with rate limiting, per-attempt timeouts and the retry

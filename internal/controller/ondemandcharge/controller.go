@@ -110,7 +110,7 @@ type scope struct {
 	charge     *billingv1alpha1.OnDemandCharge
 	before     *billingv1alpha1.OnDemandCharge
 	now        time.Time
-	out        outcome
+	out        findings
 	skipStatus bool
 	// api is the payments API of the charge's account (useAccount); leaveAccount gives
 	// back the account's slot, accountBusy says the account turned this reconcile away.

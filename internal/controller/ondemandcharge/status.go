@@ -12,8 +12,9 @@ import (
 	"github.com/dodo-operator/dodo-operator/internal/dodo"
 )
 
-// outcome is what one reconcile found, the input of the condition functions.
-type outcome struct {
+// findings are what one reconcile found, the input of the condition functions (an
+// attempt's outcome is billingv1alpha1.AttemptOutcome; a delivery's, the receiver's outcome).
+type findings struct {
 	err      error
 	waiting  *conditions.Why // a precondition is not met
 	stalled  *conditions.Why // a person must look
@@ -46,7 +47,7 @@ const (
 
 // setConditions writes Ready, Synced, Stalled, Succeeded and Failed. Succeeded and Failed
 // latch: once set True at the end of a charge they never change again.
-func setConditions(charge *billingv1alpha1.OnDemandCharge, o outcome) {
+func setConditions(charge *billingv1alpha1.OnDemandCharge, o findings) {
 	st := &charge.Status
 	set := func(c metav1.Condition) {
 		c.ObservedGeneration = charge.Generation
@@ -92,7 +93,7 @@ func latch(conditionType string, isTrue bool, w *conditions.Why) metav1.Conditio
 	return metav1.Condition{Type: conditionType, Status: metav1.ConditionFalse, Reason: "Not" + conditionType, Message: other}
 }
 
-func readyCondition(charge *billingv1alpha1.OnDemandCharge, o outcome) metav1.Condition {
+func readyCondition(charge *billingv1alpha1.OnDemandCharge, o findings) metav1.Condition {
 	st := &charge.Status
 	notReady := func(reason, message string) metav1.Condition {
 		return metav1.Condition{Type: billingv1alpha1.ConditionReady, Status: metav1.ConditionFalse, Reason: reason, Message: message}

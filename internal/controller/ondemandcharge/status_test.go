@@ -22,28 +22,28 @@ func TestReadyCondition(t *testing.T) {
 	}
 	cases := map[string]struct {
 		status billingv1alpha1.OnDemandChargeStatus
-		out    outcome
+		out    findings
 		want   metav1.Condition
 	}{
 		"Succeeded": {billingv1alpha1.OnDemandChargeStatus{Phase: billingv1alpha1.ChargePhaseSucceeded,
-			Conditions: ended(billingv1alpha1.ConditionSucceeded, reasonCharged, "charged")}, outcome{},
+			Conditions: ended(billingv1alpha1.ConditionSucceeded, reasonCharged, "charged")}, findings{},
 			metav1.Condition{Status: metav1.ConditionTrue, Reason: reasonCharged, Message: "charged"}},
 		"Failed": {billingv1alpha1.OnDemandChargeStatus{Phase: billingv1alpha1.ChargePhaseFailed,
-			Conditions: ended(billingv1alpha1.ConditionFailed, "HardDecline", "declined")}, outcome{},
+			Conditions: ended(billingv1alpha1.ConditionFailed, "HardDecline", "declined")}, findings{},
 			metav1.Condition{Status: metav1.ConditionFalse, Reason: "HardDecline", Message: "declined"}},
 		"Stalled": {billingv1alpha1.OnDemandChargeStatus{Phase: billingv1alpha1.ChargePhaseCharging},
-			outcome{stalled: &conditions.Why{Reason: reasonOutcomeUnknown, Message: "look"}},
+			findings{stalled: &conditions.Why{Reason: reasonOutcomeUnknown, Message: "look"}},
 			metav1.Condition{Status: metav1.ConditionFalse, Reason: reasonOutcomeUnknown, Message: "look"}},
-		"Waiting": {billingv1alpha1.OnDemandChargeStatus{}, outcome{waiting: &conditions.Why{Reason: reasonWaitingCapacity, Message: "cap"}},
+		"Waiting": {billingv1alpha1.OnDemandChargeStatus{}, findings{waiting: &conditions.Why{Reason: reasonWaitingCapacity, Message: "cap"}},
 			metav1.Condition{Status: metav1.ConditionFalse, Reason: reasonWaitingCapacity, Message: "cap"}},
 		"RetryScheduled": {billingv1alpha1.OnDemandChargeStatus{Phase: billingv1alpha1.ChargePhaseRetryScheduled, NextAttemptAt: &next,
-			Attempts: declined}, outcome{},
+			Attempts: declined}, findings{},
 			metav1.Condition{Status: metav1.ConditionFalse, Reason: reasonRetryScheduled,
 				Message: "Attempt 1 was declined (INSUFFICIENT_FUNDS); attempt 2 is scheduled for 2026-03-04T05:00:00Z."}},
-		"Charging": {billingv1alpha1.OnDemandChargeStatus{Phase: billingv1alpha1.ChargePhaseCharging}, outcome{},
+		"Charging": {billingv1alpha1.OnDemandChargeStatus{Phase: billingv1alpha1.ChargePhaseCharging}, findings{},
 			metav1.Condition{Status: metav1.ConditionFalse, Reason: reasonCharging,
 				Message: "An attempt is in flight; its outcome arrives by webhook or a read of the payment."}},
-		"NotStarted": {billingv1alpha1.OnDemandChargeStatus{}, outcome{},
+		"NotStarted": {billingv1alpha1.OnDemandChargeStatus{}, findings{},
 			metav1.Condition{Status: metav1.ConditionFalse, Reason: "Pending", Message: "The charge has not started."}},
 	}
 	for name, tc := range cases {
@@ -69,25 +69,25 @@ func statusOf(charge *billingv1alpha1.OnDemandCharge) map[string]string {
 func TestSetConditions(t *testing.T) {
 	cases := map[string]struct {
 		phase billingv1alpha1.ChargePhase
-		out   outcome
+		out   findings
 		want  map[string]string
 	}{
-		"InFlight": {billingv1alpha1.ChargePhaseCharging, outcome{}, map[string]string{
+		"InFlight": {billingv1alpha1.ChargePhaseCharging, findings{}, map[string]string{
 			"Succeeded": "False/NotSucceeded", "Failed": "False/NotFailed", "Synced": "True/ReconcileSuccess",
 			"Stalled": "False/NotStalled", "Ready": "False/Charging"}},
-		"EndsSucceeded": {billingv1alpha1.ChargePhaseSucceeded, outcome{finished: &conditions.Why{Reason: reasonCharged, Message: "ok"}},
+		"EndsSucceeded": {billingv1alpha1.ChargePhaseSucceeded, findings{finished: &conditions.Why{Reason: reasonCharged, Message: "ok"}},
 			map[string]string{"Succeeded": "True/Charged", "Failed": "False/NotFailed", "Synced": "True/ReconcileSuccess",
 				"Stalled": "False/NotStalled", "Ready": "True/Charged"}},
-		"EndsFailed": {billingv1alpha1.ChargePhaseFailed, outcome{finished: &conditions.Why{Reason: "HardDecline", Message: "no"}},
+		"EndsFailed": {billingv1alpha1.ChargePhaseFailed, findings{finished: &conditions.Why{Reason: "HardDecline", Message: "no"}},
 			map[string]string{"Succeeded": "False/NotSucceeded", "Failed": "True/HardDecline", "Synced": "True/ReconcileSuccess",
 				"Stalled": "False/NotStalled", "Ready": "False/HardDecline"}},
-		"Paused": {billingv1alpha1.ChargePhaseWaiting, outcome{paused: true, err: errors.New("ignored while paused")},
+		"Paused": {billingv1alpha1.ChargePhaseWaiting, findings{paused: true, err: errors.New("ignored while paused")},
 			map[string]string{"Succeeded": "False/NotSucceeded", "Failed": "False/NotFailed", "Synced": "False/Paused",
 				"Stalled": "False/NotStalled", "Ready": "False/Pending"}},
-		"Error": {billingv1alpha1.ChargePhaseWaiting, outcome{err: errors.New("reading payment pay_1: 500")},
+		"Error": {billingv1alpha1.ChargePhaseWaiting, findings{err: errors.New("reading payment pay_1: 500")},
 			map[string]string{"Succeeded": "False/NotSucceeded", "Failed": "False/NotFailed", "Synced": "False/ReconcileError",
 				"Stalled": "False/NotStalled", "Ready": "False/Pending"}},
-		"Stalled": {billingv1alpha1.ChargePhaseCharging, outcome{stalled: &conditions.Why{Reason: reasonOutcomeUnknown, Message: "look"}},
+		"Stalled": {billingv1alpha1.ChargePhaseCharging, findings{stalled: &conditions.Why{Reason: reasonOutcomeUnknown, Message: "look"}},
 			map[string]string{"Succeeded": "False/NotSucceeded", "Failed": "False/NotFailed", "Synced": "True/ReconcileSuccess",
 				"Stalled": "True/PaymentOutcomeUnknown", "Ready": "False/PaymentOutcomeUnknown"}},
 	}
@@ -111,9 +111,9 @@ func TestSetConditions(t *testing.T) {
 // A charge that ended in an earlier reconcile keeps its latched Succeeded and Failed.
 func TestSetConditionsKeepsTheLatch(t *testing.T) {
 	charge := &billingv1alpha1.OnDemandCharge{Status: billingv1alpha1.OnDemandChargeStatus{Phase: billingv1alpha1.ChargePhaseSucceeded}}
-	setConditions(charge, outcome{finished: &conditions.Why{Reason: reasonCharged, Message: "ok"}})
+	setConditions(charge, findings{finished: &conditions.Why{Reason: reasonCharged, Message: "ok"}})
 	latched := *meta.FindStatusCondition(charge.Status.Conditions, billingv1alpha1.ConditionSucceeded)
-	setConditions(charge, outcome{})
+	setConditions(charge, findings{})
 	got := *meta.FindStatusCondition(charge.Status.Conditions, billingv1alpha1.ConditionSucceeded)
 	if diff := cmp.Diff(latched, got, cmpopts.IgnoreFields(metav1.Condition{}, "LastTransitionTime")); diff != "" {
 		t.Errorf("Succeeded changed after the charge ended (-before +after):\n%s", diff)

@@ -93,7 +93,7 @@ type scope struct {
 	before     *billingv1alpha1.Subscription
 	now        time.Time
 	api        *countingAPI
-	out        outcome
+	out        findings
 	skipStatus bool
 	// leaveAccount gives back the account's slot (enterAccount).
 	leaveAccount func()

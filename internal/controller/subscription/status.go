@@ -12,8 +12,9 @@ import (
 	"github.com/dodo-operator/dodo-operator/internal/providerstate"
 )
 
-// outcome is what one reconcile found, the input of the condition functions.
-type outcome struct {
+// findings are what one reconcile found, the input of the condition functions (an
+// attempt's outcome is billingv1alpha1.AttemptOutcome; a delivery's, the receiver's outcome).
+type findings struct {
 	err         error
 	paused      bool
 	deleting    bool
@@ -38,7 +39,7 @@ const (
 
 // setConditions writes Ready, Synced and Stalled for the outcome. Active, OnHold and
 // Failed come from providerstate, which the webhook receiver shares.
-func setConditions(sub *billingv1alpha1.Subscription, o outcome) {
+func setConditions(sub *billingv1alpha1.Subscription, o findings) {
 	gen := sub.Generation
 	o.linkRequested = ptr.Deref(sub.Spec.PaymentLink, false)
 	for _, c := range []metav1.Condition{syncedCondition(o), stalledCondition(o), readyCondition(&sub.Status, o)} {
@@ -54,7 +55,7 @@ func setConditions(sub *billingv1alpha1.Subscription, o outcome) {
 const credentialsMessage = "Dodo refused the operator's API key (HTTP 401/403); nothing was done. Check the key " +
 	"(DODO_PAYMENTS_API_KEY) and that its mode (test or live) matches the operator's base URL."
 
-func syncedCondition(o outcome) metav1.Condition {
+func syncedCondition(o findings) metav1.Condition {
 	switch {
 	case o.paused:
 		return metav1.Condition{Type: billingv1alpha1.ConditionSynced, Status: metav1.ConditionFalse, Reason: billingv1alpha1.ReasonPaused,
@@ -73,11 +74,11 @@ func syncedCondition(o outcome) metav1.Condition {
 		Reason: billingv1alpha1.ReasonReconcileSuccess, Message: "The last reconcile against Dodo succeeded."}
 }
 
-func stalledCondition(o outcome) metav1.Condition {
+func stalledCondition(o findings) metav1.Condition {
 	return conditions.Stalled(o.stalled)
 }
 
-func readyCondition(status *billingv1alpha1.SubscriptionStatus, o outcome) metav1.Condition {
+func readyCondition(status *billingv1alpha1.SubscriptionStatus, o findings) metav1.Condition {
 	notReady := func(reason, message string) metav1.Condition {
 		return metav1.Condition{Type: billingv1alpha1.ConditionReady, Status: metav1.ConditionFalse, Reason: reason, Message: message}
 	}

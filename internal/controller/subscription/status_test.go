@@ -12,22 +12,22 @@ func TestReadyCondition(t *testing.T) {
 	declined := &billingv1alpha1.PaymentSummary{PaymentID: "pay_1", DeclineCode: "CARD_DECLINED"}
 	cases := map[string]struct {
 		status     billingv1alpha1.SubscriptionStatus
-		out        outcome
+		out        findings
 		wantStatus string
 		wantReason string
 	}{
-		"Deleting":            {billingv1alpha1.SubscriptionStatus{SubscriptionID: "sub", ProviderStatus: "active"}, outcome{deleting: true}, "False", "Deleting"},
-		"Stalled":             {billingv1alpha1.SubscriptionStatus{}, outcome{stalled: &conditions.Why{Reason: "InvalidSpec", Message: "bad"}}, "False", "InvalidSpec"},
-		"NotCreatedYet":       {billingv1alpha1.SubscriptionStatus{}, outcome{}, "False", "Creating"},
-		"AwaitingPayment":     {billingv1alpha1.SubscriptionStatus{SubscriptionID: "sub", ProviderStatus: "pending", PaymentLink: "https://x"}, outcome{}, "False", "AwaitingPayment"},
-		"PendingWithoutLink":  {billingv1alpha1.SubscriptionStatus{SubscriptionID: "sub", ProviderStatus: "pending"}, outcome{}, "False", "Pending"},
-		"Active":              {billingv1alpha1.SubscriptionStatus{SubscriptionID: "sub", ProviderStatus: "active"}, outcome{}, "True", "Available"},
-		"ActiveWithAPIError":  {billingv1alpha1.SubscriptionStatus{SubscriptionID: "sub", ProviderStatus: "active"}, outcome{err: errors.New("x")}, "True", "Available"},
-		"ActivePlanPending":   {billingv1alpha1.SubscriptionStatus{SubscriptionID: "sub", ProviderStatus: "active"}, outcome{planPending: true}, "False", "PlanChangePending"},
-		"OnHoldWithDecline":   {billingv1alpha1.SubscriptionStatus{SubscriptionID: "sub", ProviderStatus: "on_hold", LastPayment: declined}, outcome{}, "False", "CardDeclined"},
-		"OnHoldWithoutDetail": {billingv1alpha1.SubscriptionStatus{SubscriptionID: "sub", ProviderStatus: "on_hold"}, outcome{}, "False", "PaymentFailed"},
-		"Cancelled":           {billingv1alpha1.SubscriptionStatus{SubscriptionID: "sub", ProviderStatus: "cancelled"}, outcome{}, "False", "Cancelled"},
-		"FutureStatus":        {billingv1alpha1.SubscriptionStatus{SubscriptionID: "sub", ProviderStatus: "past_due"}, outcome{}, "False", "PastDue"},
+		"Deleting":            {billingv1alpha1.SubscriptionStatus{SubscriptionID: "sub", ProviderStatus: "active"}, findings{deleting: true}, "False", "Deleting"},
+		"Stalled":             {billingv1alpha1.SubscriptionStatus{}, findings{stalled: &conditions.Why{Reason: "InvalidSpec", Message: "bad"}}, "False", "InvalidSpec"},
+		"NotCreatedYet":       {billingv1alpha1.SubscriptionStatus{}, findings{}, "False", "Creating"},
+		"AwaitingPayment":     {billingv1alpha1.SubscriptionStatus{SubscriptionID: "sub", ProviderStatus: "pending", PaymentLink: "https://x"}, findings{}, "False", "AwaitingPayment"},
+		"PendingWithoutLink":  {billingv1alpha1.SubscriptionStatus{SubscriptionID: "sub", ProviderStatus: "pending"}, findings{}, "False", "Pending"},
+		"Active":              {billingv1alpha1.SubscriptionStatus{SubscriptionID: "sub", ProviderStatus: "active"}, findings{}, "True", "Available"},
+		"ActiveWithAPIError":  {billingv1alpha1.SubscriptionStatus{SubscriptionID: "sub", ProviderStatus: "active"}, findings{err: errors.New("x")}, "True", "Available"},
+		"ActivePlanPending":   {billingv1alpha1.SubscriptionStatus{SubscriptionID: "sub", ProviderStatus: "active"}, findings{planPending: true}, "False", "PlanChangePending"},
+		"OnHoldWithDecline":   {billingv1alpha1.SubscriptionStatus{SubscriptionID: "sub", ProviderStatus: "on_hold", LastPayment: declined}, findings{}, "False", "CardDeclined"},
+		"OnHoldWithoutDetail": {billingv1alpha1.SubscriptionStatus{SubscriptionID: "sub", ProviderStatus: "on_hold"}, findings{}, "False", "PaymentFailed"},
+		"Cancelled":           {billingv1alpha1.SubscriptionStatus{SubscriptionID: "sub", ProviderStatus: "cancelled"}, findings{}, "False", "Cancelled"},
+		"FutureStatus":        {billingv1alpha1.SubscriptionStatus{SubscriptionID: "sub", ProviderStatus: "past_due"}, findings{}, "False", "PastDue"},
 	}
 	for name, tc := range cases {
 		t.Run(name, func(t *testing.T) {
@@ -41,14 +41,14 @@ func TestReadyCondition(t *testing.T) {
 
 func TestSyncedAndStalledConditions(t *testing.T) {
 	cases := map[string]struct {
-		out                        outcome
+		out                        findings
 		synced, syncedReason       string
 		stalledStatus, stallReason string
 	}{
-		"Success": {outcome{}, "True", "ReconcileSuccess", "False", "NotStalled"},
-		"Error":   {outcome{err: errors.New("reading subscription sub_1: 500")}, "False", "ReconcileError", "False", "NotStalled"},
-		"Paused":  {outcome{paused: true}, "False", "Paused", "False", "NotStalled"},
-		"Stalled": {outcome{stalled: &conditions.Why{Reason: "CreateOutcomeUnknown", Message: "check"}}, "True", "ReconcileSuccess", "True", "CreateOutcomeUnknown"},
+		"Success": {findings{}, "True", "ReconcileSuccess", "False", "NotStalled"},
+		"Error":   {findings{err: errors.New("reading subscription sub_1: 500")}, "False", "ReconcileError", "False", "NotStalled"},
+		"Paused":  {findings{paused: true}, "False", "Paused", "False", "NotStalled"},
+		"Stalled": {findings{stalled: &conditions.Why{Reason: "CreateOutcomeUnknown", Message: "check"}}, "True", "ReconcileSuccess", "True", "CreateOutcomeUnknown"},
 	}
 	for name, tc := range cases {
 		t.Run(name, func(t *testing.T) {
@@ -67,7 +67,7 @@ func TestSetConditionsStampsObservedGeneration(t *testing.T) {
 	sub := &billingv1alpha1.Subscription{}
 	sub.Generation = 7
 	sub.Status = billingv1alpha1.SubscriptionStatus{SubscriptionID: "sub", ProviderStatus: "active"}
-	setConditions(sub, outcome{})
+	setConditions(sub, findings{})
 	if len(sub.Status.Conditions) != 6 {
 		t.Fatalf("want Ready, Synced, Stalled, Active, OnHold, Failed; got %d", len(sub.Status.Conditions))
 	}
