@@ -7,6 +7,7 @@ import (
 
 	"k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/controller-runtime/pkg/event"
 	"sigs.k8s.io/controller-runtime/pkg/handler"
@@ -63,18 +64,29 @@ func (r *Reconciler) waitForAccount(ctx context.Context, s *scope) bool {
 const accountBusyRequeue = 2 * time.Second
 
 // enterAccount takes one of the account's slots (accounts.Clients.Enter) for this
-// reconcile; false when the account is saturated and its slots are taken, so that this
-// worker serves other accounts instead of waiting at this one's rate limit.
+// reconcile, just before its first call; false when the account is saturated and its
+// slots are taken, so that this worker serves other accounts instead of waiting at this
+// one's rate limit. Reconciles that make no call never take one.
 func (r *Reconciler) enterAccount(s *scope) bool {
 	payments, ok := s.api.api.(*dodo.Client)
 	if r.Accounts == nil || !ok {
 		return true
 	}
+	if s.entered {
+		return true
+	}
 	release, ok := r.Accounts.Enter(payments)
 	if ok {
-		s.leaveAccount = release
+		s.leaveAccount, s.entered = release, true
 	}
 	return ok
+}
+
+// accountBusy ends a reconcile turned away by its saturated account: nothing was done or
+// learned, so nothing is written; it comes back soon.
+func (r *Reconciler) accountBusy(s *scope) (ctrl.Result, error) {
+	s.skipStatus = true
+	return ctrl.Result{RequeueAfter: accountBusyRequeue}, nil
 }
 
 // deletesWithoutCalls is true for a deletion that lets the object go without a call to

@@ -95,8 +95,9 @@ type scope struct {
 	api        *countingAPI
 	out        findings
 	skipStatus bool
-	// leaveAccount gives back the account's slot (enterAccount).
+	// leaveAccount gives back the account's slot (enterAccount); entered says one is held.
 	leaveAccount func()
+	entered      bool
 	// providerAtStart is Dodo's status as stored when the reconcile began: a change from it
 	// that this reconcile stores is told with an Event.
 	providerAtStart string
@@ -137,9 +138,6 @@ func (r *Reconciler) Reconcile(ctx context.Context, req ctrl.Request) (result ct
 		return ctrl.Result{}, nil
 	case r.waitForAccount(ctx, s):
 		return ctrl.Result{RequeueAfter: accountRecheck}, nil
-	case !r.enterAccount(s):
-		s.skipStatus = true // nothing was done: come back when the account has room
-		return ctrl.Result{RequeueAfter: accountBusyRequeue}, nil
 	case !sub.DeletionTimestamp.IsZero():
 		return r.reconcileDelete(ctx, s)
 	case controllerutil.AddFinalizer(sub, Finalizer):

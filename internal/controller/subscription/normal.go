@@ -26,6 +26,9 @@ func (r *Reconciler) reconcileNormal(ctx context.Context, s *scope) (ctrl.Result
 		s.out.stalled = st
 		return ctrl.Result{}, nil
 	}
+	if s.sub.Status.SubscriptionID == "" && !r.enterAccount(s) {
+		return r.accountBusy(s)
+	}
 	id, result, err := r.ensureExists(ctx, s)
 	if id == "" || err != nil {
 		return result, err
@@ -44,6 +47,9 @@ func (r *Reconciler) reconcileNormal(ctx context.Context, s *scope) (ctrl.Result
 	r.warnIfBehind(s, interval)
 	if result, done := r.observeInBulk(s, id, interval); done {
 		return result, nil
+	}
+	if !r.enterAccount(s) { // the slot is taken only now: a resync served in bulk makes no call
+		return r.accountBusy(s)
 	}
 	observed, err := r.observe(dodo.WithPriority(ctx, readClass(s.sub)), s, id)
 	if observed == nil || err != nil {
