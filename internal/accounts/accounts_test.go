@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -131,5 +132,46 @@ func TestClientsBuildOneClientPerKeyAndRereadARotatedKey(t *testing.T) {
 	}
 	if _, err := clients.For(ctx, "other", ref); err == nil || strings.Contains(err.Error(), "sk_two") {
 		t.Fatalf("another namespace's object used the account (or the key leaked): %v", err)
+	}
+}
+
+// Reconciles of one account run in parallel: every one gets the same client (run with -race).
+func TestClientsAreSafeForParallelReconciles(t *testing.T) {
+	secret := &corev1.Secret{ObjectMeta: metav1.ObjectMeta{Name: "key", Namespace: "shop"}, Data: map[string][]byte{"k": []byte("sk_one")}}
+	acct := &billingv1alpha1.DodoAccount{ObjectMeta: metav1.ObjectMeta{Name: "a", Namespace: "shop", UID: "u1", Generation: 1},
+		Spec: billingv1alpha1.DodoAccountSpec{BaseURL: "http://127.0.0.1:1",
+			APIKeySecretRef: billingv1alpha1.SecretKeyReference{Name: "key", Key: "k"}}}
+	clock := clocktesting.NewFakeClock(time.Date(2026, 11, 30, 0, 0, 0, 0, time.UTC))
+	clients := &Clients{Reader: world(t, secret, acct), Clock: clock}
+	ref := &billingv1alpha1.AccountReference{Kind: billingv1alpha1.AccountKindNamespaced, Name: "a"}
+	got := make(chan any, 8*20)
+	var wg sync.WaitGroup
+	for range 8 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for range 20 {
+				c, err := clients.For(context.Background(), "shop", ref)
+				if err != nil {
+					got <- err
+					return
+				}
+				got <- c
+				clock.Step(5 * time.Second) // past the TTL now and then: the Secret is read again
+			}
+		}()
+	}
+	wg.Wait()
+	close(got)
+	var first any
+	for c := range got {
+		if err, ok := c.(error); ok {
+			t.Fatal(err)
+		}
+		if first == nil {
+			first = c
+		} else if c != first {
+			t.Fatal("one account got two clients (two budgets) although its spec and key did not change")
+		}
 	}
 }

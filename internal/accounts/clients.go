@@ -90,11 +90,8 @@ func (c *Clients) For(ctx context.Context, namespace string, ref *billingv1alpha
 func (c *Clients) ClientOf(ctx context.Context, acct *Account) (*dodo.Client, error) {
 	now := c.now()
 	spec := string(acct.Object.GetUID()) + "/" + strconv.FormatInt(acct.Object.GetGeneration(), 10)
-	c.mu.Lock()
-	cached := c.byKey[acct.Key]
-	c.mu.Unlock()
-	if cached != nil && cached.spec == spec && now.Sub(cached.readAt) < c.ttl() && cached.client.CredentialsError() == nil {
-		return cached.client, nil
+	if fresh := c.freshClient(acct.Key, spec, now); fresh != nil {
+		return fresh, nil
 	}
 	secrets := c.SecretReader
 	if secrets == nil {
@@ -108,7 +105,7 @@ func (c *Clients) ClientOf(ctx context.Context, acct *Account) (*dodo.Client, er
 	keySum := hex.EncodeToString(sum[:8])
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	if cached = c.byKey[acct.Key]; cached != nil && cached.spec == spec && cached.keySum == keySum {
+	if cached := c.byKey[acct.Key]; cached != nil && cached.spec == spec && cached.keySum == keySum {
 		cached.readAt = now
 		return cached.client, nil
 	}
@@ -121,6 +118,18 @@ func (c *Clients) ClientOf(ctx context.Context, acct *Account) (*dodo.Client, er
 	}
 	c.byKey[acct.Key] = &cachedClient{spec: spec, keySum: keySum, readAt: now, client: built}
 	return built, nil
+}
+
+// freshClient is the cached client of key when it was built for spec, its key was read
+// within the TTL and Dodo has not refused it since; nil otherwise.
+func (c *Clients) freshClient(key Key, spec string, now time.Time) *dodo.Client {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	cached := c.byKey[key]
+	if cached == nil || cached.spec != spec || now.Sub(cached.readAt) >= c.ttl() || cached.client.CredentialsError() != nil {
+		return nil
+	}
+	return cached.client
 }
 
 // ReasonAccountInvalid means the account's spec cannot make a client (a bad base URL).
