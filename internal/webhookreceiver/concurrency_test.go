@@ -32,7 +32,6 @@ func controllerPatch(ctx context.Context, base *billingv1alpha1.Subscription, ob
 func (f *fixture) assertBothWritersKept(name string) {
 	f.t.Helper()
 	st := f.subscription(name).Status
-	assertEqual(f.t, "controller's Ready", conditionOf(st.Conditions, billingv1alpha1.ConditionReady), "True/Available")
 	assertEqual(f.t, "controller's lastObservedAt", st.LastObservedAt != nil, true)
 	assertEqual(f.t, "controller's subscriptionID", st.SubscriptionID, "sub_"+name)
 	assertEqual(f.t, "receiver's providerStatus", st.ProviderStatus, "on_hold")
@@ -68,6 +67,10 @@ func TestControllerPatchBetweenReceiverReadAndWrite(t *testing.T) {
 	f.mustDeliver("msg_interleaved", body, http.StatusOK)
 	assertEqual(t, "status updates (one conflict, one retry)", updates.Load(), int32(2))
 	f.assertBothWritersKept("interleaved")
+	// The controller had written Ready=True; the receiver, writing last, sets it as the
+	// controller's next reconcile would (providerstate.SetReadyAfterEvent).
+	assertEqual(t, "Ready after on_hold", conditionOf(f.subscription("interleaved").Status.Conditions,
+		billingv1alpha1.ConditionReady), "False/PaymentFailed")
 }
 
 // TestReceiverWriteBetweenControllerReadAndPatch: the receiver writes after the controller

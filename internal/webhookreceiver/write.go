@@ -84,7 +84,13 @@ func (r *Receiver) writeSubscription(ctx context.Context, d delivery, t target,
 				return outcomeOtherAccount // checked again on the read the write is based on
 			}
 			written, from = obj, obj.Status.ProviderStatus
-			return apply(obj)
+			result := apply(obj)
+			if result == outcomeApplied {
+				// Ready as the controller would set it: its reconcile that this write
+				// sets off then finds nothing to write (one write per event).
+				providerstate.SetReadyAfterEvent(obj)
+			}
+			return result
 		})
 	r.logWrite(d, "Subscription", t, result, err)
 	if err == nil && result == outcomeApplied {

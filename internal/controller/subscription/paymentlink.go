@@ -4,19 +4,18 @@ import (
 	"context"
 	"fmt"
 	"sort"
-	"time"
 
 	"k8s.io/utils/ptr"
 
-	billingv1alpha1 "github.com/dodo-operator/dodo-operator/api/v1alpha1"
 	"github.com/dodo-operator/dodo-operator/internal/dodo"
+	"github.com/dodo-operator/dodo-operator/internal/providerstate"
 )
 
 // reasonPaymentLinkUnavailable: a pending subscription asked for a payment link, and the
 // operator does not know it (the create's answer, which carries it, was lost).
 const (
-	reasonPaymentLinkUnavailable = "PaymentLinkUnavailable"
-	reasonPaymentLinkExpired     = "PaymentLinkExpired"
+	reasonPaymentLinkUnavailable = providerstate.ReasonPaymentLinkUnavailable
+	reasonPaymentLinkExpired     = providerstate.ReasonPaymentLinkExpired
 )
 
 // observePaymentLink recovers the payment link of a pending subscription whose create
@@ -47,19 +46,4 @@ func (r *Reconciler) observePaymentLink(ctx context.Context, s *scope, observed 
 		}
 	}
 	return nil
-}
-
-// paymentLinkCondition explains a pending subscription whose payment link is not in
-// status: expired, or never known.
-func paymentLinkCondition(status *billingv1alpha1.SubscriptionStatus) (string, string) {
-	if exp := status.PaymentLinkExpiresAt; exp != nil {
-		return reasonPaymentLinkExpired, "The payment link expired at " + exp.UTC().Format(time.RFC3339) +
-			" before the customer completed it; Dodo ends the subscription as failed. Delete this object and create " +
-			"it again for a new link."
-	}
-	return reasonPaymentLinkUnavailable, "The customer must complete a payment link, but its link is unknown: the create " +
-		"call's answer, which carries it, was lost, and Dodo shows no payment with a link for subscription " +
-		status.SubscriptionID + " yet. The operator looks again at each read; the link is also shown on the " +
-		"subscription in Dodo's dashboard. If the link expired, the subscription fails: delete this object and create " +
-		"it again for a new link."
 }

@@ -30,8 +30,7 @@ type findings struct {
 
 // Condition reasons specific to Subscription.
 const (
-	reasonPending           = "Pending"
-	reasonPlanChangePending = "PlanChangePending"
+	reasonPlanChangePending = providerstate.ReasonPlanChangePending
 	reasonAdoptionRefused   = "AdoptionRefused"
 	reasonNotFound          = "NotFoundInDodo"
 	reasonChangeRefused     = "ChangeRefused"
@@ -42,6 +41,12 @@ const (
 func setConditions(sub *billingv1alpha1.Subscription, o findings) {
 	gen := sub.Generation
 	o.linkRequested = ptr.Deref(sub.Spec.PaymentLink, false)
+	// What the object records counts whatever path this reconcile took, exactly as the
+	// webhook receiver reads it (providerstate.ReadyInputsOf): both then compute the same
+	// Ready, and the reconcile after a receiver's write writes nothing.
+	recorded := providerstate.ReadyInputsOf(sub)
+	o.deleting = o.deleting || recorded.Deleting
+	o.planPending = o.planPending || recorded.PlanPending
 	for _, c := range []metav1.Condition{syncedCondition(o), stalledCondition(o), readyCondition(&sub.Status, o)} {
 		c.ObservedGeneration = gen
 		meta.SetStatusCondition(&sub.Status.Conditions, c)
@@ -79,38 +84,6 @@ func stalledCondition(o findings) metav1.Condition {
 }
 
 func readyCondition(status *billingv1alpha1.SubscriptionStatus, o findings) metav1.Condition {
-	notReady := func(reason, message string) metav1.Condition {
-		return metav1.Condition{Type: billingv1alpha1.ConditionReady, Status: metav1.ConditionFalse, Reason: reason, Message: message}
-	}
-	switch {
-	case o.deleting:
-		return notReady(billingv1alpha1.ReasonDeleting, "The Subscription is being deleted; its deletionPolicy is applied in Dodo.")
-	case o.stalled != nil:
-		return notReady(o.stalled.Reason, o.stalled.Message)
-	case status.SubscriptionID == "" && o.accountWait != nil:
-		return notReady(o.accountWait.Reason, o.accountWait.Message)
-	case status.SubscriptionID == "":
-		return notReady(billingv1alpha1.ReasonCreating, "The subscription is being created in Dodo.")
-	}
-	switch dodo.SubscriptionStatus(status.ProviderStatus) {
-	case dodo.SubscriptionStatusActive:
-		if o.planPending {
-			return notReady(reasonPlanChangePending, "A plan change was sent to Dodo and is not applied yet.")
-		}
-		return metav1.Condition{Type: billingv1alpha1.ConditionReady, Status: metav1.ConditionTrue,
-			Reason: billingv1alpha1.ReasonAvailable, Message: "The subscription is active in Dodo."}
-	case dodo.SubscriptionStatusPending:
-		if status.PaymentLink != "" {
-			return notReady(billingv1alpha1.ReasonAwaitingPayment,
-				"Waiting for the customer to complete the payment link in status.paymentLink.")
-		}
-		if o.linkRequested {
-			return notReady(paymentLinkCondition(status))
-		}
-		return notReady(reasonPending, "Dodo has not activated the subscription yet.")
-	case dodo.SubscriptionStatusOnHold:
-		c := providerstate.ProviderConditions(status.ProviderStatus, status.LastPayment)[1]
-		return notReady(c.Reason, c.Message)
-	}
-	return notReady(providerstate.ReasonFromCode(status.ProviderStatus), "Dodo reports the subscription "+status.ProviderStatus+".")
+	return providerstate.ReadyCondition(status, providerstate.ReadyInputs{Deleting: o.deleting, Stalled: o.stalled,
+		AccountWait: o.accountWait, PlanPending: o.planPending, LinkRequested: o.linkRequested})
 }
