@@ -27,8 +27,12 @@ func TestReconcileAfterAWebhookWritesNothing(t *testing.T) {
 		"failed+decline":  func(st *billingv1alpha1.SubscriptionStatus) { st.ProviderStatus, st.LastPayment = "failed", declined },
 		"cancelled":       func(st *billingv1alpha1.SubscriptionStatus) { st.ProviderStatus = "cancelled" },
 		"pending":         func(st *billingv1alpha1.SubscriptionStatus) { st.ProviderStatus = "pending" },
-		"pending+link":    func(st *billingv1alpha1.SubscriptionStatus) { st.ProviderStatus, st.PaymentLink = "pending", "https://pay" },
-		"expired":         func(st *billingv1alpha1.SubscriptionStatus) { st.ProviderStatus, st.PaymentLinkExpiresAt = "expired", ptr.To(metav1.Now()) },
+		"pending+link": func(st *billingv1alpha1.SubscriptionStatus) {
+			st.ProviderStatus, st.PaymentLink = "pending", "https://pay"
+		},
+		"expired": func(st *billingv1alpha1.SubscriptionStatus) {
+			st.ProviderStatus, st.PaymentLinkExpiresAt = "expired", ptr.To(metav1.Now())
+		},
 	}
 	stall := &conditions.Why{Reason: billingv1alpha1.ReasonInvalidSpec, Message: "fix the spec"}
 	states := map[string]struct {
