@@ -1,7 +1,7 @@
-// Package controllertest is what the Subscription and OnDemandCharge controller tests
-// share: one test's world on the shared API server (a namespace of its own) with the
-// payments simulator on a fake business clock behind real HTTP, and the checks both
-// make. Only tests import it.
+// Package controllertest is what the controller tests share: one test's start on the
+// shared API server (a namespace of its own, a fake clock, a recorder), for the
+// Subscription and OnDemandCharge tests with the payments simulator on a fake business
+// clock behind real HTTP, and the checks they make. Only tests import it.
 package controllertest
 
 import (
@@ -22,40 +22,64 @@ import (
 	"github.com/dodo-operator/dodo-operator/internal/simulator/simtest"
 )
 
-// World is one test's namespace and simulator.
-type World struct {
-	T    testing.TB
+// T0 is when every controller test starts: the reconciler's clock and the simulator's
+// clocks (an on-demand mandate authorised then keeps 13:10 UTC as its attempts' time of
+// day).
+var T0 = time.Date(2026, 11, 2, 13, 10, 0, 0, time.UTC)
+
+// Base is one controller test's start: the test, a context, a namespace of its own on
+// the shared API server, the reconciler's fake clock and an Event recorder. Every
+// controller suite's harness embeds it (the Subscription and OnDemandCharge ones through
+// World).
+type Base struct {
+	T    *testing.T
+	Ctx  context.Context
 	Kube client.Client
 	// NS is the test's namespace.
 	NS string
-	// Sim is the simulator; SimClock its business clock, which the test moves.
-	Sim      *simulator.Simulator
-	SimClock *clocktesting.FakeClock
-	// Client is a client of the simulator (simtest.Start's).
-	Client *dodo.Client
+	// Clock is the reconciler's clock, which the test moves.
+	Clock *clocktesting.FakeClock
 	// Recorder keeps the Events the code under test tells.
 	Recorder *events.FakeRecorder
 }
 
-// New creates a namespace named prefix plus a random suffix and starts the simulator
-// from cfg, whose business and wall clocks start at start.
-func New(t testing.TB, kube client.Client, prefix string, start time.Time, cfg simulator.Config) *World {
+// NewBase creates a namespace named prefix plus a random suffix; the clock starts at T0.
+func NewBase(t *testing.T, kube client.Client, prefix string) *Base {
 	t.Helper()
-	w := &World{T: t, Kube: kube, NS: prefix + "-" + rand.String(6), SimClock: clocktesting.NewFakeClock(start),
-		Recorder: events.NewFakeRecorder(200)}
-	if err := kube.Create(context.Background(), &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: w.NS}}); err != nil {
+	b := &Base{T: t, Ctx: context.Background(), Kube: kube, NS: prefix + "-" + rand.String(6),
+		Clock: clocktesting.NewFakeClock(T0), Recorder: events.NewFakeRecorder(200)}
+	if err := kube.Create(b.Ctx, &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: b.NS}}); err != nil {
 		t.Fatal(err)
 	}
-	cfg.Clock, cfg.WallClock = w.SimClock, clocktesting.NewFakeClock(start)
+	return b
+}
+
+// World is a Base with the payments simulator.
+type World struct {
+	*Base
+	// Sim is the simulator; SimClock its business clock, which the test moves apart from
+	// the reconciler's.
+	Sim      *simulator.Simulator
+	SimClock *clocktesting.FakeClock
+	// Client is a client of the simulator (simtest.Start's).
+	Client *dodo.Client
+}
+
+// New is NewBase with the simulator started from cfg, whose business and wall clocks
+// start at T0.
+func New(t *testing.T, kube client.Client, prefix string, cfg simulator.Config) *World {
+	t.Helper()
+	w := &World{Base: NewBase(t, kube, prefix), SimClock: clocktesting.NewFakeClock(T0)}
+	cfg.Clock, cfg.WallClock = w.SimClock, clocktesting.NewFakeClock(T0)
 	w.Sim, w.Client = simtest.Start(t, cfg)
 	return w
 }
 
 // Get reads the object name of the test's namespace into obj.
-func Get[T client.Object](w *World, name string, obj T) T {
-	w.T.Helper()
-	if err := w.Kube.Get(context.Background(), client.ObjectKey{Namespace: w.NS, Name: name}, obj); err != nil {
-		w.T.Fatal(err)
+func Get[T client.Object](b *Base, name string, obj T) T {
+	b.T.Helper()
+	if err := b.Kube.Get(b.Ctx, client.ObjectKey{Namespace: b.NS, Name: name}, obj); err != nil {
+		b.T.Fatal(err)
 	}
 	return obj
 }

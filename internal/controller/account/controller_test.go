@@ -99,19 +99,19 @@ func TestClusterAccountIsChecked(t *testing.T) {
 	h.secret("shared-key", map[string]string{"apiKey": "sk_test_shared"})
 	name := "shared-" + rand.String(5)
 	acct := &billingv1alpha1.ClusterDodoAccount{ObjectMeta: metav1.ObjectMeta{Name: name},
-		Spec: billingv1alpha1.ClusterDodoAccountSpec{SecretNamespace: h.ns,
+		Spec: billingv1alpha1.ClusterDodoAccountSpec{SecretNamespace: h.NS,
 			NamespaceSelector: &metav1.LabelSelector{},
 			DodoAccountSpec: billingv1alpha1.DodoAccountSpec{BaseURL: api.BaseURL(),
 				APIKeySecretRef: billingv1alpha1.SecretKeyReference{Name: "shared-key", Key: "apiKey"}}}}
-	if err := env.Client.Create(h.ctx, acct); err != nil {
+	if err := env.Client.Create(h.Ctx, acct); err != nil {
 		t.Fatal(err)
 	}
-	t.Cleanup(func() { _ = env.Client.Delete(h.ctx, acct) })
+	t.Cleanup(func() { _ = env.Client.Delete(h.Ctx, acct) })
 	key := accounts.Key{Kind: billingv1alpha1.AccountKindCluster, Name: name}
-	if _, err := h.r.ReconcileAccount(h.ctx, key); err != nil {
+	if _, err := h.r.ReconcileAccount(h.Ctx, key); err != nil {
 		t.Fatal(err)
 	}
-	if err := env.Client.Get(h.ctx, client.ObjectKey{Name: name}, acct); err != nil {
+	if err := env.Client.Get(h.Ctx, client.ObjectKey{Name: name}, acct); err != nil {
 		t.Fatal(err)
 	}
 	controllertest.ExpectCondition(t, acct.Status.Conditions, billingv1alpha1.ConditionReady, "True", ReasonCredentialsVerified)
@@ -152,7 +152,7 @@ func (s *racingStatus) Patch(ctx context.Context, obj client.Object, patch clien
 		if err := env.Client.Get(ctx, client.ObjectKeyFromObject(obj), fresh); err != nil {
 			return err
 		}
-		fresh.Status.LastWebhookAt = &metav1.Time{Time: t0}
+		fresh.Status.LastWebhookAt = &metav1.Time{Time: controllertest.T0}
 		if err := env.Client.Status().Update(ctx, fresh); err != nil {
 			return err
 		}

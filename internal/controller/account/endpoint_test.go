@@ -22,10 +22,10 @@ import (
 )
 
 func (h *harness) webhookSecret(name string) (string, *corev1.Secret) {
-	h.t.Helper()
+	h.T.Helper()
 	s := &corev1.Secret{}
-	if err := env.Client.Get(h.ctx, client.ObjectKey{Namespace: h.ns, Name: name}, s); err != nil {
-		h.t.Fatal(err)
+	if err := env.Client.Get(h.Ctx, client.ObjectKey{Namespace: h.NS, Name: name}, s); err != nil {
+		h.T.Fatal(err)
 	}
 	return string(s.Data["secret"]), s
 }
@@ -46,7 +46,7 @@ func TestEndpointIsRegisteredAndItsDeliveriesVerify(t *testing.T) {
 	h := newHarness(t)
 	sim, api := h.sim("bus_hooks", "sk_test_hooks")
 	hk := newHook(t)
-	url := hk.srv.URL + "/dodo/webhooks/namespaces/" + h.ns + "/hooks"
+	url := hk.srv.URL + "/dodo/webhooks/namespaces/" + h.NS + "/hooks"
 	h.secret("hooks-key", map[string]string{"apiKey": "sk_test_hooks"})
 	h.account("hooks", api.BaseURL(), withEndpoint(url, "hooks-webhook"))
 	h.mustRun("hooks")
@@ -69,11 +69,11 @@ func TestEndpointIsRegisteredAndItsDeliveriesVerify(t *testing.T) {
 		t.Fatalf("Secret hooks-webhook: labels %v, value of %d bytes", stored.Labels, len(value))
 	}
 
-	if _, err := api.CreateSubscription(h.ctx, dodo.CreateSubscriptionRequest{ProductID: "pdt_sim_basic", Quantity: 1,
+	if _, err := api.CreateSubscription(h.Ctx, dodo.CreateSubscriptionRequest{ProductID: "pdt_sim_basic", Quantity: 1,
 		Billing: dodo.BillingAddress{Country: "US"}, Customer: dodo.NewCustomer("hooks@example.com", "", "")}); err != nil {
 		t.Fatal(err)
 	}
-	ctx, cancel := context.WithTimeout(h.ctx, 10*time.Second)
+	ctx, cancel := context.WithTimeout(h.Ctx, 10*time.Second)
 	defer cancel()
 	if err := sim.Flush(ctx); err != nil {
 		t.Fatal(err)
@@ -161,7 +161,7 @@ func TestEndpointCreateAfterRestartSendsTheStoredKey(t *testing.T) {
 	h.r = h.newReconciler()
 	h.mustRun("restart")
 	ep := onlyEndpoint(t, sim)
-	replay, err := api.CreateWebhookEndpoint(h.ctx, dodo.CreateWebhookEndpointRequest{URL: "https://other.example", IdempotencyKey: key})
+	replay, err := api.CreateWebhookEndpoint(h.Ctx, dodo.CreateWebhookEndpointRequest{URL: "https://other.example", IdempotencyKey: key})
 	if err != nil || replay.ID != ep.ID {
 		t.Fatalf("the stored key %q did not make endpoint %s (a replay answered %+v, %v)", key, ep.ID, replay, err)
 	}
@@ -176,7 +176,7 @@ func TestEndpointCreateAfterRestartSendsTheStoredKey(t *testing.T) {
 func TestDeletingAccountsDeletesOnlyEndpointsTheOperatorMade(t *testing.T) {
 	h := newHarness(t)
 	sim, api := h.sim("bus_del", "sk_test_del")
-	manual, err := api.CreateWebhookEndpoint(h.ctx, dodo.CreateWebhookEndpointRequest{URL: "https://hooks.example/manual",
+	manual, err := api.CreateWebhookEndpoint(h.Ctx, dodo.CreateWebhookEndpointRequest{URL: "https://hooks.example/manual",
 		IdempotencyKey: "by-hand"})
 	if err != nil {
 		t.Fatal(err)
@@ -198,11 +198,11 @@ func TestDeletingAccountsDeletesOnlyEndpointsTheOperatorMade(t *testing.T) {
 		t.Fatalf("%d endpoints, want the manual one and the operator's", n)
 	}
 	for _, name := range []string{"made", "adopted"} {
-		if err := env.Client.Delete(h.ctx, h.get(name)); err != nil {
+		if err := env.Client.Delete(h.Ctx, h.get(name)); err != nil {
 			t.Fatal(err)
 		}
 		h.mustRun(name)
-		if err := env.Client.Get(h.ctx, client.ObjectKey{Namespace: h.ns, Name: name}, &billingv1alpha1.DodoAccount{}); !apierrors.IsNotFound(err) {
+		if err := env.Client.Get(h.Ctx, client.ObjectKey{Namespace: h.NS, Name: name}, &billingv1alpha1.DodoAccount{}); !apierrors.IsNotFound(err) {
 			t.Fatalf("%s is not gone after its deletion was reconciled: %v", name, err)
 		}
 	}
@@ -229,7 +229,7 @@ func TestEndpointFollowsSpec(t *testing.T) {
 		t.Fatalf("after the URL change: %+v (first %s)", second, first.ID)
 	}
 
-	if err := api.DeleteWebhookEndpoint(h.ctx, second.ID); err != nil {
+	if err := api.DeleteWebhookEndpoint(h.Ctx, second.ID); err != nil {
 		t.Fatal(err)
 	}
 	if res := h.mustRun("follow"); res.RequeueAfter != h.r.Options.NotReadyRecheck {
@@ -252,10 +252,10 @@ func TestEndpointFollowsSpec(t *testing.T) {
 }
 
 func (h *harness) setEndpoint(name string, mutate func(*billingv1alpha1.DodoAccountSpec)) {
-	h.t.Helper()
+	h.T.Helper()
 	acct := h.get(name)
 	mutate(&acct.Spec)
-	if err := env.Client.Update(h.ctx, acct); err != nil {
-		h.t.Fatal(err)
+	if err := env.Client.Update(h.Ctx, acct); err != nil {
+		h.T.Fatal(err)
 	}
 }

@@ -23,14 +23,14 @@ func TestAnAccountInUseIsKeptUntilItsSubscriptionsAreGone(t *testing.T) {
 	if !controllerutil.ContainsFinalizer(h.get("brand"), InUseFinalizer) {
 		t.Fatalf("no %s finalizer on a checked account", InUseFinalizer)
 	}
-	sub := &billingv1alpha1.Subscription{ObjectMeta: metav1.ObjectMeta{Name: "user", Namespace: h.ns},
+	sub := &billingv1alpha1.Subscription{ObjectMeta: metav1.ObjectMeta{Name: "user", Namespace: h.NS},
 		Spec: billingv1alpha1.SubscriptionSpec{ProductID: "pdt_x", Quantity: 1,
 			AccountRef: &billingv1alpha1.AccountReference{Kind: billingv1alpha1.AccountKindNamespaced, Name: "brand"},
 			Customer:   billingv1alpha1.CustomerSpec{Email: "user@example.com"}, Billing: billingv1alpha1.BillingAddress{Country: "US"}}}
-	if err := env.Client.Create(h.ctx, sub); err != nil {
+	if err := env.Client.Create(h.Ctx, sub); err != nil {
 		t.Fatal(err)
 	}
-	if err := env.Client.Delete(h.ctx, h.get("brand")); err != nil {
+	if err := env.Client.Delete(h.Ctx, h.get("brand")); err != nil {
 		t.Fatal(err)
 	}
 	if res := h.mustRun("brand"); res.RequeueAfter != inUseRecheck {
@@ -39,14 +39,14 @@ func TestAnAccountInUseIsKeptUntilItsSubscriptionsAreGone(t *testing.T) {
 	if h.get("brand").DeletionTimestamp.IsZero() {
 		t.Fatal("not being deleted")
 	}
-	if all := h.events(); eventstest.Count(all, "Subscription "+h.ns+"/user") == 0 {
+	if all := h.events(); eventstest.Count(all, "Subscription "+h.NS+"/user") == 0 {
 		t.Fatalf("no Event names the user; events %q", all)
 	}
-	if err := env.Client.Delete(h.ctx, sub); err != nil {
+	if err := env.Client.Delete(h.Ctx, sub); err != nil {
 		t.Fatal(err)
 	}
 	h.mustRun("brand")
-	err := env.Client.Get(h.ctx, client.ObjectKey{Namespace: h.ns, Name: "brand"}, &billingv1alpha1.DodoAccount{})
+	err := env.Client.Get(h.Ctx, client.ObjectKey{Namespace: h.NS, Name: "brand"}, &billingv1alpha1.DodoAccount{})
 	if !apierrors.IsNotFound(err) {
 		t.Fatalf("account still there once unused: %v", err)
 	}

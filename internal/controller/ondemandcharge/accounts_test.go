@@ -26,11 +26,11 @@ func TestAChargeIsMadeInItsSubscriptionsAccount(t *testing.T) {
 	h.charges.Accounts, h.subs.Accounts = clients, clients
 	h.subs.API = ownClient
 
-	if err := env.Client.Create(h.ctx, &corev1.Secret{ObjectMeta: metav1.ObjectMeta{Name: "brand-key", Namespace: h.NS},
+	if err := env.Client.Create(h.Ctx, &corev1.Secret{ObjectMeta: metav1.ObjectMeta{Name: "brand-key", Namespace: h.NS},
 		StringData: map[string]string{"key": simtest.APIKey}}); err != nil {
 		t.Fatal(err)
 	}
-	if err := env.Client.Create(h.ctx, &billingv1alpha1.DodoAccount{ObjectMeta: metav1.ObjectMeta{Name: "brand", Namespace: h.NS},
+	if err := env.Client.Create(h.Ctx, &billingv1alpha1.DodoAccount{ObjectMeta: metav1.ObjectMeta{Name: "brand", Namespace: h.NS},
 		Spec: billingv1alpha1.DodoAccountSpec{BaseURL: h.Client.BaseURL(),
 			APIKeySecretRef: billingv1alpha1.SecretKeyReference{Name: "brand-key", Key: "key"}}}); err != nil {
 		t.Fatal(err)
@@ -40,7 +40,7 @@ func TestAChargeIsMadeInItsSubscriptionsAccount(t *testing.T) {
 		Spec: billingv1alpha1.SubscriptionSpec{AccountRef: ref, ProductID: "pdt_sim_on_demand", Quantity: 1,
 			Customer: billingv1alpha1.CustomerSpec{Email: "metered@example.com"}, Billing: billingv1alpha1.BillingAddress{Country: "US"},
 			OnDemand: &billingv1alpha1.OnDemandSpec{MandateOnly: true}, PaymentLink: ptr.To(true)}}
-	if err := env.Client.Create(h.ctx, sub); err != nil {
+	if err := env.Client.Create(h.Ctx, sub); err != nil {
 		t.Fatal(err)
 	}
 	h.refreshSubscription("metered")

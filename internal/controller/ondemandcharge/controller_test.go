@@ -92,7 +92,7 @@ func TestSoftDeclineRetriesOnDay3AtTheAnchorTimeThroughTheDues(t *testing.T) {
 	}
 
 	// Nothing happens before the due time, whatever wakes the controller.
-	h.passTime(next.Sub(h.clock.Now()) - time.Minute)
+	h.passTime(next.Sub(h.Clock.Now()) - time.Minute)
 	h.settle("c2")
 	if n := len(h.get("c2").Status.Attempts); n != 1 {
 		t.Fatalf("attempts before due: %d", n)
@@ -119,7 +119,7 @@ func TestDeclinedChargeSettledByDuesIsNeverChargedAgain(t *testing.T) {
 	// The customer adds a good card through the Subscription: Dodo charges the dues.
 	sub := h.getSub("fixme")
 	sub.Spec.PaymentMethod = &billingv1alpha1.PaymentMethodSpec{New: &billingv1alpha1.NewPaymentMethodRequest{Token: "fix"}}
-	if err := env.Client.Update(h.ctx, sub); err != nil {
+	if err := env.Client.Update(h.Ctx, sub); err != nil {
 		t.Fatal(err)
 	}
 	h.refreshSubscription("fixme")
@@ -164,11 +164,11 @@ func TestCrashBetweenChargeAndStatusWriteChargesOnce(t *testing.T) {
 	h.onDemandSubscription("crashy", "crashy@example.com")
 	h.charge("c5", "crashy", 400)
 	req := ctrl.Request{NamespacedName: client.ObjectKey{Namespace: h.NS, Name: "c5"}}
-	if _, err := h.charges.Reconcile(h.ctx, req); err != nil { // adds the finalizer
+	if _, err := h.charges.Reconcile(h.Ctx, req); err != nil { // adds the finalizer
 		t.Fatal(err)
 	}
 	h.api.CrashAfterNext("Charge")
-	if !dodofake.Crashed(func() { _, _ = h.charges.Reconcile(h.ctx, req) }) {
+	if !dodofake.Crashed(func() { _, _ = h.charges.Reconcile(h.Ctx, req) }) {
 		t.Fatal("the charge did not crash")
 	}
 	if c := h.get("c5"); len(c.Status.Attempts) != 1 || c.Status.Attempts[0].PaymentID != "" {
@@ -185,11 +185,11 @@ func TestDeleteAndRecreateFromTheSameManifestChargesOnce(t *testing.T) {
 	h.onDemandSubscription("gitops", "gitops@example.com")
 	h.chargeAndSettle("dec", "gitops", 1500)
 	old := h.get("dec")
-	if err := env.Client.Delete(h.ctx, old); err != nil {
+	if err := env.Client.Delete(h.Ctx, old); err != nil {
 		t.Fatal(err)
 	}
 	h.settle("dec")
-	if err := env.Client.Get(h.ctx, client.ObjectKeyFromObject(old), old); err == nil {
+	if err := env.Client.Get(h.Ctx, client.ObjectKeyFromObject(old), old); err == nil {
 		t.Fatal("charge not deleted")
 	}
 	h.charge("dec", "gitops", 1500) // Argo CD Replace: same manifest, new UID
@@ -211,7 +211,7 @@ func TestFinalizerIsAddedToAChargeWrittenWithShortDurations(t *testing.T) {
 		"spec": map[string]any{"subscriptionRef": map[string]any{"name": "none"}, "amount": int64(100),
 			"retryPolicy": map[string]any{"maxAttempts": int64(4), "intervals": []any{"72h", "168h", "168h"}}},
 	}}
-	if err := env.Client.Create(h.ctx, u); err != nil {
+	if err := env.Client.Create(h.Ctx, u); err != nil {
 		t.Fatal(err)
 	}
 	h.settle("yaml")
@@ -228,7 +228,7 @@ func TestPausedChargeMakesNoCalls(t *testing.T) {
 	c.Name, c.Namespace = "held", h.NS
 	c.Annotations = map[string]string{billingv1alpha1.AnnotationPaused: "true"}
 	c.Spec = billingv1alpha1.OnDemandChargeSpec{SubscriptionRef: billingv1alpha1.LocalSubscriptionReference{Name: "calm"}, Amount: 100}
-	if err := env.Client.Create(h.ctx, c); err != nil {
+	if err := env.Client.Create(h.Ctx, c); err != nil {
 		t.Fatal(err)
 	}
 	h.settle("held")
@@ -239,7 +239,7 @@ func TestPausedChargeMakesNoCalls(t *testing.T) {
 		t.Fatalf("a paused charge was charged: %+v", got.Status)
 	}
 	delete(got.Annotations, billingv1alpha1.AnnotationPaused)
-	if err := env.Client.Update(h.ctx, got); err != nil {
+	if err := env.Client.Update(h.Ctx, got); err != nil {
 		t.Fatal(err)
 	}
 	h.settle("held")
@@ -275,9 +275,9 @@ func TestPaymentIDSurvivesAnotherWriteDuringTheReconcile(t *testing.T) {
 				got := h.get("raced-c")
 				var err error
 				if write(got, h.payments("raced-c")[0].PaymentID) {
-					err = env.Client.Status().Update(h.ctx, got)
+					err = env.Client.Status().Update(h.Ctx, got)
 				} else {
-					err = env.Client.Update(h.ctx, got)
+					err = env.Client.Update(h.Ctx, got)
 				}
 				if err != nil {
 					t.Error(err)

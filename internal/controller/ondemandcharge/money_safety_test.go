@@ -100,7 +100,7 @@ func TestChargeWaitsOnAScheduledCancellation(t *testing.T) {
 	h.onDemandSubscription("ending", "ending@example.com")
 	sub := h.getSub("ending")
 	sub.Spec.CancelAtNextBillingDate = ptr.To(true)
-	if err := env.Client.Update(h.ctx, sub); err != nil {
+	if err := env.Client.Update(h.Ctx, sub); err != nil {
 		t.Fatal(err)
 	}
 	h.refreshSubscription("ending")
@@ -125,7 +125,7 @@ func TestChargeOnARefusedAdoptionChargesNobody(t *testing.T) {
 	owner := h.getSub("owner")
 	thief := &billingv1alpha1.Subscription{ObjectMeta: metav1.ObjectMeta{Name: "thief", Namespace: h.NS}, Spec: owner.Spec}
 	thief.Spec.Adopt = &billingv1alpha1.AdoptSpec{SubscriptionID: owner.Status.SubscriptionID}
-	if err := env.Client.Create(h.ctx, thief); err != nil {
+	if err := env.Client.Create(h.Ctx, thief); err != nil {
 		t.Fatal(err)
 	}
 	h.refreshSubscription("thief")

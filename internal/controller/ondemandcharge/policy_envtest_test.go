@@ -13,6 +13,7 @@ import (
 
 	billingv1alpha1 "github.com/dodo-operator/dodo-operator/api/v1alpha1"
 	"github.com/dodo-operator/dodo-operator/internal/dodo"
+	"github.com/dodo-operator/dodo-operator/test/controllertest"
 )
 
 // fakeAPI settles each payment with the next outcome of a script ("" = stays processing).
@@ -32,7 +33,7 @@ func (f *fakeAPI) Charge(_ context.Context, subID string, req dodo.ChargeRequest
 	defer f.mu.Unlock()
 	f.charges++
 	id := fmt.Sprintf("pay_%d", f.charges)
-	p := &dodo.Payment{PaymentID: id, SubscriptionID: &subID, Metadata: req.Metadata, CreatedAt: t0.Add(time.Duration(f.charges) * time.Hour)}
+	p := &dodo.Payment{PaymentID: id, SubscriptionID: &subID, Metadata: req.Metadata, CreatedAt: controllertest.T0.Add(time.Duration(f.charges) * time.Hour)}
 	status := dodo.PaymentStatusProcessing
 	if i := f.charges - 1; i < len(f.outcomes) && f.outcomes[i] != "" {
 		status = "failed"
@@ -73,7 +74,7 @@ func activeSubscription(t *testing.T, ns, name, customer string) {
 	if err := env.Client.Create(ctx, sub); err != nil {
 		t.Fatal(err)
 	}
-	mandate := metav1.NewTime(t0)
+	mandate := metav1.NewTime(controllertest.T0)
 	sub.Status = billingv1alpha1.SubscriptionStatus{SubscriptionID: "sub_" + name, ProviderStatus: "active", CustomerID: customer,
 		PaymentMethodID: "pm_" + customer, PreviousBillingDate: &mandate}
 	if err := env.Client.Status().Update(ctx, sub); err != nil {
@@ -87,12 +88,12 @@ func TestFourSoftDeclinesEndFailedAfterDay17(t *testing.T) {
 	h.charges.API = api
 	activeSubscription(t, h.NS, "s", "cus_soft")
 	h.charge("four", "s", 100)
-	for h.clock.Now().Before(t0.Add(40 * 24 * time.Hour)) { // follow the controller's own requeues
+	for h.Clock.Now().Before(controllertest.T0.Add(40 * 24 * time.Hour)) { // follow the controller's own requeues
 		step := h.settle("four").RequeueAfter
 		if step <= 0 {
 			step = 24 * time.Hour
 		}
-		h.clock.Step(step)
+		h.Clock.Step(step)
 	}
 	c := h.get("four")
 	starts := make([]time.Time, 0, len(c.Status.Attempts))
@@ -105,7 +106,7 @@ func TestFourSoftDeclinesEndFailedAfterDay17(t *testing.T) {
 	}
 	wantDays := []int{0, 3, 10, 17}
 	for i, s := range starts {
-		days := int(s.Sub(t0).Hours() / 24)
+		days := int(s.Sub(controllertest.T0).Hours() / 24)
 		if days != wantDays[i] || (i > 0 && (s.Hour() != 13 || s.Minute() < 10 || s.Minute() >= 25)) {
 			t.Errorf("attempt %d at %v (day %d); want day %d near 13:10 UTC", i+1, s, days, wantDays[i])
 		}
@@ -118,7 +119,7 @@ func TestChargesDueTogetherRespectTheCaps(t *testing.T) {
 	h.charges.API = api
 	// The account cap counts attempts in flight across the cluster; other tests' charges in
 	// the shared API server count too, so the cap leaves exactly ten for this test.
-	others := len(h.charges.inFlightElsewhere(h.ctx, client.ObjectKey{}))
+	others := len(h.charges.inFlightElsewhere(h.Ctx, client.ObjectKey{}))
 	h.charges.Options.MaxInFlight, h.charges.Options.MaxInFlightPerCustomer = 10+others, 1
 	for i := range 25 {
 		activeSubscription(t, h.NS, fmt.Sprintf("s%d", i), fmt.Sprintf("cus_cap_%s_%d", h.NS, i))
@@ -129,14 +130,14 @@ func TestChargesDueTogetherRespectTheCaps(t *testing.T) {
 	for i := range 50 {
 		req := ctrl.Request{NamespacedName: client.ObjectKey{Namespace: h.NS, Name: fmt.Sprintf("c%d", i)}}
 		for range 2 {
-			if _, err := h.charges.Reconcile(h.ctx, req); err != nil {
+			if _, err := h.charges.Reconcile(h.Ctx, req); err != nil {
 				t.Fatal(err)
 			}
 		}
 	}
 	inFlight, perCustomer := 0, map[string]int{}
 	list := &billingv1alpha1.OnDemandChargeList{}
-	if err := env.Client.List(h.ctx, list, client.InNamespace(h.NS)); err != nil {
+	if err := env.Client.List(h.Ctx, list, client.InNamespace(h.NS)); err != nil {
 		t.Fatal(err)
 	}
 	waiting := 0
@@ -173,12 +174,12 @@ func TestSoftDeclineThenSuccessOnDay3AtTheAnchorTime(t *testing.T) {
 	h.charges.API = api
 	activeSubscription(t, h.NS, "s", "cus_day3_"+h.NS)
 	h.charge("later", "s", 100)
-	for h.clock.Now().Before(t0.Add(10 * 24 * time.Hour)) {
+	for h.Clock.Now().Before(controllertest.T0.Add(10 * 24 * time.Hour)) {
 		step := h.settle("later").RequeueAfter
 		if step <= 0 {
 			step = 24 * time.Hour
 		}
-		h.clock.Step(step)
+		h.Clock.Step(step)
 	}
 	c := h.get("later")
 	h.expectCondition(c, billingv1alpha1.ConditionSucceeded, "True", reasonCharged)
@@ -195,17 +196,17 @@ func TestDeletionWaitsForTheAttemptInFlight(t *testing.T) {
 	activeSubscription(t, h.NS, "s", "cus_del_"+h.NS)
 	h.charge("inflight", "s", 100)
 	h.settle("inflight")
-	if err := env.Client.Delete(h.ctx, h.get("inflight")); err != nil {
+	if err := env.Client.Delete(h.Ctx, h.get("inflight")); err != nil {
 		t.Fatal(err)
 	}
-	h.clock.Step(30 * time.Minute)
+	h.Clock.Step(30 * time.Minute)
 	h.settle("inflight")
 	if c := h.get("inflight"); c.DeletionTimestamp == nil || len(c.Finalizers) == 0 {
 		t.Fatal("let go while the attempt was in flight and within the wait")
 	}
-	h.clock.Step(31 * time.Minute) // past DeletionWait: never blocks forever
+	h.Clock.Step(31 * time.Minute) // past DeletionWait: never blocks forever
 	h.settle("inflight")
-	err := env.Client.Get(h.ctx, client.ObjectKey{Namespace: h.NS, Name: "inflight"}, &billingv1alpha1.OnDemandCharge{})
+	err := env.Client.Get(h.Ctx, client.ObjectKey{Namespace: h.NS, Name: "inflight"}, &billingv1alpha1.OnDemandCharge{})
 	if err == nil {
 		t.Fatal("still blocked after the deletion wait")
 	}

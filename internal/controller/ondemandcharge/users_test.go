@@ -21,7 +21,7 @@ func TestChargeOnAMissingSubscriptionEndsAfterTheWait(t *testing.T) {
 	if res.RequeueAfter <= 0 {
 		t.Fatalf("no recheck at the deadline: %+v", res)
 	}
-	h.clock.SetTime(c.CreationTimestamp.Add(11 * time.Minute))
+	h.Clock.SetTime(c.CreationTimestamp.Add(11 * time.Minute))
 	h.settle("forgotten")
 	c = h.get("forgotten")
 	h.expectCondition(c, billingv1alpha1.ConditionFailed, "True", reasonSubscriptionNotFound)
@@ -40,7 +40,7 @@ func TestChargeInAnotherCurrencyIsRefused(t *testing.T) {
 	c := &billingv1alpha1.OnDemandCharge{ObjectMeta: metav1.ObjectMeta{Name: "xyz", Namespace: h.NS},
 		Spec: billingv1alpha1.OnDemandChargeSpec{SubscriptionRef: billingv1alpha1.LocalSubscriptionReference{Name: "usd"},
 			Amount: 100, Currency: "EUR"}}
-	if err := env.Client.Create(h.ctx, c); err != nil {
+	if err := env.Client.Create(h.Ctx, c); err != nil {
 		t.Fatal(err)
 	}
 	h.settle("xyz")

@@ -39,21 +39,21 @@ func newTwoAccounts(t *testing.T) *twoAccounts {
 
 // account creates a DodoAccount named name reaching baseURL with key (in a Secret).
 func (w *twoAccounts) account(name, baseURL, key string) {
-	w.t.Helper()
+	w.T.Helper()
 	w.secret("key-"+name, key)
 	acct := &billingv1alpha1.DodoAccount{ObjectMeta: metav1.ObjectMeta{Name: name, Namespace: w.NS},
 		Spec: billingv1alpha1.DodoAccountSpec{BaseURL: baseURL,
 			APIKeySecretRef: billingv1alpha1.SecretKeyReference{Name: "key-" + name, Key: "api-key"}}}
-	if err := env.Client.Create(w.ctx, acct); err != nil {
-		w.t.Fatal(err)
+	if err := env.Client.Create(w.Ctx, acct); err != nil {
+		w.T.Fatal(err)
 	}
 }
 
 func (w *twoAccounts) secret(name, key string) {
-	w.t.Helper()
+	w.T.Helper()
 	s := &corev1.Secret{ObjectMeta: metav1.ObjectMeta{Name: name, Namespace: w.NS}, StringData: map[string]string{"api-key": key}}
-	if err := env.Client.Create(w.ctx, s); err != nil {
-		w.t.Fatal(err)
+	if err := env.Client.Create(w.Ctx, s); err != nil {
+		w.T.Fatal(err)
 	}
 }
 
@@ -125,7 +125,7 @@ func TestAWrongKeyStallsOnlyItsAccountsSubscriptions(t *testing.T) {
 
 func TestAMissingAccountOrSecretWaitsWithoutCalling(t *testing.T) {
 	w := newTwoAccounts(t)
-	if err := env.Client.Create(w.ctx, &billingv1alpha1.DodoAccount{ObjectMeta: metav1.ObjectMeta{Name: "nosecret", Namespace: w.NS},
+	if err := env.Client.Create(w.Ctx, &billingv1alpha1.DodoAccount{ObjectMeta: metav1.ObjectMeta{Name: "nosecret", Namespace: w.NS},
 		Spec: billingv1alpha1.DodoAccountSpec{BaseURL: w.urlB,
 			APIKeySecretRef: billingv1alpha1.SecretKeyReference{Name: "absent", Key: "api-key"}}}); err != nil {
 		t.Fatal(err)
@@ -155,10 +155,10 @@ func TestAClusterAccountServesOnlyTheNamespacesItsSelectorAdmits(t *testing.T) {
 			NamespaceSelector: &metav1.LabelSelector{MatchLabels: map[string]string{"billing-team": name}},
 			DodoAccountSpec: billingv1alpha1.DodoAccountSpec{BaseURL: w.urlB,
 				APIKeySecretRef: billingv1alpha1.SecretKeyReference{Name: "cluster-key", Key: "api-key"}}}}
-	if err := env.Client.Create(w.ctx, acct); err != nil {
+	if err := env.Client.Create(w.Ctx, acct); err != nil {
 		t.Fatal(err)
 	}
-	t.Cleanup(func() { _ = env.Client.Delete(w.ctx, acct) })
+	t.Cleanup(func() { _ = env.Client.Delete(w.Ctx, acct) })
 	w.subscription("shared", inAccount(billingv1alpha1.AccountKindCluster, name))
 	w.settle("shared")
 	w.expectCondition(w.get("shared"), billingv1alpha1.ConditionSynced, "False", accounts.ReasonAccountNotAllowed)
@@ -167,11 +167,11 @@ func TestAClusterAccountServesOnlyTheNamespacesItsSelectorAdmits(t *testing.T) {
 	}
 
 	ns := &corev1.Namespace{}
-	if err := env.Client.Get(w.ctx, client.ObjectKey{Name: w.NS}, ns); err != nil {
+	if err := env.Client.Get(w.Ctx, client.ObjectKey{Name: w.NS}, ns); err != nil {
 		t.Fatal(err)
 	}
 	ns.Labels = map[string]string{"billing-team": name}
-	if err := env.Client.Update(w.ctx, ns); err != nil {
+	if err := env.Client.Update(w.Ctx, ns); err != nil {
 		t.Fatal(err)
 	}
 	w.settle("shared")

@@ -12,7 +12,7 @@ import (
 
 // withBulk gives the harness's reconciler a bulk observer on its clock.
 func withBulk(h *harness) *bulkobserve.Observer {
-	o := bulkobserve.New(h.api.PaymentsAPI.(*dodo.Client), h.clock, bulkobserve.Options{MaxAge: time.Hour})
+	o := bulkobserve.New(h.api.PaymentsAPI.(*dodo.Client), h.Clock, bulkobserve.Options{MaxAge: time.Hour})
 	h.reconcile.Bulk = o
 	return o
 }
@@ -20,7 +20,7 @@ func withBulk(h *harness) *bulkobserve.Observer {
 // resyncInBulk runs the due resync: the first reconcile starts the scan, the second uses it.
 func resyncInBulk(t *testing.T, h *harness, o *bulkobserve.Observer, name string) {
 	t.Helper()
-	h.clock.Step(70 * time.Minute) // past the 1h resync and its jitter
+	h.Clock.Step(70 * time.Minute) // past the 1h resync and its jitter
 	if _, err := h.run(name); err != nil {
 		t.Fatal(err)
 	}
@@ -58,7 +58,7 @@ func TestBulkResyncSeesAChangeAndReadsBeforeActing(t *testing.T) {
 	client := h.api.PaymentsAPI.(*dodo.Client)
 	sub := h.get("drift")
 	edited := stamp.Subscription(map[string]string{"edited": "in the dashboard"}, identityOf(sub))
-	if _, err := client.UpdateSubscription(h.ctx, id, dodo.UpdateSubscriptionRequest{Metadata: edited}); err != nil {
+	if _, err := client.UpdateSubscription(h.Ctx, id, dodo.UpdateSubscriptionRequest{Metadata: edited}); err != nil {
 		t.Fatal(err)
 	}
 	gets := h.api.snapshot()["GetSubscription"]
@@ -67,7 +67,7 @@ func TestBulkResyncSeesAChangeAndReadsBeforeActing(t *testing.T) {
 	if calls["GetSubscription"] != gets+1 || calls["UpdateSubscription"] != 1 {
 		t.Fatalf("calls %v: want one full read (the scan showed a change) and the drift undone", calls)
 	}
-	got, err := client.GetSubscription(h.ctx, id)
+	got, err := client.GetSubscription(h.Ctx, id)
 	if err != nil || got.Metadata["edited"] != "" {
 		t.Fatalf("Dodo keeps the edited metadata: %v %v", got.Metadata, err)
 	}
@@ -80,7 +80,7 @@ func TestBulkResyncAddsMissingConditionsOnce(t *testing.T) {
 	activeSubscription(t, h, "bare")
 	sub := h.get("bare")
 	sub.Status.Conditions = nil
-	if err := env.Client.Status().Update(h.ctx, sub); err != nil {
+	if err := env.Client.Status().Update(h.Ctx, sub); err != nil {
 		t.Fatal(err)
 	}
 	o := withBulk(h)

@@ -11,6 +11,7 @@ import (
 	billingv1alpha1 "github.com/dodo-operator/dodo-operator/api/v1alpha1"
 	"github.com/dodo-operator/dodo-operator/internal/dodo"
 	"github.com/dodo-operator/dodo-operator/internal/simulator"
+	"github.com/dodo-operator/dodo-operator/test/controllertest"
 )
 
 func withPaymentLink(sub *billingv1alpha1.Subscription) {
@@ -78,7 +79,7 @@ func TestOutcomeUnknownCreateEndsWithExactlyOneSubscription(t *testing.T) {
 	if n := h.api.Count("CreateSubscription"); n != 1 {
 		t.Fatalf("creates before settle: %d", n)
 	}
-	h.clock.Step(31 * time.Second)
+	h.Clock.Step(31 * time.Second)
 	h.settle("unknown")
 	got = h.get("unknown")
 	if len(h.simSubscriptions(sub)) != 1 || got.Status.SubscriptionID != h.simSubscriptions(sub)[0].SubscriptionID {
@@ -99,12 +100,12 @@ func TestCrashAfterCreateBeforeStatusWriteDoesNotCreateTwice(t *testing.T) {
 
 	// The new process waits the settle time from its own start (the dead one's call was
 	// sent before it), then finds the subscription instead of creating another.
-	h.clock.Step(time.Minute)
+	h.Clock.Step(time.Minute)
 	h.settle("crash")
 	if n := h.api.Count("CreateSubscription"); n != 1 || h.get("crash").Status.SubscriptionID != "" {
 		t.Fatalf("before the settle time: creates %d, status %+v", n, h.get("crash").Status)
 	}
-	h.clock.Step(31 * time.Second)
+	h.Clock.Step(31 * time.Second)
 	h.settle("crash")
 	got := h.get("crash")
 	if n := len(h.simSubscriptions(sub)); n != 1 || got.Status.SubscriptionID == "" {
@@ -119,7 +120,7 @@ func TestCreateRefusedByDodoStallsWithoutRetrying(t *testing.T) {
 	h := newHarness(t)
 	sub := h.subscription("refused", func(s *billingv1alpha1.Subscription) { s.Spec.ProductID = "pdt_does_not_exist" })
 	h.settle("refused")
-	h.clock.Step(2 * time.Hour)
+	h.Clock.Step(2 * time.Hour)
 	h.settle("refused")
 	got := h.get("refused")
 	h.expectCondition(got, billingv1alpha1.ConditionStalled, "True", billingv1alpha1.ReasonInvalidSpec)
@@ -144,7 +145,7 @@ func activeSubscription(t *testing.T, h *harness, name string, mutate ...func(*b
 	}
 	h.SimClock.Step(time.Minute)
 	h.Sim.ProcessDue()
-	h.clock.Step(2 * time.Hour)
+	h.Clock.Step(2 * time.Hour)
 	h.settle(name)
 	got := h.get(name)
 	if got.Status.ProviderStatus != string(dodo.SubscriptionStatusActive) {
@@ -158,13 +159,13 @@ func TestSteadyStateMakesNoWritesAndOneReadPerResync(t *testing.T) {
 	activeSubscription(t, h, "steady")
 	before, calls, writes := h.api.Counts(), h.api.Total(), h.api.Writes()
 	for range 5 { // reconciles inside the interval (watch events, status writes) call nothing
-		h.clock.Step(5 * time.Minute)
+		h.Clock.Step(5 * time.Minute)
 		h.settle("steady")
 	}
 	if h.api.Total() != calls {
 		t.Fatalf("calls inside the resync interval: before %v after %v", before, h.api.Counts())
 	}
-	h.clock.Step(time.Hour)
+	h.Clock.Step(time.Hour)
 	h.settle("steady")
 	after := h.api.Counts()
 	if after["GetSubscription"] != before["GetSubscription"]+1 || h.api.Writes() != writes {
@@ -182,12 +183,12 @@ func TestPlanChangeIsSentOnceAndNotOnTheNextResync(t *testing.T) {
 	h.settle("plan")
 	h.expectCondition(h.get("plan"), billingv1alpha1.ConditionReady, "False", reasonPlanChangePending)
 	// Dodo applied it at once: the first recheck, 10 s later, not the hourly resync, shows it.
-	h.clock.Step(planRecheckFirst)
+	h.Clock.Step(planRecheckFirst)
 	if res, err := h.run("plan"); err != nil || res.RequeueAfter < 50*time.Minute {
 		t.Fatalf("recheck: %v %v", res, err)
 	}
 	h.expectCondition(h.get("plan"), billingv1alpha1.ConditionReady, "True", billingv1alpha1.ReasonAvailable)
-	h.clock.Step(2 * time.Hour)
+	h.Clock.Step(2 * time.Hour)
 	h.settle("plan")
 	if n := h.api.Count("ChangePlan"); n != 1 {
 		t.Fatalf("change-plan calls: %d", n)
@@ -220,7 +221,7 @@ func TestFieldChangesArePatchedOnlyWhenDrifted(t *testing.T) {
 	if n := h.api.Count("UpdateSubscription"); n != 1 {
 		t.Fatalf("PATCH calls: %d", n)
 	}
-	h.clock.Step(2 * time.Hour)
+	h.Clock.Step(2 * time.Hour)
 	h.settle("fields")
 	if n := h.api.Count("UpdateSubscription"); n != 1 {
 		t.Fatalf("PATCH calls after a resync with no drift: %d", n)
@@ -236,7 +237,7 @@ func TestPauseMakesNoCalls(t *testing.T) {
 		s.Annotations = map[string]string{billingv1alpha1.AnnotationPaused: "true"}
 	})
 	h.settle("paused")
-	h.clock.Step(3 * time.Hour)
+	h.Clock.Step(3 * time.Hour)
 	h.settle("paused")
 	if h.api.Total() != 0 {
 		t.Fatalf("calls while paused: %v", h.api.Counts())
@@ -261,7 +262,7 @@ func TestCreatedIDSurvivesAWebhookWriteDuringTheReconcile(t *testing.T) {
 	h.api.AfterNext("CreateSubscription", func() {
 		got := h.get("raced")
 		got.Status.RecentWebhookIDs = []string{"msg_receiver"}
-		if err := env.Client.Status().Update(h.ctx, got); err != nil {
+		if err := env.Client.Status().Update(h.Ctx, got); err != nil {
 			t.Error(err)
 		}
 	})
@@ -282,14 +283,14 @@ func TestAWebhookWriteDuringTheReadIsKeptAndTheReadIsNotRepeated(t *testing.T) {
 	h := newHarness(t)
 	h.subscription("read-raced")
 	h.settle("read-raced")
-	h.clock.Step(2 * time.Hour) // past the resync, whatever this object's ±10% spread
+	h.Clock.Step(2 * time.Hour) // past the resync, whatever this object's ±10% spread
 	h.api.AfterNext("GetSubscription", func() {
 		got := h.get("read-raced")
 		got.Status.ProviderStatus = "on_hold"
 		got.Status.LastWebhookEvent = &billingv1alpha1.WebhookEventRef{ID: "msg_hold", Type: "subscription.on_hold",
-			Timestamp: metav1.NewTime(t0)}
+			Timestamp: metav1.NewTime(controllertest.T0)}
 		got.Status.RecentWebhookIDs = []string{"msg_hold"}
-		if err := env.Client.Status().Update(h.ctx, got); err != nil {
+		if err := env.Client.Status().Update(h.Ctx, got); err != nil {
 			t.Error(err)
 		}
 	})
@@ -302,7 +303,7 @@ func TestAWebhookWriteDuringTheReadIsKeptAndTheReadIsNotRepeated(t *testing.T) {
 	if n := h.api.Count("GetSubscription") - reads; n != 1 {
 		t.Fatalf("read Dodo %d times; want 1", n)
 	}
-	if got.Status.LastObservedAt == nil || !got.Status.LastObservedAt.Time.Equal(h.clock.Now().Truncate(time.Second)) ||
+	if got.Status.LastObservedAt == nil || !got.Status.LastObservedAt.Time.Equal(h.Clock.Now().Truncate(time.Second)) ||
 		got.Status.ProviderStatus != "on_hold" || len(got.Status.RecentWebhookIDs) != 1 {
 		t.Fatalf("status after the race: %+v", got.Status)
 	}

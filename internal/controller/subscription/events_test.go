@@ -18,7 +18,7 @@ func TestExpiredPaymentLinkIsAWarningEventOnce(t *testing.T) {
 		t.Fatalf("no link expiry in status: %+v", got.Status)
 	}
 	h.drainEvents()
-	h.clock.SetTime(got.Status.PaymentLinkExpiresAt.Add(1))
+	h.Clock.SetTime(got.Status.PaymentLinkExpiresAt.Add(1))
 	for _, value := range []string{"first", "second"} { // two reconciles after the expiry
 		h.update("expiring", func(s *billingv1alpha1.Subscription) {
 			s.Annotations = map[string]string{billingv1alpha1.AnnotationReconcileRequestedAt: value}

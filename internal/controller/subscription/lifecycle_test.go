@@ -34,11 +34,11 @@ func TestDeletionAppliesThePolicy(t *testing.T) {
 			h := newHarness(t)
 			sub := activeSubscription(t, h, "doomed", func(s *billingv1alpha1.Subscription) { s.Spec.DeletionPolicy = tc.policy })
 			writes := h.api.Writes()
-			if err := env.Client.Delete(h.ctx, h.get("doomed")); err != nil {
+			if err := env.Client.Delete(h.Ctx, h.get("doomed")); err != nil {
 				t.Fatal(err)
 			}
 			h.settle("doomed")
-			err := env.Client.Get(h.ctx, client.ObjectKeyFromObject(sub), &billingv1alpha1.Subscription{})
+			err := env.Client.Get(h.Ctx, client.ObjectKeyFromObject(sub), &billingv1alpha1.Subscription{})
 			if !apierrors.IsNotFound(err) {
 				t.Fatalf("object still there after deletion: %v", err)
 			}
@@ -58,11 +58,11 @@ func TestDeletionLetsGoOfAVanishedOrFinishedSubscription(t *testing.T) {
 	})
 	h.settle("vanished")
 	h.expectCondition(h.get("vanished"), billingv1alpha1.ConditionStalled, "True", reasonNotFound)
-	if err := env.Client.Delete(h.ctx, h.get("vanished")); err != nil {
+	if err := env.Client.Delete(h.Ctx, h.get("vanished")); err != nil {
 		t.Fatal(err)
 	}
 	h.settle("vanished")
-	if err := env.Client.Get(h.ctx, client.ObjectKeyFromObject(sub), &billingv1alpha1.Subscription{}); !apierrors.IsNotFound(err) {
+	if err := env.Client.Get(h.Ctx, client.ObjectKeyFromObject(sub), &billingv1alpha1.Subscription{}); !apierrors.IsNotFound(err) {
 		t.Fatalf("finalizer blocked on a subscription Dodo does not have: %v", err)
 	}
 }
@@ -85,7 +85,7 @@ func TestAdoptionOfAnExistingSubscription(t *testing.T) {
 	}
 
 	// Once the original is deleted (Orphan), explicit adoption takes over and restamps it.
-	if err := env.Client.Delete(h.ctx, h.get("original")); err != nil {
+	if err := env.Client.Delete(h.Ctx, h.get("original")); err != nil {
 		t.Fatal(err)
 	}
 	h.settle("original")
@@ -110,7 +110,7 @@ func TestObserveOnlyNeverWrites(t *testing.T) {
 		s.Spec.DeletionPolicy = billingv1alpha1.DeletionPolicyOrphan
 	})
 	id := h.get("source").Status.SubscriptionID
-	if err := env.Client.Delete(h.ctx, h.get("source")); err != nil {
+	if err := env.Client.Delete(h.Ctx, h.get("source")); err != nil {
 		t.Fatal(err)
 	}
 	h.settle("source")
@@ -124,13 +124,13 @@ func TestObserveOnlyNeverWrites(t *testing.T) {
 		s.Spec.DeletionPolicy = billingv1alpha1.DeletionPolicyCancel
 	})
 	h.settle("watcher")
-	h.clock.Step(3 * time.Hour)
+	h.Clock.Step(3 * time.Hour)
 	h.settle("watcher")
 	got := h.get("watcher")
 	if got.Status.SubscriptionID != id || got.Status.ProviderStatus != "active" {
 		t.Fatalf("observe-only status: %+v", got.Status)
 	}
-	if err := env.Client.Delete(h.ctx, got); err != nil {
+	if err := env.Client.Delete(h.Ctx, got); err != nil {
 		t.Fatal(err)
 	}
 	h.settle("watcher")
@@ -150,7 +150,7 @@ func TestPaymentMethodChanges(t *testing.T) {
 	if got.Status.PaymentLink == "" || got.Status.LastPaymentMethodRequest != "new:2026-11" {
 		t.Fatalf("new payment method request: %+v", got.Status)
 	}
-	h.clock.Step(2 * time.Hour)
+	h.Clock.Step(2 * time.Hour)
 	h.settle("pm")
 	if n := h.api.Count("UpdatePaymentMethod"); n != 1 {
 		t.Fatalf("update-payment-method calls for one token: %d", n)
@@ -181,14 +181,14 @@ func TestOnHoldShowsTheDeclineAndReactivatesThroughPaymentMethod(t *testing.T) {
 	}
 	h.SimClock.Step(time.Minute)
 	h.Sim.ProcessDue()
-	h.clock.Step(2 * time.Hour)
+	h.Clock.Step(2 * time.Hour)
 	h.settle("hold")
 	if status := h.get("hold").Status.ProviderStatus; status != "active" {
 		t.Fatalf("in trial: %q, want active", status)
 	}
 	h.SimClock.Step(15 * 24 * time.Hour)
 	h.Sim.ProcessDue()
-	h.clock.Step(2 * time.Hour)
+	h.Clock.Step(2 * time.Hour)
 	h.settle("hold")
 	got := h.get("hold")
 	if got.Status.ProviderStatus != "on_hold" {
@@ -219,7 +219,7 @@ func TestOnHoldShowsTheDeclineAndReactivatesThroughPaymentMethod(t *testing.T) {
 	}
 	h.SimClock.Step(time.Minute)
 	h.Sim.ProcessDue()
-	h.clock.Step(2 * time.Hour)
+	h.Clock.Step(2 * time.Hour)
 	h.settle("hold")
 	got = h.get("hold")
 	h.expectCondition(got, billingv1alpha1.ConditionActive, "True", "Active")
@@ -235,10 +235,10 @@ func TestTerminalSubscriptionIsNeitherWrittenNorPolled(t *testing.T) {
 	activeSubscription(t, h, "ended", func(s *billingv1alpha1.Subscription) { s.Spec.DeletionPolicy = billingv1alpha1.DeletionPolicyOrphan })
 	id := h.get("ended").Status.SubscriptionID
 	status := dodo.SubscriptionStatusCancelled
-	if _, err := h.api.PaymentsAPI.UpdateSubscription(h.ctx, id, dodo.UpdateSubscriptionRequest{Status: &status}); err != nil {
+	if _, err := h.api.PaymentsAPI.UpdateSubscription(h.Ctx, id, dodo.UpdateSubscriptionRequest{Status: &status}); err != nil {
 		t.Fatal(err)
 	}
-	h.clock.Step(2 * time.Hour)
+	h.Clock.Step(2 * time.Hour)
 	h.settle("ended")
 	if got := h.get("ended"); got.Status.ProviderStatus != "cancelled" {
 		t.Fatalf("status %q", got.Status.ProviderStatus)
@@ -246,7 +246,7 @@ func TestTerminalSubscriptionIsNeitherWrittenNorPolled(t *testing.T) {
 	h.update("ended", func(s *billingv1alpha1.Subscription) { s.Spec.Quantity = 9 }) // drift that must not be sent
 	h.settle("ended")
 	calls := h.api.Total()
-	h.clock.Step(5 * time.Hour)
+	h.Clock.Step(5 * time.Hour)
 	h.settle("ended")
 	if h.api.Total() != calls || h.api.Count("ChangePlan") != 0 {
 		t.Fatalf("a cancelled subscription was written or polled: %v", h.api.Counts())

@@ -33,7 +33,7 @@ func TestRefusedAdoptionNeverActsOnTheOwnersSubscription(t *testing.T) {
 			if recordedEarlier {
 				legacy := h.get("thief")
 				legacy.Status.SubscriptionID = id
-				if err := env.Client.Status().Update(h.ctx, legacy); err != nil {
+				if err := env.Client.Status().Update(h.Ctx, legacy); err != nil {
 					t.Fatal(err)
 				}
 			}
@@ -62,14 +62,14 @@ func expectUntouched(t *testing.T, h *harness, id string) {
 }
 
 func (h *harness) deleteAndSettle(name string) {
-	h.t.Helper()
-	if err := env.Client.Delete(h.ctx, h.get(name)); err != nil {
-		h.t.Fatal(err)
+	h.T.Helper()
+	if err := env.Client.Delete(h.Ctx, h.get(name)); err != nil {
+		h.T.Fatal(err)
 	}
 	h.settle(name)
-	err := env.Client.Get(h.ctx, client.ObjectKey{Namespace: h.NS, Name: name}, &billingv1alpha1.Subscription{})
+	err := env.Client.Get(h.Ctx, client.ObjectKey{Namespace: h.NS, Name: name}, &billingv1alpha1.Subscription{})
 	if !apierrors.IsNotFound(err) {
-		h.t.Fatalf("%s still there after deletion: %v", name, err)
+		h.T.Fatalf("%s still there after deletion: %v", name, err)
 	}
 }
 
@@ -87,11 +87,11 @@ func TestPlanChangeIsNotSentTwiceWhenTheProcessDiesAfterTheCall(t *testing.T) {
 	h.api.CrashAfterNext("ChangePlan")
 	h.runCrashing("plan")
 	h.settle("plan")
-	h.clock.Step(2 * time.Hour) // the next read, before Dodo applied the change
+	h.Clock.Step(2 * time.Hour) // the next read, before Dodo applied the change
 	h.settle("plan")
 	h.SimClock.Step(time.Minute)
 	h.Sim.ProcessDue()
-	h.clock.Step(2 * time.Hour)
+	h.Clock.Step(2 * time.Hour)
 	h.settle("plan")
 	if n := h.api.Count("ChangePlan"); n != 1 {
 		t.Fatalf("change-plan calls for one requested plan: %d", n)
@@ -109,7 +109,7 @@ func TestPaymentMethodUpdateIsNotSentTwiceWhenTheProcessDiesAfterTheCall(t *test
 	h.api.CrashAfterNext("UpdatePaymentMethod")
 	h.runCrashing("pm")
 	h.settle("pm")
-	h.clock.Step(2 * time.Hour)
+	h.Clock.Step(2 * time.Hour)
 	h.settle("pm")
 	if n := h.api.Count("UpdatePaymentMethod"); n != 1 {
 		t.Fatalf("update-payment-method calls for one request: %d", n)
@@ -128,7 +128,7 @@ func TestNoPlanChangeIsSentWhenItsMarkerCannotBeStored(t *testing.T) {
 	h.api.AfterNext("GetSubscription", func() {
 		sub := h.get("stale")
 		sub.Status.RecentWebhookIDs = append(sub.Status.RecentWebhookIDs, "msg_receiver_wrote")
-		if err := env.Client.Status().Update(h.ctx, sub); err != nil {
+		if err := env.Client.Status().Update(h.Ctx, sub); err != nil {
 			t.Error(err)
 		}
 	})
@@ -154,7 +154,7 @@ func TestDeletionDuringAnUnknownCreateWaitsAndThenCancels(t *testing.T) {
 		s.Spec.DeletionPolicy = billingv1alpha1.DeletionPolicyCancel
 	})
 	h.settle("gone")
-	if err := env.Client.Delete(h.ctx, h.get("gone")); err != nil {
+	if err := env.Client.Delete(h.Ctx, h.get("gone")); err != nil {
 		t.Fatal(err)
 	}
 	h.settle("gone")
@@ -164,7 +164,7 @@ func TestDeletionDuringAnUnknownCreateWaitsAndThenCancels(t *testing.T) {
 	if h.get("gone").DeletionTimestamp.IsZero() {
 		t.Fatal("not deleting")
 	}
-	h.clock.Step(31 * time.Second)
+	h.Clock.Step(31 * time.Second)
 	h.deleteAndSettleOnly("gone")
 	sims := h.simSubscriptions(sub)
 	if len(sims) != 1 || sims[0].Status != dodo.SubscriptionStatusCancelled {
@@ -173,11 +173,11 @@ func TestDeletionDuringAnUnknownCreateWaitsAndThenCancels(t *testing.T) {
 }
 
 func (h *harness) deleteAndSettleOnly(name string) {
-	h.t.Helper()
+	h.T.Helper()
 	h.settle(name)
-	err := env.Client.Get(h.ctx, client.ObjectKey{Namespace: h.NS, Name: name}, &billingv1alpha1.Subscription{})
+	err := env.Client.Get(h.Ctx, client.ObjectKey{Namespace: h.NS, Name: name}, &billingv1alpha1.Subscription{})
 	if !apierrors.IsNotFound(err) {
-		h.t.Fatalf("%s still there: %v", name, err)
+		h.T.Fatalf("%s still there: %v", name, err)
 	}
 }
 
@@ -198,13 +198,13 @@ func TestUnknownCreateIsRepeatedOnlyAfterTheAbsenceWindow(t *testing.T) {
 	if err := h.Sim.SetFaults(simulator.Faults{}); err != nil {
 		t.Fatal(err)
 	}
-	h.clock.Step(31 * time.Second)
+	h.Clock.Step(31 * time.Second)
 	h.settle("absent")
 	if n := h.api.Count("CreateSubscription"); n != 1 {
 		t.Fatalf("created again %d times before the absence window", n-1)
 	}
 	h.expectCondition(h.get("absent"), billingv1alpha1.ConditionSynced, "False", billingv1alpha1.ReasonReconcileError)
-	h.clock.Step(5 * time.Minute)
+	h.Clock.Step(5 * time.Minute)
 	h.settle("absent")
 	if n, sims := h.api.Count("CreateSubscription"), h.simSubscriptions(sub); n != 2 || len(sims) != 1 {
 		t.Fatalf("creates %d, subscriptions %d", n, len(sims))
@@ -218,7 +218,7 @@ func TestLostCreateAnswerKeepsThePaymentLink(t *testing.T) {
 	failCreates(t, h, simulator.RouteFaults{FailAfterCommitRate: 1})
 	h.subscription("link", withPaymentLink)
 	h.settle("link")
-	h.clock.Step(31 * time.Second)
+	h.Clock.Step(31 * time.Second)
 	h.settle("link")
 	got := h.get("link")
 	if got.Status.SubscriptionID == "" || got.Status.PaymentLink == "" {
@@ -230,7 +230,7 @@ func TestLostCreateAnswerKeepsThePaymentLink(t *testing.T) {
 	}
 	h.SimClock.Step(time.Minute)
 	h.Sim.ProcessDue()
-	h.clock.Step(2 * time.Hour)
+	h.Clock.Step(2 * time.Hour)
 	h.settle("link")
 	h.expectCondition(h.get("link"), billingv1alpha1.ConditionActive, "True", "Active")
 }

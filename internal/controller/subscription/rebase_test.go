@@ -8,11 +8,12 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
 	billingv1alpha1 "github.com/dodo-operator/dodo-operator/api/v1alpha1"
+	"github.com/dodo-operator/dodo-operator/test/controllertest"
 )
 
 func TestRebaseStatus(t *testing.T) {
 	at := func(minute int) *metav1.Time {
-		mt := metav1.NewTime(t0.Add(time.Duration(minute) * time.Minute))
+		mt := metav1.NewTime(controllertest.T0.Add(time.Duration(minute) * time.Minute))
 		return &mt
 	}
 	event := &billingv1alpha1.WebhookEventRef{ID: "msg_1", Type: "subscription.on_hold", Timestamp: *at(5)}

@@ -1,12 +1,10 @@
 package subscription
 
 import (
-	"context"
 	"testing"
 	"time"
 
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
-	clocktesting "k8s.io/utils/clock/testing"
 	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
@@ -15,38 +13,27 @@ import (
 	"github.com/dodo-operator/dodo-operator/internal/simulator"
 	"github.com/dodo-operator/dodo-operator/test/controllertest"
 	"github.com/dodo-operator/dodo-operator/test/eventstest"
-	"github.com/dodo-operator/dodo-operator/test/testenv"
 )
-
-var env *testenv.Env
-
-func TestMain(m *testing.M) { testenv.RunMain(m, &env) }
-
-var t0 = time.Date(2026, 11, 2, 13, 10, 0, 0, time.UTC)
 
 // harness is one test's world: a namespace, a simulator on its own fake clock behind real
 // HTTP, the typed client, and a reconciler on a fake clock that the test advances.
 type harness struct {
 	*controllertest.World
-	t         *testing.T
-	ctx       context.Context
-	clock     *clocktesting.FakeClock
 	api       recordingAPI
 	reconcile *Reconciler
 }
 
 func newHarness(t *testing.T) *harness {
 	t.Helper()
-	w := controllertest.New(t, env.Client, "sub", t0, simulator.Config{})
-	h := &harness{World: w, t: t, ctx: context.Background(), clock: clocktesting.NewFakeClock(t0),
-		api: recordingAPI{dodofake.New(w.Client)}}
+	w := controllertest.New(t, env.Client, "sub", simulator.Config{})
+	h := &harness{World: w, api: recordingAPI{dodofake.New(w.Client)}}
 	h.reconcile = h.newReconciler()
 	return h
 }
 
 // newReconciler builds a reconciler with no memory of earlier ones: a restarted operator.
 func (h *harness) newReconciler() *Reconciler {
-	return &Reconciler{Client: env.Client, API: h.api, Recorder: h.Recorder, Clock: h.clock,
+	return &Reconciler{Client: env.Client, API: h.api, Recorder: h.Recorder, Clock: h.Clock,
 		Options: Options{ResyncInterval: time.Hour, CreateSettle: 30 * time.Second}.withDefaults()}
 }
 
@@ -62,26 +49,26 @@ func (h *harness) subscription(name string, mutate ...func(*billingv1alpha1.Subs
 	for _, m := range mutate {
 		m(sub)
 	}
-	if err := env.Client.Create(h.ctx, sub); err != nil {
-		h.t.Fatal(err)
+	if err := env.Client.Create(h.Ctx, sub); err != nil {
+		h.T.Fatal(err)
 	}
 	return sub
 }
 
 // run reconciles once and returns the result.
 func (h *harness) run(name string) (ctrl.Result, error) {
-	h.t.Helper()
-	return h.reconcile.Reconcile(h.ctx, ctrl.Request{NamespacedName: client.ObjectKey{Namespace: h.NS, Name: name}})
+	h.T.Helper()
+	return h.reconcile.Reconcile(h.Ctx, ctrl.Request{NamespacedName: client.ObjectKey{Namespace: h.NS, Name: name}})
 }
 
 // settle reconciles until the controller has nothing to do before its next resync (or
 // waits for a person: a stall, a pause).
 func (h *harness) settle(name string) {
-	h.t.Helper()
+	h.T.Helper()
 	for i := range 8 {
 		res, err := h.run(name)
 		if err != nil {
-			h.t.Fatalf("reconcile %d: %v", i, err)
+			h.T.Fatalf("reconcile %d: %v", i, err)
 		}
 		if res.RequeueAfter >= 50*time.Minute || (i > 0 && res.IsZero()) {
 			return
@@ -90,15 +77,15 @@ func (h *harness) settle(name string) {
 }
 
 func (h *harness) get(name string) *billingv1alpha1.Subscription {
-	return controllertest.Get(h.World, name, &billingv1alpha1.Subscription{})
+	return controllertest.Get(h.Base, name, &billingv1alpha1.Subscription{})
 }
 
 func (h *harness) update(name string, mutate func(*billingv1alpha1.Subscription)) {
-	h.t.Helper()
+	h.T.Helper()
 	sub := h.get(name)
 	mutate(sub)
-	if err := env.Client.Update(h.ctx, sub); err != nil {
-		h.t.Fatal(err)
+	if err := env.Client.Update(h.Ctx, sub); err != nil {
+		h.T.Fatal(err)
 	}
 }
 
@@ -114,16 +101,16 @@ func (h *harness) simSubscriptions(sub *billingv1alpha1.Subscription) []simulato
 }
 
 func (h *harness) expectCondition(sub *billingv1alpha1.Subscription, conditionType, status, reason string) {
-	h.t.Helper()
-	controllertest.ExpectCondition(h.t, sub.Status.Conditions, conditionType, status, reason)
+	h.T.Helper()
+	controllertest.ExpectCondition(h.T, sub.Status.Conditions, conditionType, status, reason)
 }
 
 func (h *harness) drainEvents() []string { return eventstest.Drain(h.Recorder) }
 
 func (h *harness) expectEvent(substr string) {
-	h.t.Helper()
+	h.T.Helper()
 	if all := h.drainEvents(); eventstest.Count(all, substr) == 0 {
-		h.t.Fatalf("no event contains %q; events: %q", substr, all)
+		h.T.Fatalf("no event contains %q; events: %q", substr, all)
 	}
 }
 
@@ -137,9 +124,9 @@ func (r recordingAPI) snapshot() map[string]int { return r.Counts() }
 // runCrashing reconciles once, expecting the process to die in a call (CrashAfterNext), and
 // then starts a new reconciler with no memory of the first: a restarted operator.
 func (h *harness) runCrashing(name string) {
-	h.t.Helper()
+	h.T.Helper()
 	if !dodofake.Crashed(func() { _, _ = h.run(name) }) {
-		h.t.Fatal("the reconcile did not crash")
+		h.T.Fatal("the reconcile did not crash")
 	}
 	h.api.After = nil
 	h.reconcile = h.newReconciler()
