@@ -70,7 +70,7 @@ func TestPaymentAwaitingTheCustomerFreesTheCustomersSlot(t *testing.T) {
 	h.settle("c-3ds")
 	waiting := h.get("c-3ds").Status.Attempts[0].PaymentID
 	h.api.GetPaymentFn = func(ctx context.Context, id string) (*dodo.Payment, error) {
-		p, err := h.api.PaymentsAPI.GetPayment(ctx, id)
+		p, err := h.api.Client.GetPayment(ctx, id)
 		if err == nil && p.PaymentID == waiting { // a state the simulator does not make
 			p.Status = ptr.To(dodo.PaymentStatusRequiresCustomerAction)
 		}

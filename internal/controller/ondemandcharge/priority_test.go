@@ -28,7 +28,7 @@ func TestChargeCallsGoFirstInTheBudget(t *testing.T) {
 			classes[method] = "mixed"
 		}
 	}
-	passOn := h.api.PaymentsAPI
+	passOn := h.api.Client
 	h.api.ChargeFn = func(ctx context.Context, id string, req dodo.ChargeRequest) (*dodo.ChargeResponse, error) {
 		note(ctx, "Charge")
 		return passOn.Charge(ctx, id, req)

@@ -12,7 +12,7 @@ import (
 
 // withBulk gives the harness's reconciler a bulk observer on its clock.
 func withBulk(h *harness) *bulkobserve.Observer {
-	o := bulkobserve.New(h.api.PaymentsAPI.(*dodo.Client), h.Clock, bulkobserve.Options{MaxAge: time.Hour})
+	o := bulkobserve.New(h.api.Client, h.Clock, bulkobserve.Options{MaxAge: time.Hour})
 	h.reconcile.Bulk = o
 	return o
 }
@@ -55,7 +55,7 @@ func TestBulkResyncSeesAChangeAndReadsBeforeActing(t *testing.T) {
 	activeSubscription(t, h, "drift")
 	o := withBulk(h)
 	id := h.get("drift").Status.SubscriptionID
-	client := h.api.PaymentsAPI.(*dodo.Client)
+	client := h.api.Client
 	sub := h.get("drift")
 	edited := stamp.Subscription(map[string]string{"edited": "in the dashboard"}, identityOf(sub))
 	if _, err := client.UpdateSubscription(h.Ctx, id, dodo.UpdateSubscriptionRequest{Metadata: edited}); err != nil {

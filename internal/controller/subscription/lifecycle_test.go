@@ -204,7 +204,7 @@ func TestOnHoldShowsTheDeclineAndReactivatesThroughPaymentMethod(t *testing.T) {
 	h.api.UpdatePaymentMethodFn = func(ctx context.Context, id string, req dodo.UpdatePaymentMethodRequest) (
 		*dodo.UpdatePaymentMethodResponse, error) {
 		linkDuringCall = h.get("hold").Status.PaymentLink
-		return h.api.PaymentsAPI.UpdatePaymentMethod(ctx, id, req)
+		return h.api.Client.UpdatePaymentMethod(ctx, id, req)
 	}
 	h.update("hold", func(s *billingv1alpha1.Subscription) {
 		s.Spec.PaymentMethod = &billingv1alpha1.PaymentMethodSpec{New: &billingv1alpha1.NewPaymentMethodRequest{Token: "fix"}}
@@ -235,7 +235,7 @@ func TestTerminalSubscriptionIsNeitherWrittenNorPolled(t *testing.T) {
 	activeSubscription(t, h, "ended", func(s *billingv1alpha1.Subscription) { s.Spec.DeletionPolicy = billingv1alpha1.DeletionPolicyOrphan })
 	id := h.get("ended").Status.SubscriptionID
 	status := dodo.SubscriptionStatusCancelled
-	if _, err := h.api.PaymentsAPI.UpdateSubscription(h.Ctx, id, dodo.UpdateSubscriptionRequest{Status: &status}); err != nil {
+	if _, err := h.api.Client.UpdateSubscription(h.Ctx, id, dodo.UpdateSubscriptionRequest{Status: &status}); err != nil {
 		t.Fatal(err)
 	}
 	h.Clock.Step(2 * time.Hour)

@@ -239,7 +239,7 @@ func TestLostCreateAnswerKeepsThePaymentLink(t *testing.T) {
 // unknown"), one Warning Event tells it, and nothing is pending.
 func TestAWrongKeyIsReportedAsCredentialsInvalid(t *testing.T) {
 	h := newHarness(t)
-	wrong, err := dodo.New(dodo.Config{BaseURL: h.api.PaymentsAPI.(*dodo.Client).BaseURL(), APIKey: dodo.NewSecret("sk_wrong"),
+	wrong, err := dodo.New(dodo.Config{BaseURL: h.api.Client.BaseURL(), APIKey: dodo.NewSecret("sk_wrong"),
 		RateLimit: 1000, Burst: 1000, Timeout: 5 * time.Second, MaxGetRetries: -1})
 	if err != nil {
 		t.Fatal(err)

@@ -13,36 +13,18 @@ import (
 	"github.com/dodo-operator/dodo-operator/internal/dodo"
 )
 
-// API is the part of the Dodo client that the controllers call: the union of their
-// PaymentsAPI interfaces.
-type API interface {
-	GetSubscription(ctx context.Context, subscriptionID string) (*dodo.Subscription, error)
-	ListAllSubscriptions(ctx context.Context, params dodo.ListSubscriptionsParams) ([]dodo.SubscriptionListItem, error)
-	ListAllPayments(ctx context.Context, params dodo.ListPaymentsParams) ([]dodo.PaymentListItem, error)
-	GetPayment(ctx context.Context, paymentID string) (*dodo.Payment, error)
-	CreateSubscription(ctx context.Context, req dodo.CreateSubscriptionRequest) (*dodo.CreateSubscriptionResponse, error)
-	UpdateSubscription(ctx context.Context, subscriptionID string, req dodo.UpdateSubscriptionRequest) (*dodo.Subscription, error)
-	ChangePlan(ctx context.Context, subscriptionID string, req dodo.ChangePlanRequest) (*dodo.ChangePlanResponse, error)
-	UpdatePaymentMethod(ctx context.Context, subscriptionID string,
-		req dodo.UpdatePaymentMethodRequest) (*dodo.UpdatePaymentMethodResponse, error)
-	Charge(ctx context.Context, subscriptionID string, req dodo.ChargeRequest) (*dodo.ChargeResponse, error)
-}
-
-var (
-	_ API = (*dodo.Client)(nil)
-	_ API = (*Fake)(nil)
-)
-
 // writes are the methods that change something at Dodo.
 var writes = map[string]bool{"CreateSubscription": true, "UpdateSubscription": true, "ChangePlan": true,
 	"UpdatePaymentMethod": true, "Charge": true}
 
-// Fake implements API. A method with its func field set answers with it; otherwise it
-// passes the call on to PaymentsAPI (a call with neither panics). Func fields and After
+// Fake has the methods of *dodo.Client that the controllers call (the union of their
+// PaymentsAPI interfaces, which check it where a test hands a Fake to a Reconciler). A
+// method with its func field set answers with it; otherwise it passes the call on to
+// Client (a call with neither panics). Func fields and After
 // are set by the test between calls, not while the code under test runs.
 type Fake struct {
-	// PaymentsAPI answers the calls whose func field is nil.
-	PaymentsAPI API
+	// Client answers the calls whose func field is nil.
+	Client *dodo.Client
 	// After, when set, runs with the method's name after every call returned: a test
 	// stops the process there (CrashAfterNext) or changes the world between a call and
 	// what its caller does next (AfterNext).
@@ -63,7 +45,7 @@ type Fake struct {
 }
 
 // New is a Fake that passes every call on to next.
-func New(next API) *Fake { return &Fake{PaymentsAPI: next} }
+func New(next *dodo.Client) *Fake { return &Fake{Client: next} }
 
 // Count is how many times method (a name such as "Charge") was called.
 func (f *Fake) Count(method string) int {
@@ -110,11 +92,11 @@ func (f *Fake) count(method string) {
 }
 
 // next is what answers a call of method that no func field answers.
-func (f *Fake) next(method string) API {
-	if f.PaymentsAPI == nil {
-		panic(fmt.Sprintf("dodofake: %s called with neither its func field nor PaymentsAPI set", method))
+func (f *Fake) next(method string) *dodo.Client {
+	if f.Client == nil {
+		panic(fmt.Sprintf("dodofake: %s called with neither its func field nor Client set", method))
 	}
-	return f.PaymentsAPI
+	return f.Client
 }
 
 // answer counts a call of method, makes it, then runs After.
@@ -160,7 +142,7 @@ func Crashed(fn func()) (crashed bool) {
 	return false
 }
 
-// GetSubscription counts the call and answers with GetSubscriptionFn, else PaymentsAPI.
+// GetSubscription counts the call and answers with GetSubscriptionFn, else Client.
 func (f *Fake) GetSubscription(ctx context.Context, id string) (*dodo.Subscription, error) {
 	fn := f.GetSubscriptionFn
 	if fn == nil {
@@ -169,7 +151,7 @@ func (f *Fake) GetSubscription(ctx context.Context, id string) (*dodo.Subscripti
 	return answer(f, "GetSubscription", func() (*dodo.Subscription, error) { return fn(ctx, id) })
 }
 
-// ListAllSubscriptions counts the call and answers with ListAllSubscriptionsFn, else PaymentsAPI.
+// ListAllSubscriptions counts the call and answers with ListAllSubscriptionsFn, else Client.
 func (f *Fake) ListAllSubscriptions(ctx context.Context, p dodo.ListSubscriptionsParams) ([]dodo.SubscriptionListItem, error) {
 	fn := f.ListAllSubscriptionsFn
 	if fn == nil {
@@ -178,7 +160,7 @@ func (f *Fake) ListAllSubscriptions(ctx context.Context, p dodo.ListSubscription
 	return answer(f, "ListAllSubscriptions", func() ([]dodo.SubscriptionListItem, error) { return fn(ctx, p) })
 }
 
-// ListAllPayments counts the call and answers with ListAllPaymentsFn, else PaymentsAPI.
+// ListAllPayments counts the call and answers with ListAllPaymentsFn, else Client.
 func (f *Fake) ListAllPayments(ctx context.Context, p dodo.ListPaymentsParams) ([]dodo.PaymentListItem, error) {
 	fn := f.ListAllPaymentsFn
 	if fn == nil {
@@ -187,7 +169,7 @@ func (f *Fake) ListAllPayments(ctx context.Context, p dodo.ListPaymentsParams) (
 	return answer(f, "ListAllPayments", func() ([]dodo.PaymentListItem, error) { return fn(ctx, p) })
 }
 
-// GetPayment counts the call and answers with GetPaymentFn, else PaymentsAPI.
+// GetPayment counts the call and answers with GetPaymentFn, else Client.
 func (f *Fake) GetPayment(ctx context.Context, id string) (*dodo.Payment, error) {
 	fn := f.GetPaymentFn
 	if fn == nil {
@@ -196,7 +178,7 @@ func (f *Fake) GetPayment(ctx context.Context, id string) (*dodo.Payment, error)
 	return answer(f, "GetPayment", func() (*dodo.Payment, error) { return fn(ctx, id) })
 }
 
-// CreateSubscription counts the call and answers with CreateSubscriptionFn, else PaymentsAPI.
+// CreateSubscription counts the call and answers with CreateSubscriptionFn, else Client.
 func (f *Fake) CreateSubscription(ctx context.Context, req dodo.CreateSubscriptionRequest) (*dodo.CreateSubscriptionResponse, error) {
 	fn := f.CreateSubscriptionFn
 	if fn == nil {
@@ -205,7 +187,7 @@ func (f *Fake) CreateSubscription(ctx context.Context, req dodo.CreateSubscripti
 	return answer(f, "CreateSubscription", func() (*dodo.CreateSubscriptionResponse, error) { return fn(ctx, req) })
 }
 
-// UpdateSubscription counts the call and answers with UpdateSubscriptionFn, else PaymentsAPI.
+// UpdateSubscription counts the call and answers with UpdateSubscriptionFn, else Client.
 func (f *Fake) UpdateSubscription(ctx context.Context, id string, req dodo.UpdateSubscriptionRequest) (*dodo.Subscription, error) {
 	fn := f.UpdateSubscriptionFn
 	if fn == nil {
@@ -214,7 +196,7 @@ func (f *Fake) UpdateSubscription(ctx context.Context, id string, req dodo.Updat
 	return answer(f, "UpdateSubscription", func() (*dodo.Subscription, error) { return fn(ctx, id, req) })
 }
 
-// ChangePlan counts the call and answers with ChangePlanFn, else PaymentsAPI.
+// ChangePlan counts the call and answers with ChangePlanFn, else Client.
 func (f *Fake) ChangePlan(ctx context.Context, id string, req dodo.ChangePlanRequest) (*dodo.ChangePlanResponse, error) {
 	fn := f.ChangePlanFn
 	if fn == nil {
@@ -223,7 +205,7 @@ func (f *Fake) ChangePlan(ctx context.Context, id string, req dodo.ChangePlanReq
 	return answer(f, "ChangePlan", func() (*dodo.ChangePlanResponse, error) { return fn(ctx, id, req) })
 }
 
-// UpdatePaymentMethod counts the call and answers with UpdatePaymentMethodFn, else PaymentsAPI.
+// UpdatePaymentMethod counts the call and answers with UpdatePaymentMethodFn, else Client.
 func (f *Fake) UpdatePaymentMethod(ctx context.Context, id string,
 	req dodo.UpdatePaymentMethodRequest) (*dodo.UpdatePaymentMethodResponse, error) {
 	fn := f.UpdatePaymentMethodFn
@@ -233,7 +215,7 @@ func (f *Fake) UpdatePaymentMethod(ctx context.Context, id string,
 	return answer(f, "UpdatePaymentMethod", func() (*dodo.UpdatePaymentMethodResponse, error) { return fn(ctx, id, req) })
 }
 
-// Charge counts the call and answers with ChargeFn, else PaymentsAPI.
+// Charge counts the call and answers with ChargeFn, else Client.
 func (f *Fake) Charge(ctx context.Context, id string, req dodo.ChargeRequest) (*dodo.ChargeResponse, error) {
 	fn := f.ChargeFn
 	if fn == nil {
