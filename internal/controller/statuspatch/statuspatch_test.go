@@ -51,18 +51,12 @@ func TestPatchWritesChangesAndSkipsNoOps(t *testing.T) {
 
 func TestPatchFromAStaleCopyConflictsQuietly(t *testing.T) {
 	ctx := context.Background()
-	sub := newSubscription(t, "patch-stale")
-	stale := writeAsAnother(t, sub, func(s *billingv1alpha1.SubscriptionStatus) { s.ProviderStatus = "on_hold" })
-	stale2 := stale.DeepCopy()
-	stale2.Status.ProviderStatus = "active"
-	res, err := Patch(ctx, env.Client, stale, stale2, stale.Status, stale2.Status, ctrl.Result{}, nil)
+	sub, stale, ours := activeOverOnHold(t, "patch-stale")
+	res, err := Patch(ctx, env.Client, stale, ours, stale.Status, ours.Status, ctrl.Result{}, nil)
 	if err != nil || res.RequeueAfter != conflictRequeue {
 		t.Fatalf("stale patch: %v %v; want a quiet requeue", res, err)
 	}
-	got, err := stored(sub)
-	if err != nil || got.Status.ProviderStatus != "on_hold" {
-		t.Fatalf("the other writer's status was overwritten: %+v", got.Status)
-	}
+	got := expectOnHoldKept(t, sub)
 	conflict := apierrors.NewConflict(schema.GroupResource{}, "x", errors.New("changed"))
 	if res, err := Patch(ctx, env.Client, got, got, got.Status, got.Status, ctrl.Result{}, conflict); err != nil || res.RequeueAfter != conflictRequeue {
 		t.Fatalf("a reconcile conflict was not turned into a requeue: %v %v", res, err)
@@ -99,10 +93,7 @@ func TestPatchRebasingLaysTheWriteOverTheStoredCopy(t *testing.T) {
 
 func TestPatchRebasingGivesUpOrFailsAsTheRebaseSays(t *testing.T) {
 	ctx := context.Background()
-	sub := newSubscription(t, "patch-rebase-give-up")
-	stale := writeAsAnother(t, sub, func(s *billingv1alpha1.SubscriptionStatus) { s.ProviderStatus = "on_hold" })
-	ours := stale.DeepCopy()
-	ours.Status.ProviderStatus = "active"
+	sub, stale, ours := activeOverOnHold(t, "patch-rebase-give-up")
 	giveUp := func(context.Context) (client.Object, client.Object, bool, error) { return nil, nil, false, nil }
 	if res, err := PatchRebasing(ctx, env.Client, stale, ours, stale.Status, ours.Status, ctrl.Result{}, nil, giveUp); err != nil ||
 		res.RequeueAfter != conflictRequeue {
@@ -113,10 +104,7 @@ func TestPatchRebasingGivesUpOrFailsAsTheRebaseSays(t *testing.T) {
 	if _, err := PatchRebasing(ctx, env.Client, stale, ours, stale.Status, ours.Status, ctrl.Result{}, nil, failing); !errors.Is(err, broken) {
 		t.Fatalf("a failing rebase: %v; want its error", err)
 	}
-	got, err := stored(sub)
-	if err != nil || got.Status.ProviderStatus != "on_hold" {
-		t.Fatalf("the other writer's status was overwritten: %+v", got.Status)
-	}
+	expectOnHoldKept(t, sub)
 }
 
 func TestStoreNowRetriesAConflictFromTheStoredCopy(t *testing.T) {
@@ -172,6 +160,29 @@ func writeAsAnother(t *testing.T, sub *billingv1alpha1.Subscription,
 		t.Fatal(err)
 	}
 	return stale
+}
+
+// activeOverOnHold is the race the conflict tests start from: another writer stored
+// on_hold after sub was read; stale is sub as read, ours the reconcile's copy of it that
+// wants active.
+func activeOverOnHold(t *testing.T, name string) (sub, stale, ours *billingv1alpha1.Subscription) {
+	t.Helper()
+	sub = newSubscription(t, name)
+	stale = writeAsAnother(t, sub, func(s *billingv1alpha1.SubscriptionStatus) { s.ProviderStatus = "on_hold" })
+	ours = stale.DeepCopy()
+	ours.Status.ProviderStatus = "active"
+	return sub, stale, ours
+}
+
+// expectOnHoldKept fails the test unless the API server still holds the other writer's
+// on_hold, and returns what it holds.
+func expectOnHoldKept(t *testing.T, sub *billingv1alpha1.Subscription) *billingv1alpha1.Subscription {
+	t.Helper()
+	got, err := stored(sub)
+	if err != nil || got.Status.ProviderStatus != "on_hold" {
+		t.Fatalf("the other writer's status was overwritten: %+v %v", got.Status, err)
+	}
+	return got
 }
 
 // stored is sub as the API server holds it.
