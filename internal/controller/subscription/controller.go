@@ -101,6 +101,8 @@ type scope struct {
 	// providerAtStart is Dodo's status as stored when the reconcile began: a change from it
 	// that this reconcile stores is told with an Event.
 	providerAtStart string
+	// created: this reconcile created the subscription; its ID is in s.sub only.
+	created bool
 }
 
 // +kubebuilder:rbac:groups=billing.dodo-operator.io,resources=subscriptions,verbs=get;list;watch;update;patch

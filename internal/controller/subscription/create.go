@@ -12,7 +12,6 @@ import (
 
 	billingv1alpha1 "github.com/dodo-operator/dodo-operator/api/v1alpha1"
 	"github.com/dodo-operator/dodo-operator/internal/controller/conditions"
-	"github.com/dodo-operator/dodo-operator/internal/controller/statuspatch"
 	"github.com/dodo-operator/dodo-operator/internal/controller/unanswered"
 	"github.com/dodo-operator/dodo-operator/internal/dodo"
 	"github.com/dodo-operator/dodo-operator/internal/stamp"
@@ -59,10 +58,7 @@ func (r *Reconciler) create(ctx context.Context, s *scope) (string, ctrl.Result,
 	resp, err := s.api.CreateSubscription(ctx, createRequest(s.sub))
 	switch {
 	case err == nil:
-		if err := r.recordCreated(ctx, s, resp); err != nil {
-			// Not stored: the marker stays, and the next reconcile finds it by metadata.
-			return "", ctrl.Result{}, fmt.Errorf("recording created subscription %s: %w", resp.SubscriptionID, err)
-		}
+		recordCreated(s, resp)
 		if resp.PaymentLink != nil {
 			r.event(s.sub, corev1.EventTypeNormal, billingv1alpha1.ReasonAwaitingPayment, "Create",
 				"Created Dodo subscription %s; waiting for the customer to complete the payment link", resp.SubscriptionID)
@@ -89,24 +85,20 @@ func (r *Reconciler) create(ctx context.Context, s *scope) (string, ctrl.Result,
 	return "", ctrl.Result{}, fmt.Errorf("creating the subscription: %w", err)
 }
 
-// recordCreated stores the new ID at once (statuspatch.StoreNowAndGoOn): the webhook receiver may
-// write status between the create and the end of this reconcile, and losing the ID would
-// cost a lookup (never a second create, but a slower, costlier path). The reconcile then
-// goes on from the stored copy.
-func (r *Reconciler) recordCreated(ctx context.Context, s *scope, resp *dodo.CreateSubscriptionResponse) error {
-	stored, err := statuspatch.StoreNowAndGoOn(ctx, r.Client, r.reader(), s.sub, func(sub *billingv1alpha1.Subscription) (bool, error) {
-		st := &sub.Status
-		st.SubscriptionID, st.CreatePendingSince, st.CustomerID = resp.SubscriptionID, nil, resp.Customer.CustomerID
-		if resp.PaymentLink != nil {
-			st.PaymentLink, st.PaymentLinkExpiresAt = *resp.PaymentLink, timeOrNil(resp.ExpiresOn)
-		}
-		return true, nil
-	})
-	if err != nil {
-		return err
+// recordCreated puts the new ID (and payment link) in the status this reconcile writes at
+// its end, together with the first read's mirror and conditions: one status write instead
+// of two (issue 17). Until that write lands the ID lives only in memory; a crash or a write
+// that fails leaves the marker, and the next reconcile finds the subscription by its
+// metadata and recovers the payment link from its first payment (docs/money-safety.md), as
+// after a lost answer. A conflict with the receiver is laid over the stored copy, never
+// dropped (rebaseOnConflict keeps a created ID whatever else changed).
+func recordCreated(s *scope, resp *dodo.CreateSubscriptionResponse) {
+	st := &s.sub.Status
+	st.SubscriptionID, st.CreatePendingSince, st.CustomerID = resp.SubscriptionID, nil, resp.Customer.CustomerID
+	if resp.PaymentLink != nil {
+		st.PaymentLink, st.PaymentLinkExpiresAt = *resp.PaymentLink, timeOrNil(resp.ExpiresOn)
 	}
-	s.before = stored
-	return nil
+	s.created = true
 }
 
 // resolvePendingCreate looks for a subscription a lost create may have made, by the

@@ -63,16 +63,18 @@ func rebaseStatus(before, ours, fresh *billingv1alpha1.SubscriptionStatus) *bill
 // rebaseOnConflict gives statuspatch the reconcile's status laid over the stored copy. It
 // gives up (a new reconcile runs) when the object's spec, deletion, billing.dodo-operator.io
 // annotations or recorded subscription changed: the reconcile's decisions were based on
-// them. Other metadata (Argo CD's tracking annotation, labels) does not matter.
+// them. Other metadata (Argo CD's tracking annotation, labels) does not matter. A reconcile
+// that created the subscription never gives up for the first three: the new ID is a fact,
+// not a decision, and a deletion needs it most (recordCreated).
 func (r *Reconciler) rebaseOnConflict(s *scope) statuspatch.Rebase {
 	return func(ctx context.Context) (client.Object, client.Object, bool, error) {
 		fresh := &billingv1alpha1.Subscription{}
 		if err := r.reader().Get(ctx, client.ObjectKeyFromObject(s.sub), fresh); err != nil {
 			return nil, nil, false, client.IgnoreNotFound(err)
 		}
-		if fresh.Generation != s.before.Generation || !fresh.DeletionTimestamp.Equal(s.before.DeletionTimestamp) ||
-			!maps.Equal(ownAnnotations(fresh), ownAnnotations(s.before)) ||
-			fresh.Status.SubscriptionID != s.before.Status.SubscriptionID {
+		decidedOn := fresh.Generation != s.before.Generation || !fresh.DeletionTimestamp.Equal(s.before.DeletionTimestamp) ||
+			!maps.Equal(ownAnnotations(fresh), ownAnnotations(s.before))
+		if (decidedOn && !s.created) || fresh.Status.SubscriptionID != s.before.Status.SubscriptionID {
 			return nil, nil, false, nil
 		}
 		next := fresh.DeepCopy()
