@@ -52,6 +52,9 @@ type Receiver struct {
 	grace        time.Duration
 	applyTimeout time.Duration
 	recorder     events.EventRecorder
+	// Status writes to one object coalesce while one is in flight (coalesce.go).
+	subscriptionWrites coalescer[*billingv1alpha1.Subscription]
+	chargeWrites       coalescer[*billingv1alpha1.OnDemandCharge]
 }
 
 // New builds a Receiver and registers its metrics.

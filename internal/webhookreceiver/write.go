@@ -72,29 +72,35 @@ func (t target) settle(result outcome, err error) (outcome, error) {
 
 func (r *Receiver) writeSubscription(ctx context.Context, d delivery, t target,
 	apply func(*billingv1alpha1.Subscription) outcome) (outcome, error) {
+	// This delivery's change, kept apart from others coalesced into the same write.
 	var written *billingv1alpha1.Subscription
-	var from string
-	result, err := writeStatus(ctx, r.client, r.cache, t.key,
-		func() *billingv1alpha1.Subscription { return &billingv1alpha1.Subscription{} },
-		func(obj *billingv1alpha1.Subscription) outcome {
-			if t.uid != "" && obj.UID != t.uid {
-				return outcomeUnknownObject
-			}
-			if subscriptionAccount(obj) != d.account {
-				return outcomeOtherAccount // checked again on the read the write is based on
-			}
-			written, from = obj, obj.Status.ProviderStatus
-			result := apply(obj)
-			if result == outcomeApplied {
-				// Ready as the controller would set it: its reconcile that this write
-				// sets off then finds nothing to write (one write per event).
-				providerstate.SetReadyAfterEvent(obj)
-			}
-			return result
+	var from, to string
+	var payment *billingv1alpha1.PaymentSummary
+	mutate := func(obj *billingv1alpha1.Subscription) outcome {
+		if t.uid != "" && obj.UID != t.uid {
+			return outcomeUnknownObject
+		}
+		if subscriptionAccount(obj) != d.account {
+			return outcomeOtherAccount // checked again on the read the write is based on
+		}
+		written, from = obj, obj.Status.ProviderStatus
+		result := apply(obj)
+		if result == outcomeApplied {
+			// Ready as the controller would set it: its reconcile that this write
+			// sets off then finds nothing to write (one write per event).
+			providerstate.SetReadyAfterEvent(obj)
+		}
+		to, payment = obj.Status.ProviderStatus, obj.Status.LastPayment.DeepCopy()
+		return result
+	}
+	result, err := r.subscriptionWrites.do(ctx, t.key, mutate,
+		func(ctx context.Context, mutate func(*billingv1alpha1.Subscription) outcome) (outcome, error) {
+			return writeStatus(ctx, r.client, r.cache, t.key,
+				func() *billingv1alpha1.Subscription { return &billingv1alpha1.Subscription{} }, mutate)
 		})
 	r.logWrite(d, "Subscription", t, result, err)
 	if err == nil && result == outcomeApplied {
-		r.tellTransition(written, from)
+		r.tellTransition(written, from, to, payment)
 	}
 	return t.settle(result, err)
 }
@@ -118,8 +124,8 @@ func (t target) ownedBy(charge *billingv1alpha1.OnDemandCharge, account accounts
 
 // tellTransition emits the Event for a change of Dodo's status this write stored: the
 // process that stores a change tells it, so each change is told once.
-func (r *Receiver) tellTransition(sub *billingv1alpha1.Subscription, from string) {
-	e, ok := providerstate.TransitionEvent(from, sub.Status.ProviderStatus, sub.Status.LastPayment)
+func (r *Receiver) tellTransition(sub *billingv1alpha1.Subscription, from, to string, payment *billingv1alpha1.PaymentSummary) {
+	e, ok := providerstate.TransitionEvent(from, to, payment)
 	if ok && r.recorder != nil {
 		r.recorder.Eventf(sub, nil, e.Type, e.Reason, "Webhook", "%s", e.Note)
 	}
@@ -127,25 +133,31 @@ func (r *Receiver) tellTransition(sub *billingv1alpha1.Subscription, from string
 
 func (r *Receiver) writeCharge(ctx context.Context, d delivery, t target,
 	apply func(*billingv1alpha1.OnDemandCharge) outcome) (outcome, error) {
+	// This delivery's change, kept apart from others coalesced into the same write.
 	var written *billingv1alpha1.OnDemandCharge
-	var before []billingv1alpha1.ChargeAttempt
-	result, err := writeStatus(ctx, r.client, r.cache, t.key,
-		func() *billingv1alpha1.OnDemandCharge { return &billingv1alpha1.OnDemandCharge{} },
-		func(obj *billingv1alpha1.OnDemandCharge) outcome {
-			if t.uid != "" && obj.UID != t.uid {
-				return outcomeUnknownObject
-			}
-			if o, ok := t.ownedBy(obj, d.account); !ok {
-				return o
-			}
-			written = obj
-			before = slices.Clone(obj.Status.Attempts) // attempts hold no pointers apply changes
-			return apply(obj)
+	var before, after []billingv1alpha1.ChargeAttempt
+	mutate := func(obj *billingv1alpha1.OnDemandCharge) outcome {
+		if t.uid != "" && obj.UID != t.uid {
+			return outcomeUnknownObject
+		}
+		if o, ok := t.ownedBy(obj, d.account); !ok {
+			return o
+		}
+		written = obj
+		before = slices.Clone(obj.Status.Attempts) // attempts hold no pointers apply changes
+		result := apply(obj)
+		after = slices.Clone(obj.Status.Attempts)
+		return result
+	}
+	result, err := r.chargeWrites.do(ctx, t.key, mutate,
+		func(ctx context.Context, mutate func(*billingv1alpha1.OnDemandCharge) outcome) (outcome, error) {
+			return writeStatus(ctx, r.client, r.cache, t.key,
+				func() *billingv1alpha1.OnDemandCharge { return &billingv1alpha1.OnDemandCharge{} }, mutate)
 		})
 	r.logWrite(d, "OnDemandCharge", t, result, err)
 	if err == nil && result == outcomeApplied && r.recorder != nil {
 		// This write stored the outcome: this process tells it (chargestate.AttemptEvents).
-		for _, e := range chargestate.AttemptEvents(before, written.Status.Attempts) {
+		for _, e := range chargestate.AttemptEvents(before, after) {
 			r.recorder.Eventf(written, nil, e.Type, e.Reason, "Webhook", "%s", e.Note)
 		}
 	}
