@@ -25,6 +25,13 @@ type ceilingPlan struct {
 	n, updates, statusWrites, workers int
 }
 
+// ceilingResult is one ceiling's time and CPU.
+type ceilingResult struct {
+	plan    ceilingPlan
+	elapsed time.Duration
+	cpu     cpuTimes
+}
+
 // writesFor spreads total writes over n objects: object i does its share.
 func writesFor(i, n, total int) int {
 	share := total / n

@@ -31,7 +31,7 @@ import (
 type config struct {
 	n, workers, applyWorkers, ceilingWorkers int
 	operatorRPS                              float64
-	webhooks, steady, ceiling                bool
+	webhooks, steady, ceiling, ceilingSame   bool
 	webhookConcurrency                       int
 	webhookRate, steadyEvents                float64
 	webhookDuration                          time.Duration
@@ -55,7 +55,8 @@ func parseFlags() config {
 	flag.Float64Var(&c.operatorRPS, "operator-rps", 1000, "operator --dodo-requests-per-second in the unthrottled phases")
 	flag.BoolVar(&c.webhooks, "webhooks", true, "run the webhook receiver (and measure it)")
 	flag.BoolVar(&c.steady, "steady", true, "measure steady-state payments API calls")
-	flag.BoolVar(&c.ceiling, "ceiling", true, "measure the bare client-go ceiling")
+	flag.BoolVar(&c.ceiling, "ceiling", true, "measure the bare client-go ceilings (minimal writes, then the same writes)")
+	flag.BoolVar(&c.ceilingSame, "ceiling-same", true, "also measure the ceiling that makes the same writes as the run")
 	flag.IntVar(&c.webhookConcurrency, "webhook-concurrency", 32, "concurrent senders at webhook saturation")
 	flag.Float64Var(&c.webhookRate, "webhook-rate", 200, "steady webhook rate (events/s) for the delay percentiles")
 	flag.DurationVar(&c.webhookDuration, "webhook-duration", 15*time.Second, "length of each webhook measurement")
@@ -184,17 +185,36 @@ func runMain(ctx context.Context, cfg config, bins harness.Binaries, dir string,
 	if err := b.op.Stop(30 * time.Second); err != nil {
 		return err
 	}
-	fmt.Fprintln(os.Stderr, "bench: ceiling (bare client-go loop, same writes)")
-	plan := ceilingPlan{n: cfg.n, updates: int(scale.writes.ObjectWrites), statusWrites: int(scale.writes.StatusWrites),
-		workers: cfg.ceilingWorkers}
-	if err := b.sys.Client.Create(ctx, harness.Namespace("ceiling")); err != nil {
+	// The minimal-writes ceiling: what the minimum makes (create, finalizer patch, one
+	// status write with the ID, Dodo's view and the conditions).
+	fmt.Fprintln(os.Stderr, "bench: ceiling (bare client-go loop, minimal writes)")
+	minimal, err := ceilingRun(ctx, b, "ceiling-minimal", ceilingPlan{n: cfg.n, updates: cfg.n, statusWrites: cfg.n,
+		workers: cfg.ceilingWorkers})
+	if err != nil {
 		return err
 	}
-	cpu0 := readCPU()
-	elapsed, err := runCeiling(ctx, b.sys.CP.Config, "ceiling", plan)
-	if err != nil {
-		return fmt.Errorf("ceiling: %w", err)
+	rep.minimalCeiling = &minimal
+	if !cfg.ceilingSame {
+		return nil
 	}
-	rep.ceiling, rep.ceilingPlan, rep.ceilingCPU = elapsed, plan, readCPU().minus(cpu0)
-	return nil
+	fmt.Fprintln(os.Stderr, "bench: ceiling (bare client-go loop, same writes)")
+	same, err := ceilingRun(ctx, b, "ceiling", ceilingPlan{n: cfg.n, updates: int(scale.writes.ObjectWrites),
+		statusWrites: int(scale.writes.StatusWrites), workers: cfg.ceilingWorkers})
+	rep.sameCeiling = &same
+	return err
+}
+
+// ceilingRun runs one bare client-go ceiling in its own namespace.
+func ceilingRun(ctx context.Context, b *bench, ns string, plan ceilingPlan) (ceilingResult, error) {
+	res := ceilingResult{plan: plan}
+	if err := b.sys.Client.Create(ctx, harness.Namespace(ns)); err != nil {
+		return res, err
+	}
+	cpu0 := readCPU()
+	elapsed, err := runCeiling(ctx, b.sys.CP.Config, ns, plan)
+	if err != nil {
+		return res, fmt.Errorf("ceiling %s: %w", ns, err)
+	}
+	res.elapsed, res.cpu = elapsed, readCPU().minus(cpu0)
+	return res, nil
 }

@@ -13,6 +13,9 @@ import (
 
 // webhookResult is what the webhook phase measured.
 type webhookResult struct {
+	// bareRate is the ceiling: a bare status-patch loop's writes/s (bareStatusLoop).
+	bareRate                    float64
+	bareFailed                  int
 	saturationRate              float64
 	saturationOK, saturationBad int
 	// atRate is the delay measurement at the requested rate; sustainable, when the
@@ -37,6 +40,12 @@ func runWebhooks(ctx context.Context, b *bench) (webhookResult, error) {
 	if err != nil {
 		return res, err
 	}
+	res.bareRate, res.bareFailed, err = bareStatusLoop(ctx, b.sys.CP.Config, b.sys.Client, b.ns, b.cfg.webhookConcurrency,
+		b.cfg.webhookDuration)
+	if err != nil {
+		return res, fmt.Errorf("bare status-patch loop: %w", err)
+	}
+	time.Sleep(5 * time.Second) // the operator's reconciles of the last writes
 	res.saturationRate, res.saturationOK, res.saturationBad = source.saturate(ctx, b.cfg.webhookConcurrency, b.cfg.webhookDuration)
 	res.atRate = measureDelays(ctx, b, source, b.cfg.webhookRate)
 	if b.cfg.webhookRate > 0.8*res.saturationRate {

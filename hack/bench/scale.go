@@ -21,6 +21,8 @@ type scaleResult struct {
 	calls   harness.CallCounts
 	// Operator memory: resident set after start (idle), peak (VmHWM) and at the end.
 	opIdle, opPeak, opEnd int64
+	// opHeapIdle and opHeapEnd are the operator's go_memstats_heap_inuse_bytes.
+	opHeapIdle, opHeapEnd float64
 	receiverPeak          int64
 	reconciles            float64
 	writes                harness.APIWrites
@@ -43,7 +45,7 @@ func runScale(ctx context.Context, b *bench) (scaleResult, error) {
 	if err != nil {
 		return res, err
 	}
-	res.opIdle = mem.Current
+	res.opIdle, res.opHeapIdle = mem.Current, b.operatorHeap(ctx)
 	if err := b.watchWrites(ctx); err != nil {
 		return res, err
 	}
@@ -78,7 +80,7 @@ func runScale(ctx context.Context, b *bench) (scaleResult, error) {
 	if mem, err = harness.ReadMemory(b.op.PID()); err != nil {
 		return res, err
 	}
-	res.opPeak, res.opEnd = mem.Peak, mem.Current
+	res.opPeak, res.opEnd, res.opHeapEnd = mem.Peak, mem.Current, b.operatorHeap(ctx)
 	if b.sys.Receiver != nil {
 		if rmem, err := harness.ReadMemory(b.sys.Receiver.PID()); err == nil {
 			res.receiverPeak = rmem.Peak
@@ -155,4 +157,13 @@ func (b *bench) reconciles(ctx context.Context) float64 {
 func subscriptionWrites(ctx context.Context, cfg *rest.Config) (harness.APIWrites, error) {
 	w, err := harness.ScrapeAPIWrites(ctx, cfg)
 	return w["subscriptions"], err
+}
+
+// operatorHeap is the operator's Go heap in use (its metrics endpoint), 0 when unread.
+func (b *bench) operatorHeap(ctx context.Context) float64 {
+	text, err := b.op.Metrics(ctx)
+	if err != nil {
+		return 0
+	}
+	return harness.MetricSum(text, "go_memstats_heap_inuse_bytes", nil)
 }
