@@ -33,26 +33,28 @@ import (
 )
 
 type options struct {
-	metricsAddr, probeAddr string
-	metrics                metricsFlags
-	leaderElect            bool
-	leaderNamespace        string
-	lease, renew, retry    time.Duration
-	baseURL, environment   string
-	rateLimit              float64
-	budget                 budgetFlags
-	bulk                   bulkFlags
-	maxConcurrent          int
-	scope                  scopeFlags
-	subscription           subscription.Options
-	charges                ondemandcharge.Options
-	accounts               account.Options
+	metricsAddr, probeAddr, pprofAddr string
+	metrics                           metricsFlags
+	leaderElect                       bool
+	leaderNamespace                   string
+	lease, renew, retry               time.Duration
+	baseURL, environment              string
+	rateLimit                         float64
+	budget                            budgetFlags
+	bulk                              bulkFlags
+	maxConcurrent                     int
+	scope                             scopeFlags
+	subscription                      subscription.Options
+	charges                           ondemandcharge.Options
+	accounts                          account.Options
 }
 
 func main() {
 	opts := options{}
 	flag.StringVar(&opts.metricsAddr, "metrics-bind-address", ":8080", "Address of the Prometheus metrics endpoint; 0 disables it.")
 	flag.StringVar(&opts.probeAddr, "health-probe-bind-address", ":8081", "Address of /healthz and /readyz.")
+	flag.StringVar(&opts.pprofAddr, "pprof-bind-address", "0",
+		"Address of Go's /debug/pprof profiles (for measuring memory and CPU); 0, the default, disables it.")
 	flag.BoolVar(&opts.leaderElect, "leader-elect", false, "Elect a leader so that only one replica reconciles.")
 	flag.StringVar(&opts.leaderNamespace, "leader-election-namespace", "",
 		"Namespace of the leader Lease (default: the Pod's namespace; needed outside a cluster).")
@@ -115,6 +117,7 @@ func run(opts options) error {
 		Scheme:                  scheme,
 		Metrics:                 opts.metrics.serverOptions(opts.metricsAddr),
 		HealthProbeBindAddress:  opts.probeAddr,
+		PprofBindAddress:        opts.pprofAddr,
 		LeaderElection:          opts.leaderElect,
 		LeaderElectionID:        "dodo-operator.billing.dodo-operator.io",
 		LeaderElectionNamespace: opts.leaderNamespace,

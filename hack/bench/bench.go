@@ -4,6 +4,9 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
+	"net/http"
+	"os"
 	"time"
 
 	"github.com/dodo-operator/dodo-operator/test/harness"
@@ -48,6 +51,7 @@ func startBench(ctx context.Context, cfg config, bins harness.Binaries, dir stri
 func (b *bench) startOperator(ctx context.Context, resync time.Duration) error {
 	op, err := b.sys.NewOperator(harness.OperatorOptions{
 		MaxConcurrentReconciles: b.cfg.workers, RequestsPerSecond: b.cfg.operatorRPS, ResyncInterval: resync,
+		Pprof: b.cfg.heapProfile != "",
 	})
 	if err != nil {
 		return err
@@ -109,4 +113,30 @@ func (b *bench) stop() {
 	}
 	errs = append(errs, b.sys.Stop())
 	_ = errors.Join(errs...)
+}
+
+// saveHeapProfile writes the operator's heap profile (after a GC: live objects only) to
+// -heap-profile, for `go tool pprof -top -sample_index=inuse_space`.
+func (b *bench) saveHeapProfile(ctx context.Context) error {
+	if b.cfg.heapProfile == "" || b.op.PprofURL == "" {
+		return nil
+	}
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, b.op.PprofURL+"/debug/pprof/heap?gc=1", nil)
+	if err != nil {
+		return err
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		return fmt.Errorf("heap profile: %w", err)
+	}
+	defer func() { _ = resp.Body.Close() }()
+	f, err := os.Create(b.cfg.heapProfile)
+	if err != nil {
+		return err
+	}
+	if _, err := io.Copy(f, resp.Body); err != nil {
+		_ = f.Close()
+		return err
+	}
+	return f.Close()
 }

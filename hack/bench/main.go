@@ -42,6 +42,7 @@ type config struct {
 	budgetSatResync, budgetSatWindow         time.Duration
 	timeout                                  time.Duration
 	seed                                     uint64
+	heapProfile                              string
 	keepLogs                                 bool
 	writers                                  bool
 }
@@ -74,6 +75,8 @@ func parseFlags() config {
 	flag.DurationVar(&c.timeout, "timeout", time.Hour, "how long to wait for all Subscriptions to be Active")
 	flag.Uint64Var(&c.seed, "seed", 1, "simulator seed")
 	flag.BoolVar(&c.keepLogs, "keep-logs", false, "keep the process logs (printed path)")
+	flag.StringVar(&c.heapProfile, "heap-profile", "", "write the operator's heap profile (live objects, after a GC) "+
+		"at the end of the scale phase to this file")
 	flag.BoolVar(&c.writers, "writers", true, "attribute every write on Subscriptions and OnDemandCharges to its writer "+
 		"(a watch with managedFields in the benchmark's process) and print writes per object by writer")
 	flag.Parse()

@@ -81,6 +81,9 @@ func runScale(ctx context.Context, b *bench) (scaleResult, error) {
 		return res, err
 	}
 	res.opPeak, res.opEnd, res.opHeapEnd = mem.Peak, mem.Current, b.operatorHeap(ctx)
+	if err := b.saveHeapProfile(ctx); err != nil {
+		return res, err
+	}
 	if b.sys.Receiver != nil {
 		if rmem, err := harness.ReadMemory(b.sys.Receiver.PID()); err == nil {
 			res.receiverPeak = rmem.Peak

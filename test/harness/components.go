@@ -35,6 +35,8 @@ type OperatorOptions struct {
 	MaxChargesInFlight int
 	// LeaderElect maps to --leader-elect.
 	LeaderElect bool
+	// Pprof serves Go's profiles on a free loopback port (--pprof-bind-address).
+	Pprof bool
 	// Extra are more arguments.
 	Extra []string
 }
@@ -42,8 +44,9 @@ type OperatorOptions struct {
 // Component is a child process with metrics and probe endpoints.
 type Component struct {
 	*Process
-	// MetricsURL is the Prometheus endpoint; ProbeURL the base of /healthz and /readyz.
-	MetricsURL, ProbeURL string
+	// MetricsURL is the Prometheus endpoint; ProbeURL the base of /healthz and /readyz;
+	// PprofURL the base of /debug/pprof (empty unless asked for).
+	MetricsURL, ProbeURL, PprofURL string
 }
 
 // NewOperator prepares an operator process (not started).
@@ -72,10 +75,19 @@ func NewOperator(o OperatorOptions) (*Component, error) {
 	if o.LeaderElect {
 		args = append(args, "--leader-elect")
 	}
+	pprofURL := ""
+	if o.Pprof {
+		addr, err := freeAddr()
+		if err != nil {
+			return nil, err
+		}
+		args, pprofURL = append(args, "--pprof-bind-address="+addr), "http://"+addr
+	}
 	p := &Process{Name: o.Name, Path: o.Binary, Args: append(args, o.Extra...),
 		Env:     []string{"KUBECONFIG=" + o.Kubeconfig, "DODO_PAYMENTS_API_KEY=" + o.Sim.APIKey},
 		LogPath: filepath.Join(o.LogDir, o.Name+".log")}
-	return &Component{Process: p, MetricsURL: "http://" + metrics + "/metrics", ProbeURL: "http://" + probe}, nil
+	return &Component{Process: p, MetricsURL: "http://" + metrics + "/metrics", ProbeURL: "http://" + probe,
+		PprofURL: pprofURL}, nil
 }
 
 // ReceiverOptions configure a webhook receiver child process.
