@@ -15,7 +15,7 @@ func (w *world) resolution() string {
 	w.t.Helper()
 	charge := &billingv1alpha1.OnDemandCharge{}
 	w.get(charge, "usage-2026-11")
-	return charge.Annotations[annotationResolveAttempt]
+	return charge.Annotations[billingv1alpha1.AnnotationResolveAttempt]
 }
 
 func TestResolveChargeWritesOnlyAfterConfirmation(t *testing.T) {
@@ -158,7 +158,7 @@ func TestWritesFailOnAChangedObject(t *testing.T) {
 	if err := w.c.Update(w.ctx, changed); err != nil {
 		t.Fatal(err)
 	}
-	err := setAnnotations(w.ctx, w.c, shown, map[string]string{annotationResolveAttempt: "2:none"})
+	err := setAnnotations(w.ctx, w.c, shown, map[string]string{billingv1alpha1.AnnotationResolveAttempt: "2:none"})
 	if err == nil || !apierrors.IsConflict(errors.Unwrap(err)) {
 		t.Fatalf("write on a stale copy: %v", err)
 	}

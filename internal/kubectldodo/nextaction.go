@@ -51,12 +51,6 @@ const (
 	reasonSubscriptionNotFound   = "SubscriptionNotFound"
 )
 
-// Annotations of the OnDemandCharge controller (internal/controller/ondemandcharge).
-const (
-	annotationResolveAttempt = "billing.dodo-operator.io/resolve-attempt"
-	annotationAllowRetry     = "billing.dodo-operator.io/allow-retry"
-)
-
 func condition(conds []metav1.Condition, t string) *metav1.Condition {
 	return meta.FindStatusCondition(conds, t)
 }

@@ -48,11 +48,11 @@ func chargeStallAction(charge *billingv1alpha1.OnDemandCharge, reason string) Ac
 	case reasonDeclineNotRetryable:
 		return Action{Kind: ActionPerson, Text: fmt.Sprintf("Attempt %d was declined with a code that is not retried "+
 			"by itself. Contact the customer; once the payment method is fixed, allow one more attempt, or delete "+
-			"the charge.", n), Command: fmt.Sprintf("kubectl annotate odc %s %s=%d", charge.Name, annotationAllowRetry, n)}
+			"the charge.", n), Command: fmt.Sprintf("kubectl annotate odc %s %s=%d", charge.Name, billingv1alpha1.AnnotationAllowRetry, n)}
 	case reasonDuesPaymentUnclear:
 		return Action{Kind: ActionPerson, Text: "A succeeded payment may have paid this charge's dues (see the Ready " +
 			"message). Check it in Dodo: if it did not pay this charge, allow the next attempt; if it did, delete " +
-			"the charge.", Command: fmt.Sprintf("kubectl annotate odc %s %s=%d", charge.Name, annotationAllowRetry, n)}
+			"the charge.", Command: fmt.Sprintf("kubectl annotate odc %s %s=%d", charge.Name, billingv1alpha1.AnnotationAllowRetry, n)}
 	case reasonSubscriptionChanged:
 		return Action{Kind: ActionPerson, Text: "The Subscription now manages another Dodo subscription than the one " +
 			"earlier attempts charged; a charge never moves. Delete this charge and create a new one."}

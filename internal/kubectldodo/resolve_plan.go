@@ -156,8 +156,8 @@ func PlanResolveAttempt(charge *billingv1alpha1.OnDemandCharge, paymentID string
 			last.Number, last.Number, st.SubscriptionID, st.ChargeKey, last.Number-1, last.StartedAt.UTC().Format("2006-01-02T15:04:05Z"))
 	}
 	value := fmt.Sprintf("%d:%s", last.Number, answer)
-	p.Describe = "set " + annotationResolveAttempt + "=" + value + " on ondemandcharge " + charge.Namespace + "/" + charge.Name
-	p.annotations = map[string]string{annotationResolveAttempt: value}
+	p.Describe = "set " + billingv1alpha1.AnnotationResolveAttempt + "=" + value + " on ondemandcharge " + charge.Namespace + "/" + charge.Name
+	p.annotations = map[string]string{billingv1alpha1.AnnotationResolveAttempt: value}
 	return p
 }
 

@@ -306,7 +306,7 @@ func (r *Reconciler) unknownStall(s *scope, a *billingv1alpha1.ChargeAttempt, ma
 	msg := fmt.Sprintf("Attempt %d's outcome cannot be decided: payments %v match it, or not every payment could be read. "+
 		"Check Dodo's payments of subscription %s for metadata k8s_charge_key=%s and retry_attempt=%d. Then set the annotation "+
 		"%s to the payment ID of the attempt, or to \"none\" if it made no payment. No charge is made meanwhile.",
-		a.Number, matches, s.charge.Status.SubscriptionID, s.charge.Status.ChargeKey, a.Number-1, AnnotationResolveAttempt)
+		a.Number, matches, s.charge.Status.SubscriptionID, s.charge.Status.ChargeKey, a.Number-1, billingv1alpha1.AnnotationResolveAttempt)
 	r.event(s.charge, corev1.EventTypeWarning, reasonOutcomeUnknown, "Charge", "%s", msg)
 	return &conditions.Why{Reason: reasonOutcomeUnknown, Message: msg}
 }

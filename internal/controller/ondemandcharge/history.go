@@ -19,16 +19,6 @@ import (
 	"github.com/dodo-operator/dodo-operator/internal/stamp"
 )
 
-// AnnotationResolveAttempt resolves an attempt whose outcome could not be decided:
-// "<attempt>:<payment ID>" names its payment, "<attempt>:none" says it made none.
-const AnnotationResolveAttempt = "billing.dodo-operator.io/resolve-attempt"
-
-// AnnotationAllowRetry "<attempt>" allows one more attempt after that declined attempt when
-// the policy would not make one by itself: a decline not on the retryable list, or a
-// succeeded payment that may or may not have paid the dues. It never overrides a hard or
-// skip-list decline, a repeated decline or maxAttempts (docs/retry-policy.md).
-const AnnotationAllowRetry = "billing.dodo-operator.io/allow-retry"
-
 const (
 	// listPageSize is Dodo's largest page. A lookup trusts only lists that fit in one
 	// page: Dodo caps page_number, and past the cap a list ends early or is refused.
@@ -199,7 +189,7 @@ func (r *Reconciler) settledByDues(ctx context.Context, s *scope, sub *billingv1
 		msg := fmt.Sprintf("Payment %s succeeded after attempt %d was declined, but it is not clearly the dues payment "+
 			"covering this charge (amount %d %s, not after the decline, or another currency). No attempt is made. "+
 			"If it did not pay this charge, set the annotation %s to %q to allow the next attempt; if it did, delete this charge.",
-			paymentID, last.Number, failed.TotalAmount, failed.Currency, AnnotationAllowRetry, strconv.Itoa(int(last.Number)))
+			paymentID, last.Number, failed.TotalAmount, failed.Currency, billingv1alpha1.AnnotationAllowRetry, strconv.Itoa(int(last.Number)))
 		s.charge.Status.Phase, s.charge.Status.NextAttemptAt = billingv1alpha1.ChargePhaseWaiting, nil
 		s.out.stalled = &conditions.Why{Reason: reasonDuesUnclear, Message: msg}
 		r.event(s.charge, corev1.EventTypeWarning, reasonDuesUnclear, "Charge", "%s", msg)
@@ -283,23 +273,24 @@ func (r *Reconciler) latestDeclineOnCard(ctx context.Context, s *scope, sub *bil
 	return d, nil
 }
 
-// retryAllowed reports whether AnnotationAllowRetry names the last attempt.
+// retryAllowed reports whether the allow-retry annotation names the last attempt.
 func retryAllowed(charge *billingv1alpha1.OnDemandCharge) bool {
 	last := lastAttempt(&charge.Status)
 	return last != nil && last.Outcome == billingv1alpha1.AttemptFailed &&
-		strings.TrimSpace(charge.Annotations[AnnotationAllowRetry]) == strconv.Itoa(int(last.Number))
+		strings.TrimSpace(charge.Annotations[billingv1alpha1.AnnotationAllowRetry]) == strconv.Itoa(int(last.Number))
 }
 
 // applyResolution applies a person's answer to a stall: AnnotationAllowRetry to a declined
-// attempt the policy would not retry, AnnotationResolveAttempt to an undecided attempt.
+// attempt the policy would not retry, AnnotationResolveAttempt to an undecided attempt
+// (both in billingv1alpha1).
 func (r *Reconciler) applyResolution(s *scope) bool {
 	last := lastAttempt(&s.charge.Status)
 	if retryAllowed(s.charge) {
 		r.event(s.charge, corev1.EventTypeNormal, reasonRetryAllowed, "Charge",
-			"Annotation %s allows one more attempt after attempt %d", AnnotationAllowRetry, last.Number)
+			"Annotation %s allows one more attempt after attempt %d", billingv1alpha1.AnnotationAllowRetry, last.Number)
 		return true
 	}
-	value := s.charge.Annotations[AnnotationResolveAttempt]
+	value := s.charge.Annotations[billingv1alpha1.AnnotationResolveAttempt]
 	number, answer, ok := strings.Cut(value, ":")
 	if last == nil || last.Outcome != billingv1alpha1.AttemptUnknown || !ok || number != strconv.Itoa(int(last.Number)) {
 		return false

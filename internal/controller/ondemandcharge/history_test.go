@@ -7,6 +7,7 @@ import (
 	"testing"
 	"time"
 
+	billingv1alpha1 "github.com/dodo-operator/dodo-operator/api/v1alpha1"
 	"github.com/dodo-operator/dodo-operator/internal/dodo"
 	"github.com/dodo-operator/dodo-operator/internal/stamp"
 )
@@ -20,11 +21,11 @@ func TestAllowRetryAnnotationAllowsOneMoreAttempt(t *testing.T) {
 	}
 
 	u.s = &scope{charge: u.s.charge, before: u.s.charge.DeepCopy(), now: day0.Add(3*day + time.Hour), api: u.r.API}
-	u.s.charge.Annotations = map[string]string{AnnotationAllowRetry: "2"} // names no declined attempt
+	u.s.charge.Annotations = map[string]string{billingv1alpha1.AnnotationAllowRetry: "2"} // names no declined attempt
 	if u.r.applyResolution(u.s) {
 		t.Fatal("an annotation naming another attempt resolved the stall")
 	}
-	u.s.charge.Annotations[AnnotationAllowRetry] = "1"
+	u.s.charge.Annotations[billingv1alpha1.AnnotationAllowRetry] = "1"
 	if !u.r.applyResolution(u.s) {
 		t.Fatal("the annotation did not resolve the stall")
 	}
@@ -39,7 +40,7 @@ func TestAllowRetryAnswersAnUnclearDuesPayment(t *testing.T) {
 	api := newScriptedAPI(payment("pay_1", failed, "INSUFFICIENT_FUNDS", 700, day0, "pm_card", nil),
 		payment("pay_small", paid, "", 300, day0.Add(day), "pm_card", nil))
 	u := newUnitCase(t, api, "active", day0, day0.Add(2*day), declinedAttempt(1, "pay_1", day0, "INSUFFICIENT_FUNDS"))
-	u.s.charge.Annotations = map[string]string{AnnotationAllowRetry: "1"}
+	u.s.charge.Annotations = map[string]string{billingv1alpha1.AnnotationAllowRetry: "1"}
 	u.afterFailure()
 	if u.s.out.stalled != nil || u.s.out.finished != nil || u.s.charge.Status.NextAttemptAt == nil || api.moneyCalls() != 0 {
 		t.Fatalf("stalled %+v, finished %+v, next %v", u.s.out.stalled, u.s.out.finished, u.s.charge.Status.NextAttemptAt)

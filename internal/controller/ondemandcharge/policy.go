@@ -74,7 +74,7 @@ type retryInput struct {
 	anchor    time.Time
 	spreadKey string
 	card      *cardDecline // the latest decline on the card outside this charge, if any
-	allowed   bool         // a person allowed one more attempt after the last (AnnotationAllowRetry)
+	allowed   bool         // a person allowed one more attempt after the last (billingv1alpha1.AnnotationAllowRetry)
 }
 
 // retryAction is what follows a declined attempt.
@@ -83,7 +83,7 @@ type retryAction int
 const (
 	actionRetry     retryAction = iota // schedule the next attempt
 	actionStop                         // no further attempt: the charge fails
-	actionAskPerson                    // no attempt unless a person allows one (AnnotationAllowRetry)
+	actionAskPerson                    // no attempt unless a person allows one (billingv1alpha1.AnnotationAllowRetry)
 )
 
 // decision is the policy's answer; next is set for actionRetry.
@@ -121,7 +121,7 @@ func decideAfterDecline(in retryInput) decision {
 			return decision{action: actionAskPerson, reason: reasonNotRetryable, message: fmt.Sprintf("%s was declined with %s, "+
 				"which is not on the list of retryable declines (docs/retry-policy.md); no attempt is made. To allow one more "+
 				"attempt, set the annotation %s to %q; otherwise delete this charge.",
-				w.source, displayCode(w.code), AnnotationAllowRetry, fmt.Sprint(last.Number))}
+				w.source, displayCode(w.code), billingv1alpha1.AnnotationAllowRetry, fmt.Sprint(last.Number))}
 		}
 	}
 	next := nextAttemptAt(in.policy, last.StartedAt.Time, in.anchor, len(in.attempts)+1, in.spreadKey)

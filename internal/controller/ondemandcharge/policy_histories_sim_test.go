@@ -159,7 +159,7 @@ func (a *simAccount) run() {
 			a.external(ev.c, ev.kind, ev.ext, ev.at)
 		case evPerson:
 			ev.c.allowed = ev.attempt
-			ev.c.charge.Annotations = map[string]string{AnnotationAllowRetry: strconv.Itoa(ev.attempt)}
+			ev.c.charge.Annotations = map[string]string{billingv1alpha1.AnnotationAllowRetry: strconv.Itoa(ev.attempt)}
 			a.push(ev.at, evReconcile, ev.c, 0, nil)
 		}
 	}

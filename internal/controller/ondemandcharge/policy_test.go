@@ -76,7 +76,7 @@ func TestDecideAfterDecline(t *testing.T) {
 			if got.action != tc.action || got.reason != tc.reason || (got.action != actionRetry && got.message == "") {
 				t.Fatalf("got %+v, want action %d reason %q", got, tc.action, tc.reason)
 			}
-			if got.action == actionAskPerson && !strings.Contains(got.message, AnnotationAllowRetry) {
+			if got.action == actionAskPerson && !strings.Contains(got.message, billingv1alpha1.AnnotationAllowRetry) {
 				t.Fatalf("the message does not say how to allow an attempt: %s", got.message)
 			}
 		})

@@ -8,12 +8,9 @@ import (
 	"github.com/dodo-operator/dodo-operator/internal/dodo"
 )
 
-// Annotations users set on a Subscription, besides billingv1alpha1's paused and
-// reconcile-requested-at.
+// The annotations users set on a Subscription (paused, reconcile-requested-at,
+// resync-interval) are billingv1alpha1's.
 const (
-	// AnnotationResyncInterval overrides how often Dodo is read, as a Go duration ("30m").
-	AnnotationResyncInterval = "billing.dodo-operator.io/resync-interval"
-
 	// Finalizer makes deletion apply the deletionPolicy in Dodo first.
 	Finalizer = "billing.dodo-operator.io/finalizer"
 
@@ -31,7 +28,7 @@ func isPaused(sub *billingv1alpha1.Subscription) bool {
 // objects created together do not stay bunched).
 func resyncInterval(sub *billingv1alpha1.Subscription, fallback time.Duration) time.Duration {
 	interval := fallback
-	if v, ok := sub.Annotations[AnnotationResyncInterval]; ok {
+	if v, ok := sub.Annotations[billingv1alpha1.AnnotationResyncInterval]; ok {
 		if d, err := time.ParseDuration(v); err == nil && d >= minResyncInterval {
 			interval = d
 		}

@@ -157,11 +157,11 @@ func TestResyncIntervalAndReadDue(t *testing.T) {
 	if base < 54*time.Minute || base > 66*time.Minute || base != resyncInterval(sub, time.Hour) {
 		t.Fatalf("jittered interval %v is outside ±10%% or unstable", base)
 	}
-	sub.Annotations = map[string]string{AnnotationResyncInterval: "10m"}
+	sub.Annotations = map[string]string{billingv1alpha1.AnnotationResyncInterval: "10m"}
 	if got := resyncInterval(sub, time.Hour); got < 9*time.Minute || got > 11*time.Minute {
 		t.Fatalf("annotation interval: %v", got)
 	}
-	sub.Annotations[AnnotationResyncInterval] = "1s" // below the floor: ignored
+	sub.Annotations[billingv1alpha1.AnnotationResyncInterval] = "1s" // below the floor: ignored
 	if got := resyncInterval(sub, time.Hour); got < 54*time.Minute {
 		t.Fatalf("a too-short annotation was honoured: %v", got)
 	}

@@ -87,9 +87,9 @@ func TestRebaseStatus(t *testing.T) {
 
 func TestOwnAnnotations(t *testing.T) {
 	sub := &billingv1alpha1.Subscription{}
-	sub.Annotations = map[string]string{billingv1alpha1.AnnotationPaused: "true", "argocd.argoproj.io/tracking-id": "billing:x", AnnotationResyncInterval: "5m"}
+	sub.Annotations = map[string]string{billingv1alpha1.AnnotationPaused: "true", "argocd.argoproj.io/tracking-id": "billing:x", billingv1alpha1.AnnotationResyncInterval: "5m"}
 	got := ownAnnotations(sub)
-	if len(got) != 2 || got[billingv1alpha1.AnnotationPaused] != "true" || got[AnnotationResyncInterval] != "5m" {
+	if len(got) != 2 || got[billingv1alpha1.AnnotationPaused] != "true" || got[billingv1alpha1.AnnotationResyncInterval] != "5m" {
 		t.Fatalf("own annotations: %v", got)
 	}
 }
