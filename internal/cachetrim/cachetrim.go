@@ -31,12 +31,15 @@ func Namespaces(list string) map[string]cache.Config {
 // a second copy of the whole spec, often the largest part of a GitOps-managed object.
 const LastAppliedAnnotation = "kubectl.kubernetes.io/last-applied-configuration"
 
-// Transform strips managedFields and the last-applied annotation. Safe because neither
-// process writes an object whole from the cache: metadata changes are merge patches
+// Transform strips managedFields and the last-applied annotation, and gives the strings
+// every object repeats (conditions, namespace, status enums) one shared copy. Safe because
+// neither process writes an object whole from the cache: metadata changes are merge patches
 // computed between two cached copies (both without these fields), and status writes go to
-// the status subresource, which ignores metadata.
+// the status subresource, which ignores metadata; interned strings are equal values.
 func Transform() toolscache.TransformFunc {
+	shared := &interner{strings: map[string]string{}}
 	return func(in any) (any, error) {
+		shared.object(in)
 		obj, err := meta.Accessor(in)
 		if err != nil {
 			return in, nil //nolint:nilerr // not an object (a tombstone): keep it as it is
