@@ -54,3 +54,69 @@ const (
 	// 401 or 403): nothing was done; the key or its mode (test/live) must be fixed.
 	ReasonCredentialsInvalid = "CredentialsInvalid"
 )
+
+// Subscription reasons (Stalled and Ready) that need a person. The Ready reasons of Dodo's
+// states are in internal/providerstate.
+const (
+	// ReasonAdoptionRefused means the operator may not adopt the Dodo subscription the
+	// spec names or a lookup found; the message says why.
+	ReasonAdoptionRefused = "AdoptionRefused"
+	// ReasonNotFoundInDodo means Dodo has no subscription with the recorded ID.
+	ReasonNotFoundInDodo = "NotFoundInDodo"
+	// ReasonChangeRefused means Dodo refused to apply a spec change; the spec must change.
+	ReasonChangeRefused = "ChangeRefused"
+)
+
+// OnDemandCharge reasons. A charge's Ready, Stalled, Succeeded and Failed conditions use
+// them; Events of the same kind do too.
+const (
+	// ReasonPending means the charge has not started.
+	ReasonPending = "Pending"
+	// ReasonCharging means an attempt is in flight; its outcome arrives by webhook or a
+	// read of the payment.
+	ReasonCharging = "Charging"
+	// ReasonCharged means the charge's payment succeeded.
+	ReasonCharged = "Charged"
+	// ReasonSettledByDues means a payment of the subscription's dues paid the amount, so no
+	// charge of its own is made.
+	ReasonSettledByDues = "SettledByDues"
+	// ReasonRetryScheduled means an attempt was declined and the next one is scheduled
+	// (status.nextAttemptAt).
+	ReasonRetryScheduled = "RetryScheduled"
+	// ReasonPaymentOutcomeUnknown means an attempt may have made a payment that cannot be
+	// found; a person resolves it with the resolve-attempt annotation.
+	ReasonPaymentOutcomeUnknown = "PaymentOutcomeUnknown"
+	// ReasonWaitingForCapacity means the cap on charges in flight (per customer or in all)
+	// is reached; the charge starts when one finishes.
+	ReasonWaitingForCapacity = "WaitingForCapacity"
+	// ReasonSubscriptionNotFound means the referenced Subscription does not exist; the
+	// charge waits for it, then fails.
+	ReasonSubscriptionNotFound = "SubscriptionNotFound"
+	// ReasonCurrencyMismatch means the charge's currency is not the subscription's; the
+	// charge fails.
+	ReasonCurrencyMismatch = "CurrencyMismatch"
+	// ReasonSubscriptionCancelling means Dodo refuses charges on a subscription set to
+	// cancel at the end of its period; the charge waits.
+	ReasonSubscriptionCancelling = "SubscriptionCancelling"
+	// ReasonSubscriptionChanged means the Subscription now manages another Dodo
+	// subscription than the one earlier attempts charged.
+	ReasonSubscriptionChanged = "SubscriptionChanged"
+	// ReasonAwaitingCustomerAction means the payment waits for the customer (3-D Secure or
+	// similar).
+	ReasonAwaitingCustomerAction = "AwaitingCustomerAction"
+	// ReasonHardDecline means the payment method was declined for good; the charge fails.
+	ReasonHardDecline = "HardDecline"
+	// ReasonAttemptsExhausted means the retry policy's maxAttempts were all declined.
+	ReasonAttemptsExhausted = "AttemptsExhausted"
+	// ReasonRepeatedDecline means the same decline came back, so retrying is stopped.
+	ReasonRepeatedDecline = "RepeatedDecline"
+	// ReasonDeclineNotRetryable means the decline is not on the retryable list; a person
+	// may allow one more attempt with the allow-retry annotation.
+	ReasonDeclineNotRetryable = "DeclineNotRetryable"
+	// ReasonDuesPaymentUnclear means a succeeded payment may or may not have paid the
+	// dues; a person checks and may allow one more attempt with the allow-retry annotation.
+	ReasonDuesPaymentUnclear = "DuesPaymentUnclear"
+	// ReasonRetryAllowed (an Event) means the allow-retry annotation allowed one more
+	// attempt.
+	ReasonRetryAllowed = "RetryAllowed"
+)

@@ -31,26 +31,6 @@ type Action struct {
 	Command string
 }
 
-// Condition reasons the controllers set that the next action depends on. They are the
-// controllers' unexported constants (internal/controller/...), repeated here because the
-// plugin reads them from the API like any client; the table tests name each one.
-const (
-	reasonPaymentLinkExpired     = "PaymentLinkExpired"
-	reasonPaymentLinkUnavailable = "PaymentLinkUnavailable"
-	reasonPlanChangePending      = "PlanChangePending"
-	reasonAdoptionRefused        = "AdoptionRefused"
-	reasonNotFoundInDodo         = "NotFoundInDodo"
-	reasonChangeRefused          = "ChangeRefused"
-	reasonPaymentOutcomeUnknown  = "PaymentOutcomeUnknown"
-	reasonDeclineNotRetryable    = "DeclineNotRetryable"
-	reasonDuesPaymentUnclear     = "DuesPaymentUnclear"
-	reasonSubscriptionChanged    = "SubscriptionChanged"
-	reasonRetryScheduled         = "RetryScheduled"
-	reasonAwaitingCustomer       = "AwaitingCustomerAction"
-	reasonSubscriptionCancelling = "SubscriptionCancelling"
-	reasonSubscriptionNotFound   = "SubscriptionNotFound"
-)
-
 func condition(conds []metav1.Condition, t string) *metav1.Condition {
 	return meta.FindStatusCondition(conds, t)
 }

@@ -39,21 +39,21 @@ func chargeStallAction(charge *billingv1alpha1.OnDemandCharge, reason string) Ac
 		n = st.Attempts[len(st.Attempts)-1].Number
 	}
 	switch reason {
-	case reasonPaymentOutcomeUnknown:
+	case billingv1alpha1.ReasonPaymentOutcomeUnknown:
 		return Action{Kind: ActionPerson, Text: fmt.Sprintf("Attempt %d's outcome is unknown. In Dodo's dashboard, check "+
 			"the payments of subscription %s with metadata k8s_charge_key=%s and retry_attempt=%d, then record what "+
 			"you found. No charge is made meanwhile; never re-create the charge with a new key before you know.",
 			n, st.SubscriptionID, st.ChargeKey, n-1),
 			Command: fmt.Sprintf("kubectl dodo resolve charge %s --payment pay_... (or --no-payment)", charge.Name)}
-	case reasonDeclineNotRetryable:
+	case billingv1alpha1.ReasonDeclineNotRetryable:
 		return Action{Kind: ActionPerson, Text: fmt.Sprintf("Attempt %d was declined with a code that is not retried "+
 			"by itself. Contact the customer; once the payment method is fixed, allow one more attempt, or delete "+
 			"the charge.", n), Command: fmt.Sprintf("kubectl annotate odc %s %s=%d", charge.Name, billingv1alpha1.AnnotationAllowRetry, n)}
-	case reasonDuesPaymentUnclear:
+	case billingv1alpha1.ReasonDuesPaymentUnclear:
 		return Action{Kind: ActionPerson, Text: "A succeeded payment may have paid this charge's dues (see the Ready " +
 			"message). Check it in Dodo: if it did not pay this charge, allow the next attempt; if it did, delete " +
 			"the charge.", Command: fmt.Sprintf("kubectl annotate odc %s %s=%d", charge.Name, billingv1alpha1.AnnotationAllowRetry, n)}
-	case reasonSubscriptionChanged:
+	case billingv1alpha1.ReasonSubscriptionChanged:
 		return Action{Kind: ActionPerson, Text: "The Subscription now manages another Dodo subscription than the one " +
 			"earlier attempts charged; a charge never moves. Delete this charge and create a new one."}
 	}
@@ -71,20 +71,20 @@ func chargeWaitAction(charge *billingv1alpha1.OnDemandCharge, now time.Time) Act
 	case st.Phase == billingv1alpha1.ChargePhaseRetryScheduled && st.NextAttemptAt != nil:
 		return Action{Kind: ActionPerson, Text: "Tell the customer before the next attempt, " +
 			formatTime(st.NextAttemptAt.Time, now) + ", as the on-demand guide asks; the operator makes it by itself."}
-	case reason == reasonAwaitingCustomer:
+	case reason == billingv1alpha1.ReasonAwaitingCustomerAction:
 		return Action{Kind: ActionPerson, Text: "The payment waits for the customer (3-D Secure or similar): ask them " +
 			"to complete it. It is never charged again meanwhile."}
-	case reason == reasonSubscriptionCancelling:
+	case reason == billingv1alpha1.ReasonSubscriptionCancelling:
 		name := charge.Spec.SubscriptionRef.Name
 		return Action{Kind: ActionPerson, Text: "Dodo refuses charges on a subscription set to cancel at the end of " +
 			"its period. Lift the cancellation to let the charge start, or delete the charge.",
 			Command: fmt.Sprintf(`kubectl patch dsub %s --type merge -p '{"spec":{"cancelAtNextBillingDate":false}}'`, name)}
-	case reason == reasonSubscriptionNotFound:
+	case reason == billingv1alpha1.ReasonSubscriptionNotFound:
 		return Action{Kind: ActionPerson, Text: "Subscription " + charge.Spec.SubscriptionRef.Name + " does not " +
 			"exist in this namespace; create it (the charge waits a bounded time), or delete the charge."}
 	case st.Phase == billingv1alpha1.ChargePhaseCharging:
 		return Action{Kind: ActionWait, Text: "An attempt is in flight; its outcome arrives by webhook or a read of the payment."}
-	case reason == "" || reason == "Pending":
+	case reason == "" || reason == billingv1alpha1.ReasonPending:
 		return Action{Kind: ActionWait, Text: "The operator has not started the charge yet."}
 	}
 	return Action{Kind: ActionWait, Text: "The charge waits (" + reason + "): " + message}

@@ -5,6 +5,7 @@ import (
 	"time"
 
 	billingv1alpha1 "github.com/dodo-operator/dodo-operator/api/v1alpha1"
+	"github.com/dodo-operator/dodo-operator/internal/providerstate"
 )
 
 // Dodo's subscription statuses (internal/dodo), as status.providerStatus holds them.
@@ -48,13 +49,13 @@ func subscriptionStallAction(sub *billingv1alpha1.Subscription, reason string) A
 			"with metadata k8s_uid=" + string(sub.UID) + ". Adopt the one to keep (cancel any extra one in Dodo), or, " +
 			"if there is none, let the operator look again. Never delete and re-create this object.",
 			Command: fmt.Sprintf("kubectl dodo resolve subscription %s --adopt sub_... (or --retry-lookup)", sub.Name)}
-	case reasonAdoptionRefused:
+	case billingv1alpha1.ReasonAdoptionRefused:
 		return Action{Kind: ActionPerson, Text: "The adoption was refused (see the Ready message): spec.adopt names a " +
 			"subscription another object manages, or this object already manages another one. Fix spec.adopt."}
-	case reasonNotFoundInDodo:
+	case billingv1alpha1.ReasonNotFoundInDodo:
 		return Action{Kind: ActionPerson, Text: "Dodo has no subscription " + sub.Status.SubscriptionID + " for the " +
 			"operator's API key: check the operator's mode (test or live) and key, or adopt the right ID."}
-	case billingv1alpha1.ReasonInvalidSpec, reasonChangeRefused:
+	case billingv1alpha1.ReasonInvalidSpec, billingv1alpha1.ReasonChangeRefused:
 		return Action{Kind: ActionPerson, Text: "Dodo refused the spec (the Ready message holds its answer). Change the " +
 			"spec to something Dodo accepts; the new generation is tried again.",
 			Command: "kubectl edit dsub " + sub.Name}
@@ -79,14 +80,14 @@ func subscriptionStateAction(sub *billingv1alpha1.Subscription, now time.Time) A
 	case reason == billingv1alpha1.ReasonAwaitingPayment:
 		return Action{Kind: ActionPerson, Text: "Send the customer the payment link; the subscription starts when it is paid.",
 			Command: "kubectl dodo link " + sub.Name}
-	case reason == reasonPaymentLinkExpired:
+	case reason == providerstate.ReasonPaymentLinkExpired:
 		return Action{Kind: ActionPerson, Text: "The payment link expired before the customer paid, and Dodo ends the " +
 			"subscription as failed. Delete this object and create it again for a new link."}
-	case reason == reasonPaymentLinkUnavailable:
+	case reason == providerstate.ReasonPaymentLinkUnavailable:
 		return Action{Kind: ActionWait, Text: "The payment link is not known yet (the create's answer was lost); the " +
 			"operator looks for it at each read. It is also on the subscription in Dodo's dashboard.",
 			Command: "kubectl dodo refresh subscription " + sub.Name}
-	case reason == reasonPlanChangePending:
+	case reason == providerstate.ReasonPlanChangePending:
 		return Action{Kind: ActionWait, Text: "A plan change was sent and Dodo has not applied it yet; the operator checks " +
 			"again shortly."}
 	}

@@ -8,6 +8,7 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
 	billingv1alpha1 "github.com/dodo-operator/dodo-operator/api/v1alpha1"
+	"github.com/dodo-operator/dodo-operator/internal/providerstate"
 )
 
 type actionWant struct {
@@ -77,13 +78,13 @@ func TestSubscriptionAction(t *testing.T) {
 			setCondition(&s.Status.Conditions, stalled(billingv1alpha1.ReasonInvalidSpec, "422"))
 		}, actionWant{ActionPerson, "Dodo refused the spec", "kubectl edit dsub acme-pro"}},
 		"ChangeRefusedAsksToEdit": {func(s *billingv1alpha1.Subscription) {
-			setCondition(&s.Status.Conditions, stalled(reasonChangeRefused, "422"))
+			setCondition(&s.Status.Conditions, stalled(billingv1alpha1.ReasonChangeRefused, "422"))
 		}, actionWant{ActionPerson, "Dodo refused the spec", "kubectl edit dsub acme-pro"}},
 		"AdoptionRefused": {func(s *billingv1alpha1.Subscription) {
-			setCondition(&s.Status.Conditions, stalled(reasonAdoptionRefused, ""))
+			setCondition(&s.Status.Conditions, stalled(billingv1alpha1.ReasonAdoptionRefused, ""))
 		}, actionWant{ActionPerson, "Fix spec.adopt", ""}},
 		"NotFoundInDodo": {func(s *billingv1alpha1.Subscription) {
-			setCondition(&s.Status.Conditions, stalled(reasonNotFoundInDodo, ""))
+			setCondition(&s.Status.Conditions, stalled(billingv1alpha1.ReasonNotFoundInDodo, ""))
 		}, actionWant{ActionPerson, "mode (test or live)", ""}},
 		"AnUnknownStallPointsToItsMessage": {func(s *billingv1alpha1.Subscription) {
 			setCondition(&s.Status.Conditions, stalled("SomethingNew", ""))
@@ -97,15 +98,15 @@ func TestSubscriptionAction(t *testing.T) {
 		}, actionWant{ActionPerson, "Send the customer the payment link", "kubectl dodo link acme-pro"}},
 		"ExpiredCreationLinkMeansANewObject": {func(s *billingv1alpha1.Subscription) {
 			s.Status.ProviderStatus = providerPending
-			setCondition(&s.Status.Conditions, ready(reasonPaymentLinkExpired))
+			setCondition(&s.Status.Conditions, ready(providerstate.ReasonPaymentLinkExpired))
 		}, actionWant{ActionPerson, "Delete this object and create it again", ""}},
 		"UnavailableLinkWaits": {func(s *billingv1alpha1.Subscription) {
 			s.Status.ProviderStatus = providerPending
-			setCondition(&s.Status.Conditions, ready(reasonPaymentLinkUnavailable))
+			setCondition(&s.Status.Conditions, ready(providerstate.ReasonPaymentLinkUnavailable))
 		}, actionWant{ActionWait, "not known yet", "kubectl dodo refresh"}},
 		"PlanChangePendingWaits": {func(s *billingv1alpha1.Subscription) {
 			s.Status.ProviderStatus = providerActive
-			setCondition(&s.Status.Conditions, ready(reasonPlanChangePending))
+			setCondition(&s.Status.Conditions, ready(providerstate.ReasonPlanChangePending))
 		}, actionWant{ActionWait, "plan change", ""}},
 		"ActiveNeedsNothing": {func(s *billingv1alpha1.Subscription) {
 			s.Status.ProviderStatus = providerActive
@@ -152,17 +153,17 @@ func TestChargeAction(t *testing.T) {
 		}, actionWant{ActionPerson, "paused", "kubectl annotate odc usage-2026-11 billing.dodo-operator.io/paused-"}},
 		"PaymentOutcomeUnknownPointsToResolve": {func(c *billingv1alpha1.OnDemandCharge) {
 			c.Status.Attempts[0].Outcome = billingv1alpha1.AttemptUnknown
-			setCondition(&c.Status.Conditions, stalled(reasonPaymentOutcomeUnknown, ""))
+			setCondition(&c.Status.Conditions, stalled(billingv1alpha1.ReasonPaymentOutcomeUnknown, ""))
 		}, actionWant{ActionPerson, "k8s_charge_key=usage-2026-11 and retry_attempt=0",
 			"kubectl dodo resolve charge usage-2026-11 --payment pay_..."}},
 		"DeclineNotRetryableNamesTheAttempt": {func(c *billingv1alpha1.OnDemandCharge) {
-			setCondition(&c.Status.Conditions, stalled(reasonDeclineNotRetryable, ""))
+			setCondition(&c.Status.Conditions, stalled(billingv1alpha1.ReasonDeclineNotRetryable, ""))
 		}, actionWant{ActionPerson, "Contact the customer", "billing.dodo-operator.io/allow-retry=1"}},
 		"DuesUnclear": {func(c *billingv1alpha1.OnDemandCharge) {
-			setCondition(&c.Status.Conditions, stalled(reasonDuesPaymentUnclear, ""))
+			setCondition(&c.Status.Conditions, stalled(billingv1alpha1.ReasonDuesPaymentUnclear, ""))
 		}, actionWant{ActionPerson, "dues", "allow-retry=1"}},
 		"SubscriptionChanged": {func(c *billingv1alpha1.OnDemandCharge) {
-			setCondition(&c.Status.Conditions, stalled(reasonSubscriptionChanged, ""))
+			setCondition(&c.Status.Conditions, stalled(billingv1alpha1.ReasonSubscriptionChanged, ""))
 		}, actionWant{ActionPerson, "Delete this charge", ""}},
 		"AnUnknownStall": {func(c *billingv1alpha1.OnDemandCharge) {
 			setCondition(&c.Status.Conditions, stalled("SomethingNew", ""))
@@ -175,15 +176,15 @@ func TestChargeAction(t *testing.T) {
 		}, actionWant{ActionWait, "(boom)", "kubectl dodo refresh ondemandcharge usage-2026-11"}},
 		"AwaitingCustomer": {func(c *billingv1alpha1.OnDemandCharge) {
 			c.Status.Phase, c.Status.NextAttemptAt = billingv1alpha1.ChargePhaseCharging, nil
-			setCondition(&c.Status.Conditions, ready(reasonAwaitingCustomer))
+			setCondition(&c.Status.Conditions, ready(billingv1alpha1.ReasonAwaitingCustomerAction))
 		}, actionWant{ActionPerson, "3-D Secure", ""}},
 		"CancellingSubscription": {func(c *billingv1alpha1.OnDemandCharge) {
 			c.Status.Phase, c.Status.NextAttemptAt = billingv1alpha1.ChargePhaseWaiting, nil
-			setCondition(&c.Status.Conditions, ready(reasonSubscriptionCancelling))
+			setCondition(&c.Status.Conditions, ready(billingv1alpha1.ReasonSubscriptionCancelling))
 		}, actionWant{ActionPerson, "Lift the cancellation", `kubectl patch dsub acme-usage`}},
 		"MissingSubscription": {func(c *billingv1alpha1.OnDemandCharge) {
 			c.Status.Phase, c.Status.NextAttemptAt = billingv1alpha1.ChargePhaseWaiting, nil
-			setCondition(&c.Status.Conditions, ready(reasonSubscriptionNotFound))
+			setCondition(&c.Status.Conditions, ready(billingv1alpha1.ReasonSubscriptionNotFound))
 		}, actionWant{ActionPerson, "Subscription acme-usage does not exist", ""}},
 		"Charging": {func(c *billingv1alpha1.OnDemandCharge) {
 			c.Status.Phase, c.Status.NextAttemptAt = billingv1alpha1.ChargePhaseCharging, nil

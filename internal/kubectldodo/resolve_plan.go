@@ -122,7 +122,7 @@ func PlanRetryLookup(sub *billingv1alpha1.Subscription, value string) Plan {
 func PlanResolveAttempt(charge *billingv1alpha1.OnDemandCharge, paymentID string) Plan {
 	p := Plan{}
 	st := &charge.Status
-	c := p.stalledFor(st.Conditions, charge.Generation, reasonPaymentOutcomeUnknown)
+	c := p.stalledFor(st.Conditions, charge.Generation, billingv1alpha1.ReasonPaymentOutcomeUnknown)
 	var last *billingv1alpha1.ChargeAttempt
 	if n := len(st.Attempts); n > 0 {
 		last = &st.Attempts[n-1]

@@ -26,7 +26,7 @@ func paymentUnknown() *billingv1alpha1.OnDemandCharge {
 	charge.Status.Phase, charge.Status.NextAttemptAt = billingv1alpha1.ChargePhaseCharging, nil
 	charge.Status.Attempts = append(charge.Status.Attempts, billingv1alpha1.ChargeAttempt{Number: 2, Via: "Charge",
 		StartedAt: *at(-time.Hour), Outcome: billingv1alpha1.AttemptUnknown})
-	setCondition(&charge.Status.Conditions, stalled(reasonPaymentOutcomeUnknown, "Attempt 2's outcome cannot be decided: "+
+	setCondition(&charge.Status.Conditions, stalled(billingv1alpha1.ReasonPaymentOutcomeUnknown, "Attempt 2's outcome cannot be decided: "+
 		"payments [pay_x1 pay_x2] match it, or not every payment could be read."))
 	return charge
 }

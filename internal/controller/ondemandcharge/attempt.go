@@ -46,7 +46,7 @@ func (r *Reconciler) startAttempt(ctx context.Context, s *scope, sub *billingv1a
 	}
 	key := client.ObjectKeyFromObject(s.charge)
 	if !r.capacityOrInit().tryAcquire(key, sub.Status.CustomerID, r.inFlightElsewhere(ctx, key)) {
-		s.out.waiting = &conditions.Why{Reason: reasonWaitingCapacity,
+		s.out.waiting = &conditions.Why{Reason: billingv1alpha1.ReasonWaitingForCapacity,
 			Message: "The cap on charges in flight (per customer or in all) is reached; " +
 				"this charge starts when one finishes."}
 		return ctrl.Result{RequeueAfter: time.Minute}, nil
@@ -133,7 +133,7 @@ func (r *Reconciler) call(ctx context.Context, s *scope, sub *billingv1alpha1.Su
 	if err != nil {
 		return "", err
 	}
-	r.event(s.charge, corev1.EventTypeNormal, reasonCharging, "Charge", "Attempt %d: charging %d %s (payment %s)",
+	r.event(s.charge, corev1.EventTypeNormal, billingv1alpha1.ReasonCharging, "Charge", "Attempt %d: charging %d %s (payment %s)",
 		number, spec.Amount, spec.Currency, resp.PaymentID)
 	return resp.PaymentID, nil
 }
@@ -154,7 +154,7 @@ func (r *Reconciler) afterCall(s *scope, paymentID string, err error) (ctrl.Resu
 		return ctrl.Result{RequeueAfter: r.Options.OutcomeTimeout}, nil
 	case dodo.IsOutcomeUnknown(err):
 		r.unanswered.Ended(s.charge.UID, r.Clock.Now())
-		r.event(s.charge, corev1.EventTypeWarning, reasonOutcomeUnknown, "Charge",
+		r.event(s.charge, corev1.EventTypeWarning, billingv1alpha1.ReasonPaymentOutcomeUnknown, "Charge",
 			"Attempt %d: the answer was lost (%v); looking the payment up before any new call", last.Number, err)
 		s.out.err = errOutcomeUnknown
 		return ctrl.Result{RequeueAfter: r.Options.Settle}, nil
@@ -169,7 +169,7 @@ func (r *Reconciler) afterCall(s *scope, paymentID string, err error) (ctrl.Resu
 		s.out.waiting = busy(code)
 		return ctrl.Result{RequeueAfter: time.Minute}, nil
 	case code == "CHARGE_NOT_ALLOWED_FOR_SCHEDULED_CANCELLATION":
-		s.out.waiting = &conditions.Why{Reason: reasonScheduledCancellation,
+		s.out.waiting = &conditions.Why{Reason: billingv1alpha1.ReasonSubscriptionCancelling,
 			Message: "Dodo refused the charge (" + code + "): the subscription is " +
 				"scheduled to cancel at the end of its period. Nothing was charged; the charge starts if the cancellation is " +
 				"lifted (spec.cancelAtNextBillingDate: false on the Subscription), and fails when the subscription ends."}
@@ -217,7 +217,7 @@ func (r *Reconciler) noteAwaitingCustomer(s *scope, last *billingv1alpha1.Charge
 	if last.AwaitingCustomerSince == nil {
 		since := metav1.NewTime(s.now)
 		last.AwaitingCustomerSince = &since
-		r.event(s.charge, corev1.EventTypeWarning, reasonAwaitingCustomer, "Charge",
+		r.event(s.charge, corev1.EventTypeWarning, billingv1alpha1.ReasonAwaitingCustomerAction, "Charge",
 			"Attempt %d: payment %s is %s; the customer must complete it. It is not charged again meanwhile.",
 			last.Number, last.PaymentID, status)
 	}
@@ -227,9 +227,10 @@ func (r *Reconciler) noteAwaitingCustomer(s *scope, last *billingv1alpha1.Charge
 // awaitingCustomer reports an attempt that waits for the customer, and frees its slot.
 func (r *Reconciler) awaitingCustomer(s *scope, last *billingv1alpha1.ChargeAttempt) {
 	r.capacityOrInit().release(client.ObjectKeyFromObject(s.charge))
-	s.out.waiting = &conditions.Why{Reason: reasonAwaitingCustomer, Message: fmt.Sprintf("Payment %s of attempt %d waits for the customer "+
-		"(for example 3-D Secure) since %s. No other attempt is made while it is open; Dodo settles or cancels it.",
-		last.PaymentID, last.Number, last.AwaitingCustomerSince.UTC().Format(time.RFC3339))}
+	s.out.waiting = &conditions.Why{Reason: billingv1alpha1.ReasonAwaitingCustomerAction,
+		Message: fmt.Sprintf("Payment %s of attempt %d waits for the customer "+
+			"(for example 3-D Secure) since %s. No other attempt is made while it is open; Dodo settles or cancels it.",
+			last.PaymentID, last.Number, last.AwaitingCustomerSince.UTC().Format(time.RFC3339))}
 }
 
 func awaitsCustomer(status dodo.PaymentStatus) bool {
@@ -307,8 +308,8 @@ func (r *Reconciler) unknownStall(s *scope, a *billingv1alpha1.ChargeAttempt, ma
 		"Check Dodo's payments of subscription %s for metadata k8s_charge_key=%s and retry_attempt=%d. Then set the annotation "+
 		"%s to the payment ID of the attempt, or to \"none\" if it made no payment. No charge is made meanwhile.",
 		a.Number, matches, s.charge.Status.SubscriptionID, s.charge.Status.ChargeKey, a.Number-1, billingv1alpha1.AnnotationResolveAttempt)
-	r.event(s.charge, corev1.EventTypeWarning, reasonOutcomeUnknown, "Charge", "%s", msg)
-	return &conditions.Why{Reason: reasonOutcomeUnknown, Message: msg}
+	r.event(s.charge, corev1.EventTypeWarning, billingv1alpha1.ReasonPaymentOutcomeUnknown, "Charge", "%s", msg)
+	return &conditions.Why{Reason: billingv1alpha1.ReasonPaymentOutcomeUnknown, Message: msg}
 }
 
 // inFlightElsewhere lists charges with an attempt in flight (from the cache), with the

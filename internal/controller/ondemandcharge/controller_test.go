@@ -26,8 +26,8 @@ func TestChargeSucceedsFirstTime(t *testing.T) {
 	}
 	h.settleAfter(2*time.Minute, "nov") // the payment settles; no webhook here, so the fallback read decides
 	c = h.get("nov")
-	h.expectCondition(c, billingv1alpha1.ConditionSucceeded, "True", reasonCharged)
-	h.expectCondition(c, billingv1alpha1.ConditionReady, "True", reasonCharged)
+	h.expectCondition(c, billingv1alpha1.ConditionSucceeded, "True", billingv1alpha1.ReasonCharged)
+	h.expectCondition(c, billingv1alpha1.ConditionReady, "True", billingv1alpha1.ReasonCharged)
 	if c.Status.Phase != billingv1alpha1.ChargePhaseSucceeded || c.Status.AttemptCount != 1 || len(h.payments("nov")) != 1 {
 		t.Fatalf("final status %+v; payments %d", c.Status, len(h.payments("nov")))
 	}
@@ -81,7 +81,7 @@ func TestSoftDeclineRetriesOnDay3AtTheAnchorTimeThroughTheDues(t *testing.T) {
 	if next.Before(day3) || next.Sub(day3) >= spreadWindow {
 		t.Fatalf("next attempt at %v; want day 3 at the mandate's 13:10 (+ spread)", next)
 	}
-	h.expectCondition(c, billingv1alpha1.ConditionReady, "False", reasonRetryScheduled)
+	h.expectCondition(c, billingv1alpha1.ConditionReady, "False", billingv1alpha1.ReasonRetryScheduled)
 	// The controller learned the decline by reading the payment, so it tells it, once.
 	told := eventstest.Drain(h.Recorder)
 	if n := eventstest.Count(told, "Warning ChargeDeclined Attempt 1 (payment "); n != 1 {
@@ -131,7 +131,7 @@ func TestDeclinedChargeSettledByDuesIsNeverChargedAgain(t *testing.T) {
 	h.refreshSubscription("fixme")
 	h.settle("c3")
 	c := h.get("c3")
-	h.expectCondition(c, billingv1alpha1.ConditionSucceeded, "True", reasonSettledByDues)
+	h.expectCondition(c, billingv1alpha1.ConditionSucceeded, "True", billingv1alpha1.ReasonSettledByDues)
 	h.settleAfter(30*24*time.Hour, "c3")
 	if h.api.Count("Charge") != 1 || h.api.Count("UpdatePaymentMethod") != 0 || len(h.payments("c3")) != 1 {
 		t.Fatalf("charged again after the dues: charges %d", h.api.Count("Charge"))

@@ -32,12 +32,6 @@ const (
 	historyMargin = 24 * time.Hour
 )
 
-// Reasons specific to dues and annotations.
-const (
-	reasonDuesUnclear  = "DuesPaymentUnclear"
-	reasonRetryAllowed = "RetryAllowed"
-)
-
 var errTooManyPayments = errors.New("too many payments to read within the lookup's bounds; nothing is charged meanwhile")
 
 // adoptEarlierPayments makes re-creating a charge safe: before the first attempt, payments
@@ -180,10 +174,10 @@ func (r *Reconciler) settledByDues(ctx context.Context, s *scope, sub *billingv1
 	evidence, paymentID := duesPaymentFor(failed, later, attemptPayments(&s.charge.Status))
 	switch {
 	case evidence == duesPaid:
-		r.end(s, billingv1alpha1.ChargePhaseSucceeded, reasonSettledByDues, fmt.Sprintf(
+		r.end(s, billingv1alpha1.ChargePhaseSucceeded, billingv1alpha1.ReasonSettledByDues, fmt.Sprintf(
 			"Payment %s was declined, and the subscription's dues, which include it, were paid by payment %s; "+
 				"it is never charged again.", last.PaymentID, paymentID))
-		r.event(s.charge, corev1.EventTypeNormal, reasonSettledByDues, "Charge", "Settled by dues payment %s", paymentID)
+		r.event(s.charge, corev1.EventTypeNormal, billingv1alpha1.ReasonSettledByDues, "Charge", "Settled by dues payment %s", paymentID)
 		return true, nil
 	case evidence == duesUnclear && !allowed:
 		msg := fmt.Sprintf("Payment %s succeeded after attempt %d was declined, but it is not clearly the dues payment "+
@@ -191,8 +185,8 @@ func (r *Reconciler) settledByDues(ctx context.Context, s *scope, sub *billingv1
 			"If it did not pay this charge, set the annotation %s to %q to allow the next attempt; if it did, delete this charge.",
 			paymentID, last.Number, failed.TotalAmount, failed.Currency, billingv1alpha1.AnnotationAllowRetry, strconv.Itoa(int(last.Number)))
 		s.charge.Status.Phase, s.charge.Status.NextAttemptAt = billingv1alpha1.ChargePhaseWaiting, nil
-		s.out.stalled = &conditions.Why{Reason: reasonDuesUnclear, Message: msg}
-		r.event(s.charge, corev1.EventTypeWarning, reasonDuesUnclear, "Charge", "%s", msg)
+		s.out.stalled = &conditions.Why{Reason: billingv1alpha1.ReasonDuesPaymentUnclear, Message: msg}
+		r.event(s.charge, corev1.EventTypeWarning, billingv1alpha1.ReasonDuesPaymentUnclear, "Charge", "%s", msg)
 		return true, nil
 	}
 	return false, nil
@@ -286,7 +280,7 @@ func retryAllowed(charge *billingv1alpha1.OnDemandCharge) bool {
 func (r *Reconciler) applyResolution(s *scope) bool {
 	last := lastAttempt(&s.charge.Status)
 	if retryAllowed(s.charge) {
-		r.event(s.charge, corev1.EventTypeNormal, reasonRetryAllowed, "Charge",
+		r.event(s.charge, corev1.EventTypeNormal, billingv1alpha1.ReasonRetryAllowed, "Charge",
 			"Annotation %s allows one more attempt after attempt %d", billingv1alpha1.AnnotationAllowRetry, last.Number)
 		return true
 	}

@@ -16,7 +16,7 @@ func TestAllowRetryAnnotationAllowsOneMoreAttempt(t *testing.T) {
 	api := newScriptedAPI(payment("pay_1", failed, "SOMETHING_NEW", 700, day0, "pm_card", nil))
 	u := newUnitCase(t, api, "on_hold", day0, day0.Add(time.Hour), declinedAttempt(1, "pay_1", day0, "SOMETHING_NEW"))
 	u.afterFailure()
-	if u.s.out.stalled == nil || u.s.out.stalled.Reason != reasonNotRetryable || api.moneyCalls() != 0 {
+	if u.s.out.stalled == nil || u.s.out.stalled.Reason != billingv1alpha1.ReasonDeclineNotRetryable || api.moneyCalls() != 0 {
 		t.Fatalf("stalled %+v, money calls %d", u.s.out.stalled, api.moneyCalls())
 	}
 

@@ -74,7 +74,7 @@ func TestMetricsCountStallsUnderTheChargeController(t *testing.T) {
 	registry := prometheus.NewRegistry()
 	m := NewMetrics(registry)
 	s := metricsScope(billingv1alpha1.ChargePhaseCharging)
-	s.out.stalled = &conditions.Why{Reason: reasonOutcomeUnknown}
+	s.out.stalled = &conditions.Why{Reason: billingv1alpha1.ReasonPaymentOutcomeUnknown}
 	m.observe(s, nil)
 	if n := testutil.CollectAndCount(registry, "dodo_reconcile_errors_total"); n != 1 {
 		t.Errorf("stall series = %d, want 1", n)

@@ -78,7 +78,7 @@ func TestPaymentAwaitingTheCustomerFreesTheCustomersSlot(t *testing.T) {
 	}
 	h.settleAfter(2*time.Minute, "c-3ds")
 	c := h.get("c-3ds")
-	h.expectCondition(c, billingv1alpha1.ConditionReady, "False", reasonAwaitingCustomer)
+	h.expectCondition(c, billingv1alpha1.ConditionReady, "False", billingv1alpha1.ReasonAwaitingCustomerAction)
 	if c.Status.Attempts[0].AwaitingCustomerSince == nil || c.Status.Attempts[0].Outcome != billingv1alpha1.AttemptPending {
 		t.Fatalf("attempt: %+v", c.Status.Attempts[0])
 	}
@@ -110,7 +110,7 @@ func TestChargeWaitsOnAScheduledCancellation(t *testing.T) {
 	h.charge("c-ending", "ending", 100)
 	h.settle("c-ending")
 	c := h.get("c-ending")
-	h.expectCondition(c, billingv1alpha1.ConditionReady, "False", reasonScheduledCancellation)
+	h.expectCondition(c, billingv1alpha1.ConditionReady, "False", billingv1alpha1.ReasonSubscriptionCancelling)
 	h.expectCondition(c, billingv1alpha1.ConditionFailed, "False", "NotFailed")
 	if n := h.api.Count("Charge"); n != 0 {
 		t.Fatalf("charged a subscription scheduled to cancel: %d", n)

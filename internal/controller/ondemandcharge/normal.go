@@ -57,11 +57,11 @@ func (r *Reconciler) reconcileNormal(ctx context.Context, s *scope) (ctrl.Result
 		}
 		return r.startAttempt(ctx, s, sub)
 	case last.Outcome == billingv1alpha1.AttemptSucceeded && last.Via == viaDues:
-		r.end(s, billingv1alpha1.ChargePhaseSucceeded, reasonSettledByDues, fmt.Sprintf(
+		r.end(s, billingv1alpha1.ChargePhaseSucceeded, billingv1alpha1.ReasonSettledByDues, fmt.Sprintf(
 			"Dues payment %s, which includes this amount, succeeded; it is never charged again.", last.PaymentID))
 		return ctrl.Result{}, nil
 	case last.Outcome == billingv1alpha1.AttemptSucceeded:
-		r.end(s, billingv1alpha1.ChargePhaseSucceeded, reasonCharged, fmt.Sprintf("Payment %s succeeded.", last.PaymentID))
+		r.end(s, billingv1alpha1.ChargePhaseSucceeded, billingv1alpha1.ReasonCharged, fmt.Sprintf("Payment %s succeeded.", last.PaymentID))
 		return ctrl.Result{}, nil
 	}
 	return r.afterFailure(ctx, s, sub, last)
@@ -108,7 +108,7 @@ func (r *Reconciler) afterFailure(ctx context.Context, s *scope, sub *billingv1a
 		next := metav1.NewTime(d.next)
 		st.NextAttemptAt = &next
 		// The on-demand guide: tell the customer before the next attempt.
-		r.event(s.charge, corev1.EventTypeNormal, reasonRetryScheduled, "ScheduleRetry",
+		r.event(s.charge, corev1.EventTypeNormal, billingv1alpha1.ReasonRetryScheduled, "ScheduleRetry",
 			"Attempt %d was declined (%s); attempt %d of %d will charge %d %s at %s", last.Number,
 			displayCode(last.DeclineCode), last.Number+1, policyOf(&s.charge.Spec).maxAttempts,
 			s.charge.Spec.Amount, s.charge.Spec.Currency, d.next.UTC().Format(time.RFC3339))
@@ -170,7 +170,7 @@ func (r *Reconciler) subscriptionFor(ctx context.Context, s *scope) (*billingv1a
 	case status != dodo.SubscriptionStatusActive:
 		return wait("SubscriptionNotActive", "Subscription %s is %q in Dodo; charges need it active.", key.Name, status)
 	case sub.Status.CancelAtNextBillingDate:
-		return wait(reasonScheduledCancellation, "Subscription %s is scheduled to cancel at the end of its period "+
+		return wait(billingv1alpha1.ReasonSubscriptionCancelling, "Subscription %s is scheduled to cancel at the end of its period "+
 			"(its deletionPolicy CancelAtPeriodEnd, or spec.cancelAtNextBillingDate), and Dodo refuses charges on it "+
 			"(CHARGE_NOT_ALLOWED_FOR_SCHEDULED_CANCELLATION). The charge starts if the cancellation is lifted, and fails "+
 			"when the subscription ends.", key.Name)
@@ -184,11 +184,11 @@ func (r *Reconciler) refuseCurrency(s *scope, sub *billingv1alpha1.Subscription)
 	if c == "" || billed == "" || strings.EqualFold(c, billed) || len(s.charge.Status.Attempts) > 0 {
 		return false
 	}
-	r.end(s, billingv1alpha1.ChargePhaseFailed, reasonCurrencyMismatch, fmt.Sprintf("The charge is in %s, but Subscription "+
+	r.end(s, billingv1alpha1.ChargePhaseFailed, billingv1alpha1.ReasonCurrencyMismatch, fmt.Sprintf("The charge is in %s, but Subscription "+
 		"%s bills in %s; nothing was charged. Create a new OnDemandCharge in %s, or leave spec.currency empty.",
 		c, sub.Name, billed, billed))
-	r.event(s.charge, corev1.EventTypeWarning, reasonCurrencyMismatch, "Charge", "Refused: currency %s, subscription bills in %s",
-		c, billed)
+	r.event(s.charge, corev1.EventTypeWarning, billingv1alpha1.ReasonCurrencyMismatch, "Charge",
+		"Refused: currency %s, subscription bills in %s", c, billed)
 	return true
 }
 
@@ -200,13 +200,14 @@ func (r *Reconciler) subscriptionMissing(s *scope, key client.ObjectKey,
 	deadline := s.charge.CreationTimestamp.Add(r.Options.SubscriptionWait)
 	if len(s.charge.Status.Attempts) > 0 || s.now.Before(deadline) {
 		s.recheck = max(deadline.Sub(s.now), 0)
-		return wait(reasonSubscriptionNotFound, "Subscription %s does not exist in namespace %s; the charge waits for it until %s.",
+		return wait(billingv1alpha1.ReasonSubscriptionNotFound,
+			"Subscription %s does not exist in namespace %s; the charge waits for it until %s.",
 			key.Name, key.Namespace, deadline.UTC().Format(time.RFC3339))
 	}
 	msg := fmt.Sprintf("Subscription %s did not appear in namespace %s within %s of the charge's creation; nothing was "+
 		"charged. Create the Subscription, then delete and re-create this charge.", key.Name, key.Namespace, r.Options.SubscriptionWait)
-	r.end(s, billingv1alpha1.ChargePhaseFailed, reasonSubscriptionNotFound, msg)
-	r.event(s.charge, corev1.EventTypeWarning, reasonSubscriptionNotFound, "Charge", "%s", msg)
+	r.end(s, billingv1alpha1.ChargePhaseFailed, billingv1alpha1.ReasonSubscriptionNotFound, msg)
+	r.event(s.charge, corev1.EventTypeWarning, billingv1alpha1.ReasonSubscriptionNotFound, "Charge", "%s", msg)
 	return nil, nil
 }
 
@@ -244,14 +245,16 @@ func ownershipStop(charge *billingv1alpha1.OnDemandCharge, sub *billingv1alpha1.
 		return &conditions.Why{Reason: "SubscriptionObserveOnly", Message: "Subscription " + sub.Name + " only observes its " +
 			"Dodo subscription (managementPolicy ObserveOnly): the operator never writes to it, and never charges it."}, nil
 	case recorded != "" && accounts.KeyOf(sub.Namespace, charge.Status.AccountRef) != accounts.KeyOf(sub.Namespace, sub.Spec.AccountRef):
-		return nil, &conditions.Why{Reason: reasonSubscriptionChanged, Message: fmt.Sprintf("Earlier attempts of this charge were made "+
-			"in account %s, but Subscription %s now uses %s; a charge never moves to another account. Delete this charge and "+
-			"create a new one.", accounts.KeyOf(sub.Namespace, charge.Status.AccountRef), sub.Name,
-			accounts.KeyOf(sub.Namespace, sub.Spec.AccountRef))}
+		return nil, &conditions.Why{Reason: billingv1alpha1.ReasonSubscriptionChanged,
+			Message: fmt.Sprintf("Earlier attempts of this charge were made "+
+				"in account %s, but Subscription %s now uses %s; a charge never moves to another account. Delete this charge and "+
+				"create a new one.", accounts.KeyOf(sub.Namespace, charge.Status.AccountRef), sub.Name,
+				accounts.KeyOf(sub.Namespace, sub.Spec.AccountRef))}
 	case recorded != "" && sub.Status.SubscriptionID != "" && recorded != sub.Status.SubscriptionID:
-		return nil, &conditions.Why{Reason: reasonSubscriptionChanged, Message: fmt.Sprintf("Earlier attempts of this charge were made on Dodo "+
-			"subscription %s, but Subscription %s now manages %s; a charge never moves to another subscription. "+
-			"Delete this charge and create a new one.", recorded, sub.Name, sub.Status.SubscriptionID)}
+		return nil, &conditions.Why{Reason: billingv1alpha1.ReasonSubscriptionChanged,
+			Message: fmt.Sprintf("Earlier attempts of this charge were made on Dodo "+
+				"subscription %s, but Subscription %s now manages %s; a charge never moves to another subscription. "+
+				"Delete this charge and create a new one.", recorded, sub.Name, sub.Status.SubscriptionID)}
 	}
 	return nil, nil
 }

@@ -23,14 +23,6 @@ const (
 // DefaultIntervals are the gaps between attempts: day 0, day 3, day 10, day 17.
 var DefaultIntervals = []time.Duration{72 * time.Hour, 168 * time.Hour, 168 * time.Hour}
 
-// Reasons a charge stops retrying.
-const (
-	reasonHardDecline       = "HardDecline"
-	reasonAttemptsExhausted = "AttemptsExhausted"
-	reasonRepeatedDecline   = "RepeatedDecline"
-	reasonNotRetryable      = "DeclineNotRetryable"
-)
-
 // policy is the effective retry policy of one charge.
 type policy struct {
 	maxAttempts int
@@ -103,25 +95,26 @@ func decideAfterDecline(in retryInput) decision {
 	weighed := declinesToWeigh(in)
 	for _, w := range weighed {
 		if dodo.ClassifyDecline(w.code).NeverRetry {
-			return decision{action: actionStop, reason: reasonHardDecline, message: fmt.Sprintf("The payment method was "+
+			return decision{action: actionStop, reason: billingv1alpha1.ReasonHardDecline, message: fmt.Sprintf("The payment method was "+
 				"declined with %s (%s), a decline that must not be retried on the same payment method; "+
 				"no further attempt will be made.", displayCode(w.code), w.source)}
 		}
 	}
 	switch n := len(in.attempts); {
 	case n >= in.policy.maxAttempts:
-		return decision{action: actionStop, reason: reasonAttemptsExhausted, message: fmt.Sprintf(
+		return decision{action: actionStop, reason: billingv1alpha1.ReasonAttemptsExhausted, message: fmt.Sprintf(
 			"All %d attempts were declined; the last with %s.", n, displayCode(last.DeclineCode))}
 	case n >= 2 && last.DeclineCode != "" && in.attempts[n-2].DeclineCode == last.DeclineCode:
-		return decision{action: actionStop, reason: reasonRepeatedDecline, message: "The same decline (" + last.DeclineCode +
+		return decision{action: actionStop, reason: billingv1alpha1.ReasonRepeatedDecline, message: "The same decline (" + last.DeclineCode +
 			") repeated; retries stop, as the on-demand guide asks. Create a new charge after the customer fixes the payment method."}
 	}
 	for _, w := range weighed {
 		if !dodo.ClassifyDecline(w.code).Retryable && !in.allowed {
-			return decision{action: actionAskPerson, reason: reasonNotRetryable, message: fmt.Sprintf("%s was declined with %s, "+
-				"which is not on the list of retryable declines (docs/retry-policy.md); no attempt is made. To allow one more "+
-				"attempt, set the annotation %s to %q; otherwise delete this charge.",
-				w.source, displayCode(w.code), billingv1alpha1.AnnotationAllowRetry, fmt.Sprint(last.Number))}
+			return decision{action: actionAskPerson, reason: billingv1alpha1.ReasonDeclineNotRetryable,
+				message: fmt.Sprintf("%s was declined with %s, "+
+					"which is not on the list of retryable declines (docs/retry-policy.md); no attempt is made. To allow one more "+
+					"attempt, set the annotation %s to %q; otherwise delete this charge.",
+					w.source, displayCode(w.code), billingv1alpha1.AnnotationAllowRetry, fmt.Sprint(last.Number))}
 		}
 	}
 	next := nextAttemptAt(in.policy, last.StartedAt.Time, in.anchor, len(in.attempts)+1, in.spreadKey)

@@ -145,7 +145,7 @@ func TestChargesDueTogetherRespectTheCaps(t *testing.T) {
 		if len(c.Status.Attempts) > 0 {
 			inFlight++
 			perCustomer[c.Spec.SubscriptionRef.Name]++
-		} else if meta := readyReason(&c); meta == reasonWaitingCapacity {
+		} else if meta := readyReason(&c); meta == billingv1alpha1.ReasonWaitingForCapacity {
 			waiting++
 		}
 	}
@@ -182,7 +182,7 @@ func TestSoftDeclineThenSuccessOnDay3AtTheAnchorTime(t *testing.T) {
 		h.Clock.Step(step)
 	}
 	c := h.get("later")
-	h.expectCondition(c, billingv1alpha1.ConditionSucceeded, "True", reasonCharged)
+	h.expectCondition(c, billingv1alpha1.ConditionSucceeded, "True", billingv1alpha1.ReasonCharged)
 	second := c.Status.Attempts[1].StartedAt.UTC()
 	if len(c.Status.Attempts) != 2 || api.charges != 2 || second.Day() != 5 || second.Hour() != 13 || second.Minute() < 10 || second.Minute() >= 25 {
 		t.Fatalf("attempts %+v (charges %d); want the second on day 3 near 13:10 UTC", c.Status.Attempts, api.charges)

@@ -241,9 +241,9 @@ func (a *simAccount) decide(c *simCharge, now time.Time) {
 
 func operatorOutcome(d decision, done bool, s *scope) string {
 	switch {
-	case done && s.out.finished != nil && s.out.finished.Reason == reasonSettledByDues:
+	case done && s.out.finished != nil && s.out.finished.Reason == billingv1alpha1.ReasonSettledByDues:
 		return outSettled
-	case done && s.out.stalled != nil && s.out.stalled.Reason == reasonDuesUnclear:
+	case done && s.out.stalled != nil && s.out.stalled.Reason == billingv1alpha1.ReasonDuesPaymentUnclear:
 		return outUnclear
 	case done:
 		return "done-without-a-reason"
@@ -254,8 +254,8 @@ func operatorOutcome(d decision, done bool, s *scope) string {
 	case actionAskPerson:
 		return outPerson
 	}
-	return map[string]string{reasonHardDecline: outHard, reasonAttemptsExhausted: outCap,
-		reasonRepeatedDecline: outRepeat}[d.reason]
+	return map[string]string{billingv1alpha1.ReasonHardDecline: outHard, billingv1alpha1.ReasonAttemptsExhausted: outCap,
+		billingv1alpha1.ReasonRepeatedDecline: outRepeat}[d.reason]
 }
 
 // checkSchedule: the retry is due as guideScheduleProblem says, with one spread per charge.

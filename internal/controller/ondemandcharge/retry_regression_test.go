@@ -165,7 +165,7 @@ func TestRegressionSettledByDuesNeedsTheDuesPayment(t *testing.T) {
 			api := newScriptedAPI(payment("pay_1", failed, "INSUFFICIENT_FUNDS", 700, day0, "pm_card", nil), tc.later)
 			u := newUnitCase(t, api, "active", day0, day0.Add(2*day), declinedAttempt(1, "pay_1", day0, "INSUFFICIENT_FUNDS"))
 			u.afterFailure()
-			settled := u.s.out.finished != nil && u.s.out.finished.Reason == reasonSettledByDues
+			settled := u.s.out.finished != nil && u.s.out.finished.Reason == billingv1alpha1.ReasonSettledByDues
 			if settled != tc.wantSettled || (u.s.out.stalled != nil) != tc.wantStall || u.api.moneyCalls() != 0 {
 				t.Fatalf("settled %v (want %v), stalled %+v (want %v), money calls %d", settled, tc.wantSettled,
 					u.s.out.stalled, tc.wantStall, u.api.moneyCalls())

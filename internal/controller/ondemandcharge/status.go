@@ -23,28 +23,6 @@ type findings struct {
 	paused   bool
 }
 
-// Condition reasons specific to OnDemandCharge.
-const (
-	reasonCharged         = "Charged"
-	reasonSettledByDues   = "SettledByDues"
-	reasonCharging        = "Charging"
-	reasonRetryScheduled  = "RetryScheduled"
-	reasonOutcomeUnknown  = "PaymentOutcomeUnknown"
-	reasonWaitingCapacity = "WaitingForCapacity"
-	// reasonSubscriptionNotFound: the referenced Subscription does not exist.
-	reasonSubscriptionNotFound = "SubscriptionNotFound"
-	// reasonCurrencyMismatch: the charge's currency is not the subscription's.
-	reasonCurrencyMismatch = "CurrencyMismatch"
-	// reasonScheduledCancellation: Dodo refuses charges on a subscription set to cancel
-	// at the end of its period.
-	reasonScheduledCancellation = "SubscriptionCancelling"
-	// reasonSubscriptionChanged: the Subscription now manages another Dodo subscription
-	// than the one earlier attempts charged.
-	reasonSubscriptionChanged = "SubscriptionChanged"
-	// reasonAwaitingCustomer: the payment waits for the customer (3-D Secure or similar).
-	reasonAwaitingCustomer = "AwaitingCustomerAction"
-)
-
 // setConditions writes Ready, Synced, Stalled, Succeeded and Failed. Succeeded and Failed
 // latch: once set True at the end of a charge they never change again.
 func setConditions(charge *billingv1alpha1.OnDemandCharge, o findings) {
@@ -111,12 +89,12 @@ func readyCondition(charge *billingv1alpha1.OnDemandCharge, o findings) metav1.C
 		return notReady(o.waiting.Reason, o.waiting.Message)
 	case st.Phase == billingv1alpha1.ChargePhaseRetryScheduled && st.NextAttemptAt != nil:
 		last := st.Attempts[len(st.Attempts)-1]
-		return notReady(reasonRetryScheduled, fmt.Sprintf("Attempt %d was declined (%s); attempt %d is scheduled for %s.",
+		return notReady(billingv1alpha1.ReasonRetryScheduled, fmt.Sprintf("Attempt %d was declined (%s); attempt %d is scheduled for %s.",
 			last.Number, last.DeclineCode, last.Number+1, st.NextAttemptAt.UTC().Format(time.RFC3339)))
 	case st.Phase == billingv1alpha1.ChargePhaseCharging:
-		return notReady(reasonCharging, "An attempt is in flight; its outcome arrives by webhook or a read of the payment.")
+		return notReady(billingv1alpha1.ReasonCharging, "An attempt is in flight; its outcome arrives by webhook or a read of the payment.")
 	}
-	return notReady("Pending", "The charge has not started.")
+	return notReady(billingv1alpha1.ReasonPending, "The charge has not started.")
 }
 
 func isFinished(phase billingv1alpha1.ChargePhase) bool {

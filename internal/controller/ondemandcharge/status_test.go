@@ -26,22 +26,22 @@ func TestReadyCondition(t *testing.T) {
 		want   metav1.Condition
 	}{
 		"Succeeded": {billingv1alpha1.OnDemandChargeStatus{Phase: billingv1alpha1.ChargePhaseSucceeded,
-			Conditions: ended(billingv1alpha1.ConditionSucceeded, reasonCharged, "charged")}, findings{},
-			metav1.Condition{Status: metav1.ConditionTrue, Reason: reasonCharged, Message: "charged"}},
+			Conditions: ended(billingv1alpha1.ConditionSucceeded, billingv1alpha1.ReasonCharged, "charged")}, findings{},
+			metav1.Condition{Status: metav1.ConditionTrue, Reason: billingv1alpha1.ReasonCharged, Message: "charged"}},
 		"Failed": {billingv1alpha1.OnDemandChargeStatus{Phase: billingv1alpha1.ChargePhaseFailed,
 			Conditions: ended(billingv1alpha1.ConditionFailed, "HardDecline", "declined")}, findings{},
 			metav1.Condition{Status: metav1.ConditionFalse, Reason: "HardDecline", Message: "declined"}},
 		"Stalled": {billingv1alpha1.OnDemandChargeStatus{Phase: billingv1alpha1.ChargePhaseCharging},
-			findings{stalled: &conditions.Why{Reason: reasonOutcomeUnknown, Message: "look"}},
-			metav1.Condition{Status: metav1.ConditionFalse, Reason: reasonOutcomeUnknown, Message: "look"}},
-		"Waiting": {billingv1alpha1.OnDemandChargeStatus{}, findings{waiting: &conditions.Why{Reason: reasonWaitingCapacity, Message: "cap"}},
-			metav1.Condition{Status: metav1.ConditionFalse, Reason: reasonWaitingCapacity, Message: "cap"}},
+			findings{stalled: &conditions.Why{Reason: billingv1alpha1.ReasonPaymentOutcomeUnknown, Message: "look"}},
+			metav1.Condition{Status: metav1.ConditionFalse, Reason: billingv1alpha1.ReasonPaymentOutcomeUnknown, Message: "look"}},
+		"Waiting": {billingv1alpha1.OnDemandChargeStatus{}, findings{waiting: &conditions.Why{Reason: billingv1alpha1.ReasonWaitingForCapacity, Message: "cap"}},
+			metav1.Condition{Status: metav1.ConditionFalse, Reason: billingv1alpha1.ReasonWaitingForCapacity, Message: "cap"}},
 		"RetryScheduled": {billingv1alpha1.OnDemandChargeStatus{Phase: billingv1alpha1.ChargePhaseRetryScheduled, NextAttemptAt: &next,
 			Attempts: declined}, findings{},
-			metav1.Condition{Status: metav1.ConditionFalse, Reason: reasonRetryScheduled,
+			metav1.Condition{Status: metav1.ConditionFalse, Reason: billingv1alpha1.ReasonRetryScheduled,
 				Message: "Attempt 1 was declined (INSUFFICIENT_FUNDS); attempt 2 is scheduled for 2026-03-04T05:00:00Z."}},
 		"Charging": {billingv1alpha1.OnDemandChargeStatus{Phase: billingv1alpha1.ChargePhaseCharging}, findings{},
-			metav1.Condition{Status: metav1.ConditionFalse, Reason: reasonCharging,
+			metav1.Condition{Status: metav1.ConditionFalse, Reason: billingv1alpha1.ReasonCharging,
 				Message: "An attempt is in flight; its outcome arrives by webhook or a read of the payment."}},
 		"NotStarted": {billingv1alpha1.OnDemandChargeStatus{}, findings{},
 			metav1.Condition{Status: metav1.ConditionFalse, Reason: "Pending", Message: "The charge has not started."}},
@@ -75,7 +75,7 @@ func TestSetConditions(t *testing.T) {
 		"InFlight": {billingv1alpha1.ChargePhaseCharging, findings{}, map[string]string{
 			"Succeeded": "False/NotSucceeded", "Failed": "False/NotFailed", "Synced": "True/ReconcileSuccess",
 			"Stalled": "False/NotStalled", "Ready": "False/Charging"}},
-		"EndsSucceeded": {billingv1alpha1.ChargePhaseSucceeded, findings{finished: &conditions.Why{Reason: reasonCharged, Message: "ok"}},
+		"EndsSucceeded": {billingv1alpha1.ChargePhaseSucceeded, findings{finished: &conditions.Why{Reason: billingv1alpha1.ReasonCharged, Message: "ok"}},
 			map[string]string{"Succeeded": "True/Charged", "Failed": "False/NotFailed", "Synced": "True/ReconcileSuccess",
 				"Stalled": "False/NotStalled", "Ready": "True/Charged"}},
 		"EndsFailed": {billingv1alpha1.ChargePhaseFailed, findings{finished: &conditions.Why{Reason: "HardDecline", Message: "no"}},
@@ -87,7 +87,7 @@ func TestSetConditions(t *testing.T) {
 		"Error": {billingv1alpha1.ChargePhaseWaiting, findings{err: errors.New("reading payment pay_1: 500")},
 			map[string]string{"Succeeded": "False/NotSucceeded", "Failed": "False/NotFailed", "Synced": "False/ReconcileError",
 				"Stalled": "False/NotStalled", "Ready": "False/Pending"}},
-		"Stalled": {billingv1alpha1.ChargePhaseCharging, findings{stalled: &conditions.Why{Reason: reasonOutcomeUnknown, Message: "look"}},
+		"Stalled": {billingv1alpha1.ChargePhaseCharging, findings{stalled: &conditions.Why{Reason: billingv1alpha1.ReasonPaymentOutcomeUnknown, Message: "look"}},
 			map[string]string{"Succeeded": "False/NotSucceeded", "Failed": "False/NotFailed", "Synced": "True/ReconcileSuccess",
 				"Stalled": "True/PaymentOutcomeUnknown", "Ready": "False/PaymentOutcomeUnknown"}},
 	}
@@ -111,7 +111,7 @@ func TestSetConditions(t *testing.T) {
 // A charge that ended in an earlier reconcile keeps its latched Succeeded and Failed.
 func TestSetConditionsKeepsTheLatch(t *testing.T) {
 	charge := &billingv1alpha1.OnDemandCharge{Status: billingv1alpha1.OnDemandChargeStatus{Phase: billingv1alpha1.ChargePhaseSucceeded}}
-	setConditions(charge, findings{finished: &conditions.Why{Reason: reasonCharged, Message: "ok"}})
+	setConditions(charge, findings{finished: &conditions.Why{Reason: billingv1alpha1.ReasonCharged, Message: "ok"}})
 	latched := *meta.FindStatusCondition(charge.Status.Conditions, billingv1alpha1.ConditionSucceeded)
 	setConditions(charge, findings{})
 	got := *meta.FindStatusCondition(charge.Status.Conditions, billingv1alpha1.ConditionSucceeded)

@@ -165,7 +165,7 @@ func (h *harness) payments(chargeKey string) []simulator.PaymentState {
 func (h *harness) expectSucceeded(name string, chargeCalls int) *billingv1alpha1.OnDemandCharge {
 	h.T.Helper()
 	c := h.get(name)
-	h.expectCondition(c, billingv1alpha1.ConditionSucceeded, "True", reasonCharged)
+	h.expectCondition(c, billingv1alpha1.ConditionSucceeded, "True", billingv1alpha1.ReasonCharged)
 	if n, paid := h.api.Count("Charge"), len(h.payments(name)); n != chargeCalls || paid != 1 {
 		h.T.Fatalf("charge calls %d, payments %d; want %d and 1", n, paid, chargeCalls)
 	}

@@ -17,14 +17,14 @@ func TestChargeOnAMissingSubscriptionEndsAfterTheWait(t *testing.T) {
 	h.charge("forgotten", "never", 100)
 	res := h.settle("forgotten")
 	c := h.get("forgotten")
-	h.expectCondition(c, billingv1alpha1.ConditionReady, "False", reasonSubscriptionNotFound)
+	h.expectCondition(c, billingv1alpha1.ConditionReady, "False", billingv1alpha1.ReasonSubscriptionNotFound)
 	if res.RequeueAfter <= 0 {
 		t.Fatalf("no recheck at the deadline: %+v", res)
 	}
 	h.Clock.SetTime(c.CreationTimestamp.Add(11 * time.Minute))
 	h.settle("forgotten")
 	c = h.get("forgotten")
-	h.expectCondition(c, billingv1alpha1.ConditionFailed, "True", reasonSubscriptionNotFound)
+	h.expectCondition(c, billingv1alpha1.ConditionFailed, "True", billingv1alpha1.ReasonSubscriptionNotFound)
 	h.onDemandSubscription("never", "late-comer@example.com")
 	h.settle("forgotten")
 	if n := h.api.Count("Charge"); n != 0 || h.get("forgotten").Status.Phase != billingv1alpha1.ChargePhaseFailed {
@@ -45,7 +45,7 @@ func TestChargeInAnotherCurrencyIsRefused(t *testing.T) {
 	}
 	h.settle("xyz")
 	got := h.get("xyz")
-	h.expectCondition(got, billingv1alpha1.ConditionFailed, "True", reasonCurrencyMismatch)
+	h.expectCondition(got, billingv1alpha1.ConditionFailed, "True", billingv1alpha1.ReasonCurrencyMismatch)
 	if n := h.api.Count("Charge"); n != 0 {
 		t.Fatalf("charged in the wrong currency: %d", n)
 	}
