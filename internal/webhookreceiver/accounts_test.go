@@ -9,16 +9,24 @@ import (
 	"github.com/dodo-operator/dodo-operator/internal/dodo"
 )
 
+// twoAccounts is a receiver with accounts a and b (webhook secrets secretA and secretB) and
+// one Subscription in each, in-a and in-b.
+func twoAccounts(t *testing.T) (f *fixture, refA, refB *billingv1alpha1.AccountReference) {
+	t.Helper()
+	f = newFixture(t, withAccounts)
+	refA = f.createAccount("a", &billingv1alpha1.AccountWebhook{SecretRef: f.createSecret("hook-a", secretA)})
+	refB = f.createAccount("b", &billingv1alpha1.AccountWebhook{SecretRef: f.createSecret("hook-b", secretB)})
+	f.createSubscription("in-a", refA)
+	f.createSubscription("in-b", refB)
+	return f, refA, refB
+}
+
 // TestAccountPathAppliesOnlyToTheAccountsObjects: Dodo IDs are unique within one business
 // only, so three Subscriptions (accounts A and B, and the default account) may record the
 // same subscription ID. A delivery verified with an account's secret on its path writes
 // that account's object only, and one naming another account's object writes nothing.
 func TestAccountPathAppliesOnlyToTheAccountsObjects(t *testing.T) {
-	f := newFixture(t, withAccounts)
-	refA := f.createAccount("a", &billingv1alpha1.AccountWebhook{SecretRef: f.createSecret("hook-a", secretA)})
-	refB := f.createAccount("b", &billingv1alpha1.AccountWebhook{SecretRef: f.createSecret("hook-b", secretB)})
-	f.createSubscription("in-a", refA)
-	f.createSubscription("in-b", refB)
+	f, refA, refB := twoAccounts(t)
 	f.createSubscription("in-default")
 	for _, name := range []string{"in-a", "in-b", "in-default"} {
 		f.recordSubscriptionID(name, "sub_same")
@@ -58,11 +66,7 @@ func TestAccountPathAppliesOnlyToTheAccountsObjects(t *testing.T) {
 // ID are told apart by the index, and a charge whose status records no account yet goes by
 // its Subscription's.
 func TestAccountChargesByPaymentAndStamp(t *testing.T) {
-	f := newFixture(t, withAccounts)
-	refA := f.createAccount("a", &billingv1alpha1.AccountWebhook{SecretRef: f.createSecret("hook-a", secretA)})
-	refB := f.createAccount("b", &billingv1alpha1.AccountWebhook{SecretRef: f.createSecret("hook-b", secretB)})
-	f.createSubscription("in-a", refA)
-	f.createSubscription("in-b", refB)
+	f, refA, refB := twoAccounts(t)
 	f.recordSubscriptionID("in-a", "sub_a")
 	f.recordSubscriptionID("in-b", "sub_b")
 	f.createCharge("charge-a", "in-a", firstAttempt("pay_same"))
