@@ -55,9 +55,17 @@ const (
 	ReasonCredentialsInvalid = "CredentialsInvalid"
 )
 
-// Subscription reasons (Stalled and Ready) that need a person. The Ready reasons of Dodo's
-// states are in internal/providerstate.
+// Subscription reasons (Stalled and Ready). Dodo's states give Ready their own reasons too
+// (OnHold, a decline code such as InsufficientFunds, Cancelled).
 const (
+	// ReasonPlanChangePending means a plan change was sent to Dodo and does not show yet.
+	ReasonPlanChangePending = "PlanChangePending"
+	// ReasonPaymentLinkExpired means the customer did not complete the payment link in time;
+	// Dodo fails the subscription.
+	ReasonPaymentLinkExpired = "PaymentLinkExpired"
+	// ReasonPaymentLinkUnavailable means the customer must complete a payment link that the
+	// operator does not know (the create's answer that carried it was lost).
+	ReasonPaymentLinkUnavailable = "PaymentLinkUnavailable"
 	// ReasonAdoptionRefused means the operator may not adopt the Dodo subscription the
 	// spec names or a lookup found; the message says why.
 	ReasonAdoptionRefused = "AdoptionRefused"

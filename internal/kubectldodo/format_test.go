@@ -11,7 +11,6 @@ import (
 	"k8s.io/utils/ptr"
 
 	billingv1alpha1 "github.com/dodo-operator/dodo-operator/api/v1alpha1"
-	"github.com/dodo-operator/dodo-operator/internal/providerstate"
 )
 
 func TestFormatAmount(t *testing.T) {
@@ -81,11 +80,11 @@ func TestLinkAdvice(t *testing.T) {
 		}, false, "expired at 2026-11-20T08:00:00Z (1h ago). A creation link cannot be renewed"},
 		"ExpiredAndCleared": {func(s *billingv1alpha1.Subscription) {
 			s.Status.ProviderStatus, s.Status.PaymentLinkExpiresAt = providerPending, at(-time.Hour)
-			setCondition(&s.Status.Conditions, ready(providerstate.ReasonPaymentLinkExpired))
+			setCondition(&s.Status.Conditions, ready(billingv1alpha1.ReasonPaymentLinkExpired))
 		}, false, "Delete this object and create it again"},
 		"Unavailable": {func(s *billingv1alpha1.Subscription) {
 			s.Status.ProviderStatus = providerPending
-			setCondition(&s.Status.Conditions, ready(providerstate.ReasonPaymentLinkUnavailable))
+			setCondition(&s.Status.Conditions, ready(billingv1alpha1.ReasonPaymentLinkUnavailable))
 		}, false, "kubectl dodo refresh subscription acme-pro"},
 		"OnHoldWithoutLinkSaysHowToAsk": {func(*billingv1alpha1.Subscription) {}, false, `"new":{"token":"<new token>"}`},
 		"ExpiredPaymentMethodLinkOnHold": {func(s *billingv1alpha1.Subscription) {

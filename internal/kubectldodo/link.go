@@ -10,7 +10,6 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	billingv1alpha1 "github.com/dodo-operator/dodo-operator/api/v1alpha1"
-	"github.com/dodo-operator/dodo-operator/internal/providerstate"
 )
 
 func (a *app) linkCommand() *cobra.Command {
@@ -60,7 +59,7 @@ func LinkAdvice(sub *billingv1alpha1.Subscription, now time.Time) (link, note st
 	case st.SubscriptionID == "":
 		return "", "the subscription is not created in Dodo yet; its link (if spec.paymentLink is true) appears " +
 			"once it is.", false
-	case reason == providerstate.ReasonPaymentLinkUnavailable:
+	case reason == billingv1alpha1.ReasonPaymentLinkUnavailable:
 		return "", "the link is not known yet: the create call's answer, which carries it, was lost. The operator " +
 			"looks for it at each read (ask for one now: kubectl dodo refresh subscription " + sub.Name + "); it is " +
 			"also on the subscription in Dodo's dashboard.", false

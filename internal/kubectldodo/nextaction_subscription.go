@@ -5,7 +5,6 @@ import (
 	"time"
 
 	billingv1alpha1 "github.com/dodo-operator/dodo-operator/api/v1alpha1"
-	"github.com/dodo-operator/dodo-operator/internal/providerstate"
 )
 
 // Dodo's subscription statuses (internal/dodo), as status.providerStatus holds them.
@@ -80,14 +79,14 @@ func subscriptionStateAction(sub *billingv1alpha1.Subscription, now time.Time) A
 	case reason == billingv1alpha1.ReasonAwaitingPayment:
 		return Action{Kind: ActionPerson, Text: "Send the customer the payment link; the subscription starts when it is paid.",
 			Command: "kubectl dodo link " + sub.Name}
-	case reason == providerstate.ReasonPaymentLinkExpired:
+	case reason == billingv1alpha1.ReasonPaymentLinkExpired:
 		return Action{Kind: ActionPerson, Text: "The payment link expired before the customer paid, and Dodo ends the " +
 			"subscription as failed. Delete this object and create it again for a new link."}
-	case reason == providerstate.ReasonPaymentLinkUnavailable:
+	case reason == billingv1alpha1.ReasonPaymentLinkUnavailable:
 		return Action{Kind: ActionWait, Text: "The payment link is not known yet (the create's answer was lost); the " +
 			"operator looks for it at each read. It is also on the subscription in Dodo's dashboard.",
 			Command: "kubectl dodo refresh subscription " + sub.Name}
-	case reason == providerstate.ReasonPlanChangePending:
+	case reason == billingv1alpha1.ReasonPlanChangePending:
 		return Action{Kind: ActionWait, Text: "A plan change was sent and Dodo has not applied it yet; the operator checks " +
 			"again shortly."}
 	}

@@ -8,7 +8,6 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
 	billingv1alpha1 "github.com/dodo-operator/dodo-operator/api/v1alpha1"
-	"github.com/dodo-operator/dodo-operator/internal/providerstate"
 )
 
 type actionWant struct {
@@ -98,15 +97,15 @@ func TestSubscriptionAction(t *testing.T) {
 		}, actionWant{ActionPerson, "Send the customer the payment link", "kubectl dodo link acme-pro"}},
 		"ExpiredCreationLinkMeansANewObject": {func(s *billingv1alpha1.Subscription) {
 			s.Status.ProviderStatus = providerPending
-			setCondition(&s.Status.Conditions, ready(providerstate.ReasonPaymentLinkExpired))
+			setCondition(&s.Status.Conditions, ready(billingv1alpha1.ReasonPaymentLinkExpired))
 		}, actionWant{ActionPerson, "Delete this object and create it again", ""}},
 		"UnavailableLinkWaits": {func(s *billingv1alpha1.Subscription) {
 			s.Status.ProviderStatus = providerPending
-			setCondition(&s.Status.Conditions, ready(providerstate.ReasonPaymentLinkUnavailable))
+			setCondition(&s.Status.Conditions, ready(billingv1alpha1.ReasonPaymentLinkUnavailable))
 		}, actionWant{ActionWait, "not known yet", "kubectl dodo refresh"}},
 		"PlanChangePendingWaits": {func(s *billingv1alpha1.Subscription) {
 			s.Status.ProviderStatus = providerActive
-			setCondition(&s.Status.Conditions, ready(providerstate.ReasonPlanChangePending))
+			setCondition(&s.Status.Conditions, ready(billingv1alpha1.ReasonPlanChangePending))
 		}, actionWant{ActionWait, "plan change", ""}},
 		"ActiveNeedsNothing": {func(s *billingv1alpha1.Subscription) {
 			s.Status.ProviderStatus = providerActive

@@ -12,14 +12,6 @@ import (
 	"github.com/dodo-operator/dodo-operator/internal/dodo"
 )
 
-// Ready reasons of a Subscription that only Subscriptions have.
-const (
-	ReasonPending                = "Pending"
-	ReasonPlanChangePending      = "PlanChangePending"
-	ReasonPaymentLinkExpired     = "PaymentLinkExpired"
-	ReasonPaymentLinkUnavailable = "PaymentLinkUnavailable"
-)
-
 // ReadyInputs is what Ready depends on besides status: what a reconcile found.
 type ReadyInputs struct {
 	Deleting    bool
@@ -52,7 +44,7 @@ func ReadyCondition(status *billingv1alpha1.SubscriptionStatus, in ReadyInputs) 
 	switch dodo.SubscriptionStatus(status.ProviderStatus) {
 	case dodo.SubscriptionStatusActive:
 		if in.PlanPending {
-			return notReady(ReasonPlanChangePending, "A plan change was sent to Dodo and is not applied yet.")
+			return notReady(billingv1alpha1.ReasonPlanChangePending, "A plan change was sent to Dodo and is not applied yet.")
 		}
 		return metav1.Condition{Type: billingv1alpha1.ConditionReady, Status: metav1.ConditionTrue,
 			Reason: billingv1alpha1.ReasonAvailable, Message: "The subscription is active in Dodo."}
@@ -64,7 +56,7 @@ func ReadyCondition(status *billingv1alpha1.SubscriptionStatus, in ReadyInputs) 
 		if in.LinkRequested {
 			return notReady(paymentLinkCondition(status))
 		}
-		return notReady(ReasonPending, "Dodo has not activated the subscription yet.")
+		return notReady(billingv1alpha1.ReasonPending, "Dodo has not activated the subscription yet.")
 	case dodo.SubscriptionStatusOnHold:
 		c := ProviderConditions(status.ProviderStatus, status.LastPayment)[1]
 		return notReady(c.Reason, c.Message)
@@ -76,11 +68,11 @@ func ReadyCondition(status *billingv1alpha1.SubscriptionStatus, in ReadyInputs) 
 // status: expired, or never known.
 func paymentLinkCondition(status *billingv1alpha1.SubscriptionStatus) (string, string) {
 	if exp := status.PaymentLinkExpiresAt; exp != nil {
-		return ReasonPaymentLinkExpired, "The payment link expired at " + exp.UTC().Format(time.RFC3339) +
+		return billingv1alpha1.ReasonPaymentLinkExpired, "The payment link expired at " + exp.UTC().Format(time.RFC3339) +
 			" before the customer completed it; Dodo ends the subscription as failed. Delete this object and create " +
 			"it again for a new link."
 	}
-	return ReasonPaymentLinkUnavailable, "The customer must complete a payment link, but its link is unknown: the create " +
+	return billingv1alpha1.ReasonPaymentLinkUnavailable, "The customer must complete a payment link, but its link is unknown: the create " +
 		"call's answer, which carries it, was lost, and Dodo shows no payment with a link for subscription " +
 		status.SubscriptionID + " yet. The operator looks again at each read; the link is also shown on the " +
 		"subscription in Dodo's dashboard. If the link expired, the subscription fails: delete this object and create " +

@@ -7,6 +7,7 @@ import (
 	corev1 "k8s.io/api/core/v1"
 	ctrl "sigs.k8s.io/controller-runtime"
 
+	billingv1alpha1 "github.com/dodo-operator/dodo-operator/api/v1alpha1"
 	"github.com/dodo-operator/dodo-operator/internal/controller/conditions"
 	"github.com/dodo-operator/dodo-operator/internal/dodo"
 )
@@ -24,8 +25,8 @@ func (r *Reconciler) adopt(ctx context.Context, s *scope, id string) (string, ct
 		return "", ctrl.Result{}, fmt.Errorf("reading subscription %s before adopting it: %w", id, err)
 	}
 	if refusal := r.adoptionRefusal(ctx, s.sub, observed); refusal != "" {
-		s.out.stalled = &conditions.Why{Reason: reasonAdoptionRefused, Message: refusal}
-		r.event(s.sub, corev1.EventTypeWarning, reasonAdoptionRefused, "Adopt", "%s", refusal)
+		s.out.stalled = &conditions.Why{Reason: billingv1alpha1.ReasonAdoptionRefused, Message: refusal}
+		r.event(s.sub, corev1.EventTypeWarning, billingv1alpha1.ReasonAdoptionRefused, "Adopt", "%s", refusal)
 		return "", ctrl.Result{}, nil
 	}
 	s.sub.Status.SubscriptionID, s.sub.Status.CreatePendingSince = id, nil
@@ -42,10 +43,10 @@ func refuseObserved(s *scope, refusal string) {
 	if adopt := s.sub.Spec.Adopt; adopt != nil && adopt.SubscriptionID == st.SubscriptionID {
 		st.SubscriptionID, st.ProviderStatus = "", ""
 	}
-	s.out.stalled = &conditions.Why{Reason: reasonAdoptionRefused, Message: refusal}
+	s.out.stalled = &conditions.Why{Reason: billingv1alpha1.ReasonAdoptionRefused, Message: refusal}
 }
 
 func notFoundStall(id string) *conditions.Why {
-	return &conditions.Why{Reason: reasonNotFound, Message: fmt.Sprintf("Dodo has no subscription %s. Check that the operator uses the "+
+	return &conditions.Why{Reason: billingv1alpha1.ReasonNotFoundInDodo, Message: fmt.Sprintf("Dodo has no subscription %s. Check that the operator uses the "+
 		"right mode (test or live) and API key, and that spec.adopt names an existing subscription.", id)}
 }

@@ -193,8 +193,8 @@ func (r *Reconciler) tellEnteredReasons(s *scope) {
 		r.event(s.sub, corev1.EventTypeWarning, billingv1alpha1.ReasonCredentialsInvalid, "Reconcile", "%s",
 			credentialsMessageOf(s.out.account))
 	}
-	if statuspatch.EnteredReason(before, after, billingv1alpha1.ConditionReady, reasonPaymentLinkExpired) {
-		r.event(s.sub, corev1.EventTypeWarning, reasonPaymentLinkExpired, "Observe", "%s",
+	if statuspatch.EnteredReason(before, after, billingv1alpha1.ConditionReady, billingv1alpha1.ReasonPaymentLinkExpired) {
+		r.event(s.sub, corev1.EventTypeWarning, billingv1alpha1.ReasonPaymentLinkExpired, "Observe", "%s",
 			meta.FindStatusCondition(after, billingv1alpha1.ConditionReady).Message)
 	}
 }

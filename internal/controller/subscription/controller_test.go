@@ -181,7 +181,7 @@ func TestPlanChangeIsSentOnceAndNotOnTheNextResync(t *testing.T) {
 		s.Spec.PlanChange = &billingv1alpha1.PlanChangeSpec{ProrationBillingMode: "do_not_bill"}
 	})
 	h.settle("plan")
-	h.expectCondition(h.get("plan"), billingv1alpha1.ConditionReady, "False", reasonPlanChangePending)
+	h.expectCondition(h.get("plan"), billingv1alpha1.ConditionReady, "False", billingv1alpha1.ReasonPlanChangePending)
 	// Dodo applied it at once: the first recheck, 10 s later, not the hourly resync, shows it.
 	h.Clock.Step(planRecheckFirst)
 	if res, err := h.run("plan"); err != nil || res.RequeueAfter < 50*time.Minute {

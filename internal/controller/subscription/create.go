@@ -29,7 +29,7 @@ func (r *Reconciler) ensureExists(ctx context.Context, s *scope) (string, ctrl.R
 	adopt := s.sub.Spec.Adopt
 	switch {
 	case adopt != nil && st.SubscriptionID != "" && adopt.SubscriptionID != st.SubscriptionID:
-		s.out.stalled = &conditions.Why{Reason: reasonAdoptionRefused,
+		s.out.stalled = &conditions.Why{Reason: billingv1alpha1.ReasonAdoptionRefused,
 			Message: fmt.Sprintf("spec.adopt names %s, but this object already manages %s; "+
 				"a Subscription manages one Dodo subscription", adopt.SubscriptionID, st.SubscriptionID)}
 		return "", ctrl.Result{}, nil

@@ -44,7 +44,7 @@ func (r *Reconciler) applyPlan(ctx context.Context, s *scope, observed *dodo.Sub
 	}
 	switch {
 	case observed.OnDemand:
-		s.out.stalled = &conditions.Why{Reason: reasonChangeRefused, Message: "Dodo does not change the plan of an on-demand subscription " +
+		s.out.stalled = &conditions.Why{Reason: billingv1alpha1.ReasonChangeRefused, Message: "Dodo does not change the plan of an on-demand subscription " +
 			"(ON_DEMAND_PLAN_CHANGE_NOT_SUPPORTED): set productID, quantity and addons back to " +
 			fmt.Sprintf("%s x%d, or create a new Subscription.", observed.ProductID, observed.Quantity)}
 		return nil
@@ -145,9 +145,9 @@ func (r *Reconciler) storeIntent(ctx context.Context, s *scope) error {
 // into an error that is retried with backoff.
 func (r *Reconciler) writeFailed(s *scope, action, what string, err error) error {
 	if dodo.IsValidation(err) {
-		s.out.stalled = &conditions.Why{Reason: reasonChangeRefused,
+		s.out.stalled = &conditions.Why{Reason: billingv1alpha1.ReasonChangeRefused,
 			Message: "Dodo refused " + what + ": " + err.Error() + ". Change the spec to continue."}
-		r.event(s.sub, corev1.EventTypeWarning, reasonChangeRefused, action, "Dodo refused %s: %v", what, err)
+		r.event(s.sub, corev1.EventTypeWarning, billingv1alpha1.ReasonChangeRefused, action, "Dodo refused %s: %v", what, err)
 		return nil
 	}
 	return fmt.Errorf("%s: %w", what, err)

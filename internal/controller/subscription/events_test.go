@@ -25,7 +25,7 @@ func TestExpiredPaymentLinkIsAWarningEventOnce(t *testing.T) {
 		})
 		h.settle("expiring")
 	}
-	h.expectCondition(h.get("expiring"), billingv1alpha1.ConditionReady, "False", reasonPaymentLinkExpired)
+	h.expectCondition(h.get("expiring"), billingv1alpha1.ConditionReady, "False", billingv1alpha1.ReasonPaymentLinkExpired)
 	warnings := 0
 	for _, e := range h.drainEvents() {
 		if strings.HasPrefix(e, "Warning PaymentLinkExpired The payment link expired at") {

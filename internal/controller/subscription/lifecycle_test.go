@@ -57,7 +57,7 @@ func TestDeletionLetsGoOfAVanishedOrFinishedSubscription(t *testing.T) {
 		s.Spec.Adopt = &billingv1alpha1.AdoptSpec{SubscriptionID: "sub_never_existed"}
 	})
 	h.settle("vanished")
-	h.expectCondition(h.get("vanished"), billingv1alpha1.ConditionStalled, "True", reasonNotFound)
+	h.expectCondition(h.get("vanished"), billingv1alpha1.ConditionStalled, "True", billingv1alpha1.ReasonNotFoundInDodo)
 	if err := env.Client.Delete(h.Ctx, h.get("vanished")); err != nil {
 		t.Fatal(err)
 	}
@@ -79,7 +79,7 @@ func TestAdoptionOfAnExistingSubscription(t *testing.T) {
 		s.Spec.Adopt = &billingv1alpha1.AdoptSpec{SubscriptionID: id}
 	})
 	h.settle("thief")
-	h.expectCondition(h.get("thief"), billingv1alpha1.ConditionStalled, "True", reasonAdoptionRefused)
+	h.expectCondition(h.get("thief"), billingv1alpha1.ConditionStalled, "True", billingv1alpha1.ReasonAdoptionRefused)
 	if n := h.api.Count("UpdateSubscription"); n != 0 {
 		t.Fatalf("writes to a subscription owned by another object: %d", n)
 	}

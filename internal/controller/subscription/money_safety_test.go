@@ -39,7 +39,7 @@ func TestRefusedAdoptionNeverActsOnTheOwnersSubscription(t *testing.T) {
 			}
 			h.settle("thief")
 			got := h.get("thief")
-			h.expectCondition(got, billingv1alpha1.ConditionStalled, "True", reasonAdoptionRefused)
+			h.expectCondition(got, billingv1alpha1.ConditionStalled, "True", billingv1alpha1.ReasonAdoptionRefused)
 			if got.Status.SubscriptionID != "" {
 				t.Fatalf("a refused adoption recorded %q as the managed subscription", got.Status.SubscriptionID)
 			}

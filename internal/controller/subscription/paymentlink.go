@@ -8,14 +8,6 @@ import (
 	"k8s.io/utils/ptr"
 
 	"github.com/dodo-operator/dodo-operator/internal/dodo"
-	"github.com/dodo-operator/dodo-operator/internal/providerstate"
-)
-
-// reasonPaymentLinkUnavailable: a pending subscription asked for a payment link, and the
-// operator does not know it (the create's answer, which carries it, was lost).
-const (
-	reasonPaymentLinkUnavailable = providerstate.ReasonPaymentLinkUnavailable
-	reasonPaymentLinkExpired     = providerstate.ReasonPaymentLinkExpired
 )
 
 // observePaymentLink recovers the payment link of a pending subscription whose create

@@ -28,14 +28,6 @@ type findings struct {
 	accountWait *conditions.Why
 }
 
-// Condition reasons specific to Subscription.
-const (
-	reasonPlanChangePending = providerstate.ReasonPlanChangePending
-	reasonAdoptionRefused   = "AdoptionRefused"
-	reasonNotFound          = "NotFoundInDodo"
-	reasonChangeRefused     = "ChangeRefused"
-)
-
 // setConditions writes Ready, Synced and Stalled for the outcome. Active, OnHold and
 // Failed come from providerstate, which the webhook receiver shares.
 func setConditions(sub *billingv1alpha1.Subscription, o findings) {
