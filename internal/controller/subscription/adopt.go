@@ -47,6 +47,7 @@ func refuseObserved(s *scope, refusal string) {
 }
 
 func notFoundStall(id string) *conditions.Why {
-	return &conditions.Why{Reason: billingv1alpha1.ReasonNotFoundInDodo, Message: fmt.Sprintf("Dodo has no subscription %s. Check that the operator uses the "+
-		"right mode (test or live) and API key, and that spec.adopt names an existing subscription.", id)}
+	return &conditions.Why{Reason: billingv1alpha1.ReasonNotFoundInDodo,
+		Message: fmt.Sprintf("Dodo has no subscription %s. Check that the operator uses the "+
+			"right mode (test or live) and API key, and that spec.adopt names an existing subscription.", id)}
 }

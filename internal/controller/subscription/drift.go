@@ -44,9 +44,10 @@ func (r *Reconciler) applyPlan(ctx context.Context, s *scope, observed *dodo.Sub
 	}
 	switch {
 	case observed.OnDemand:
-		s.out.stalled = &conditions.Why{Reason: billingv1alpha1.ReasonChangeRefused, Message: "Dodo does not change the plan of an on-demand subscription " +
-			"(ON_DEMAND_PLAN_CHANGE_NOT_SUPPORTED): set productID, quantity and addons back to " +
-			fmt.Sprintf("%s x%d, or create a new Subscription.", observed.ProductID, observed.Quantity)}
+		s.out.stalled = &conditions.Why{Reason: billingv1alpha1.ReasonChangeRefused,
+			Message: "Dodo does not change the plan of an on-demand subscription " +
+				"(ON_DEMAND_PLAN_CHANGE_NOT_SUPPORTED): set productID, quantity and addons back to " +
+				fmt.Sprintf("%s x%d, or create a new Subscription.", observed.ProductID, observed.Quantity)}
 		return nil
 	case observed.Status != dodo.SubscriptionStatusActive:
 		s.out.planPending = true
