@@ -170,9 +170,15 @@ type WebhookEventRef struct {
 	// type is the event type, for example subscription.on_hold.
 	// +required
 	Type string `json:"type"`
-	// timestamp is when the event happened, as Dodo reported it.
+	// timestamp is when the event happened, as Dodo reported it, to the whole second.
 	// +required
 	Timestamp metav1.Time `json:"timestamp"`
+	// subsecondNanos is the fraction of that second, so that two events of the same second
+	// are ordered too (timestamp keeps whole seconds only).
+	// +optional
+	// +kubebuilder:validation:Minimum=0
+	// +kubebuilder:validation:Maximum=999999999
+	SubsecondNanos int32 `json:"subsecondNanos,omitempty"`
 }
 
 // +kubebuilder:object:root=true

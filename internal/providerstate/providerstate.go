@@ -109,10 +109,25 @@ var paymentFailureConditions = []struct {
 	},
 }
 
-// IsStaleEvent says whether a webhook event is older than the newest one already applied.
-// An event with the same timestamp is not stale: applying it again changes nothing.
+// IsStaleEvent says whether a webhook event is older than the newest one already applied,
+// to the nanosecond Dodo gives (status keeps the second and its fraction apart, see
+// EventTime). An event of the same instant is not stale: applying it again changes nothing.
 func IsStaleEvent(last *billingv1alpha1.WebhookEventRef, eventTime time.Time) bool {
-	return last != nil && eventTime.Before(last.Timestamp.Time)
+	return last != nil && eventTime.Before(EventTime(last))
+}
+
+// EventRef records an event for status.lastWebhookEvent: the whole second in timestamp,
+// its fraction in subsecondNanos.
+func EventRef(id, eventType string, at time.Time) billingv1alpha1.WebhookEventRef {
+	at = at.UTC()
+	return billingv1alpha1.WebhookEventRef{ID: id, Type: eventType, Timestamp: metav1.NewTime(at.Truncate(time.Second)),
+		SubsecondNanos: int32(at.Nanosecond())}
+}
+
+// EventTime is when a recorded event happened: its second and the fraction. Events
+// recorded before the fraction was kept count from the start of their second.
+func EventTime(ref *billingv1alpha1.WebhookEventRef) time.Time {
+	return ref.Timestamp.Add(time.Duration(ref.SubsecondNanos))
 }
 
 // RememberWebhookID records a webhook-id, newest last, keeping at most MaxRecentWebhookIDs.

@@ -11,6 +11,7 @@ import (
 	billingv1alpha1 "github.com/dodo-operator/dodo-operator/api/v1alpha1"
 	"github.com/dodo-operator/dodo-operator/internal/accounts"
 	"github.com/dodo-operator/dodo-operator/internal/dodo"
+	"github.com/dodo-operator/dodo-operator/internal/providerstate"
 )
 
 // errMalformed wraps every decode failure of a verified body; it answers 400.
@@ -29,10 +30,10 @@ type delivery struct {
 	Payment      *dodo.Payment
 }
 
-// ref is the event as recorded in status.lastWebhookEvent, its time cut to the whole
-// seconds status keeps (so ordering compares like with like before and after a write).
+// ref is the event as recorded in status.lastWebhookEvent: its second and the fraction
+// apart, so ordering compares like with like before and after a write.
 func (d delivery) ref() billingv1alpha1.WebhookEventRef {
-	return billingv1alpha1.WebhookEventRef{ID: d.ID, Type: string(d.Event.Type), Timestamp: *secondsTime(d.Event.Timestamp)}
+	return providerstate.EventRef(d.ID, string(d.Event.Type), d.Event.Timestamp)
 }
 
 // eventTime is when the event happened, by Dodo's clock.

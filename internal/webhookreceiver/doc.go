@@ -42,8 +42,9 @@
 // Ordering and duplicates. Deliveries repeat and arrive out of order. A webhook-id already
 // in status.recentWebhookIDs is a duplicate; an event that would change nothing is one too
 // (same content under a new id). On a Subscription, subscription.* events are ordered by
-// their timestamps through providerstate.IsStaleEvent against status.lastWebhookEvent (the
-// newest subscription event mirrored); payment events are ordered by the payment itself
+// their timestamps, to the nanosecond Dodo sends (status keeps the second and its fraction),
+// through providerstate.IsStaleEvent against status.lastWebhookEvent (the newest
+// subscription event mirrored); payment events are ordered by the payment itself
 // (see paymentSupersedes), so neither kind can block the other and every delivery order
 // converges on the same status. A charge attempt's Succeeded or Failed outcome is final.
 //

@@ -73,7 +73,8 @@ func comparableStatus(t *testing.T, st billingv1alpha1.SubscriptionStatus) strin
 	t.Helper()
 	st.RecentWebhookIDs = nil
 	if st.LastWebhookEvent != nil {
-		st.LastWebhookEvent = &billingv1alpha1.WebhookEventRef{Timestamp: st.LastWebhookEvent.Timestamp}
+		st.LastWebhookEvent = &billingv1alpha1.WebhookEventRef{Timestamp: st.LastWebhookEvent.Timestamp,
+			SubsecondNanos: st.LastWebhookEvent.SubsecondNanos}
 	}
 	for i := range st.Conditions {
 		st.Conditions[i].LastTransitionTime = metav1.Time{}

@@ -26,7 +26,7 @@ func applySubscriptionEvent(status *billingv1alpha1.SubscriptionStatus, generati
 		// The stamp names this object but it records another subscription: not ours to mirror.
 		return outcomeUnknownObject
 	}
-	if providerstate.IsStaleEvent(status.LastWebhookEvent, ref.Timestamp.Time) {
+	if providerstate.IsStaleEvent(status.LastWebhookEvent, providerstate.EventTime(&ref)) {
 		return outcomeStale
 	}
 	if dodo.SubscriptionStatus(status.ProviderStatus).IsTerminal() && !sub.Status.IsTerminal() {
@@ -123,7 +123,8 @@ func sameSubscriptionContent(a, b *billingv1alpha1.SubscriptionStatus) bool {
 		c := s.DeepCopy()
 		c.RecentWebhookIDs = nil
 		if c.LastWebhookEvent != nil {
-			c.LastWebhookEvent = &billingv1alpha1.WebhookEventRef{Timestamp: c.LastWebhookEvent.Timestamp}
+			c.LastWebhookEvent = &billingv1alpha1.WebhookEventRef{Timestamp: c.LastWebhookEvent.Timestamp,
+				SubsecondNanos: c.LastWebhookEvent.SubsecondNanos}
 		}
 		return c
 	}

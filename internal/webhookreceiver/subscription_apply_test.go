@@ -10,19 +10,21 @@ import (
 
 	billingv1alpha1 "github.com/dodo-operator/dodo-operator/api/v1alpha1"
 	"github.com/dodo-operator/dodo-operator/internal/dodo"
+	"github.com/dodo-operator/dodo-operator/internal/providerstate"
 )
 
 func eventRef(id string, at time.Time) billingv1alpha1.WebhookEventRef {
-	return billingv1alpha1.WebhookEventRef{ID: id, Type: "subscription.active", Timestamp: *secondsTime(at)}
+	return providerstate.EventRef(id, "subscription.active", at)
 }
 
 func TestApplySubscriptionEvent(t *testing.T) {
 	t0 := testStart
-	applied := func() billingv1alpha1.SubscriptionStatus {
+	appliedAt := func(at time.Time) billingv1alpha1.SubscriptionStatus {
 		var s billingv1alpha1.SubscriptionStatus
-		applySubscriptionEvent(&s, 1, eventRef("msg_1", t0), subscriptionData("sub_1", dodo.SubscriptionStatusActive, nil))
+		applySubscriptionEvent(&s, 1, eventRef("msg_1", at), subscriptionData("sub_1", dodo.SubscriptionStatusActive, nil))
 		return s
 	}
+	applied := func() billingv1alpha1.SubscriptionStatus { return appliedAt(t0) }
 	for name, tc := range map[string]struct {
 		status     billingv1alpha1.SubscriptionStatus
 		ref        billingv1alpha1.WebhookEventRef
@@ -40,6 +42,12 @@ func TestApplySubscriptionEvent(t *testing.T) {
 			data: subscriptionData("sub_1", dodo.SubscriptionStatusOnHold, nil), want: outcomeApplied, wantStatus: "on_hold"},
 		"older event never rolls back": {status: applied(), ref: eventRef("msg_0", t0.Add(-time.Second)),
 			data: subscriptionData("sub_1", dodo.SubscriptionStatusPending, nil), want: outcomeStale, wantStatus: "active"},
+		"older event of the same second never rolls back": {status: appliedAt(t0.Add(700 * time.Millisecond)),
+			ref: eventRef("msg_0", t0.Add(300*time.Millisecond)), data: subscriptionData("sub_1", dodo.SubscriptionStatusOnHold, nil),
+			want: outcomeStale, wantStatus: "active"},
+		"newer event of the same second": {status: appliedAt(t0.Add(300 * time.Millisecond)),
+			ref: eventRef("msg_2", t0.Add(700*time.Millisecond)), data: subscriptionData("sub_1", dodo.SubscriptionStatusOnHold, nil),
+			want: outcomeApplied, wantStatus: "on_hold"},
 		"another subscription recorded": {status: billingv1alpha1.SubscriptionStatus{SubscriptionID: "sub_other"},
 			ref: eventRef("msg_1", t0), data: subscriptionData("sub_1", dodo.SubscriptionStatusActive, nil),
 			want: outcomeUnknownObject, wantStatus: ""},
@@ -66,6 +74,7 @@ func TestApplySubscriptionEventSetsConditionsAndBookkeeping(t *testing.T) {
 	assertEqual(t, "Failed", conditionOf(status.Conditions, billingv1alpha1.ConditionFailed), "False/NotFailed")
 	assertEqual(t, "last event", status.LastWebhookEvent.ID, "msg_1")
 	assertEqual(t, "timestamp kept to the second", status.LastWebhookEvent.Timestamp.Time, testStart.Add(time.Second))
+	assertEqual(t, "and its fraction", providerstate.EventTime(status.LastWebhookEvent), testStart.Add(1500*time.Millisecond))
 	assertEqual(t, "remembered ids", len(status.RecentWebhookIDs), 1)
 	assertEqual(t, "mirrored customer", status.CustomerID, "cus_test_1")
 }
