@@ -31,6 +31,12 @@ func TransitionEvent(from, to string, lastPayment *billingv1alpha1.PaymentSummar
 		if from == string(dodo.SubscriptionStatusOnHold) {
 			return Event{corev1.EventTypeNormal, "SubscriptionReactivated", "The dues were paid; the subscription is active again."}, true
 		}
+		if from == "" {
+			// The first sight of a subscription active at once: the Created (or Adopting,
+			// Found) Event already tells it, and a second Event per new subscription is an
+			// API-server write for nothing (issue 17).
+			return Event{}, false
+		}
 		return Event{corev1.EventTypeNormal, "SubscriptionActive", "Dodo reports the subscription active."}, true
 	case dodo.SubscriptionStatusCancelled, dodo.SubscriptionStatusExpired:
 		return Event{corev1.EventTypeNormal, "Subscription" + ReasonFromCode(to), "Dodo reports the subscription " + to + "."}, true

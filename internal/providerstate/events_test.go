@@ -19,6 +19,8 @@ func TestTransitionEvent(t *testing.T) {
 	}{
 		"Unchanged":          {"active", "active", false, "", ""},
 		"Created":            {"", "pending", false, "", ""},
+		"CreatedActive":      {"", "active", false, "", ""},
+		"FirstSeenOnHold":    {"", "on_hold", true, corev1.EventTypeWarning, "SubscriptionOnHold"},
 		"PaidLink":           {"pending", "active", true, corev1.EventTypeNormal, "SubscriptionActive"},
 		"OnHold":             {"active", "on_hold", true, corev1.EventTypeWarning, "SubscriptionOnHold"},
 		"Reactivated":        {"on_hold", "active", true, corev1.EventTypeNormal, "SubscriptionReactivated"},
