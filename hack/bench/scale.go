@@ -23,14 +23,22 @@ type scaleResult struct {
 	opIdle, opPeak, opEnd int64
 	// opHeapIdle and opHeapEnd are the operator's go_memstats_heap_inuse_bytes.
 	opHeapIdle, opHeapEnd float64
-	receiverPeak          int64
-	reconciles            float64
-	writes                harness.APIWrites
+	// opSettled and opHeapSettled are VmRSS and the heap in use settleAfterBurst after a
+	// forced collection at the end of the phase.
+	opSettled     int64
+	opHeapSettled float64
+	receiverPeak  int64
+	reconciles    float64
+	writes        harness.APIWrites
 	// events counts the operator's Kubernetes Events by reason (Created, Found, ...).
 	events map[string]int
 	// cpu is the CPU time each process used during the phase.
 	cpu cpuTimes
 }
+
+// settleAfterBurst is how long after the burst (and a forced collection) memory is read
+// again.
+const settleAfterBurst = 30 * time.Second
 
 // runScale applies n Subscriptions at once and waits until all are Active and Ready.
 func runScale(ctx context.Context, b *bench) (scaleResult, error) {
@@ -84,6 +92,13 @@ func runScale(ctx context.Context, b *bench) (scaleResult, error) {
 	if err := b.saveHeapProfile(ctx); err != nil {
 		return res, err
 	}
+	// What stays: after that collection the runtime returns what it does not need to the
+	// OS within seconds; the burst's garbage and headroom are not memory per object.
+	time.Sleep(settleAfterBurst)
+	if mem, err = harness.ReadMemory(b.op.PID()); err != nil {
+		return res, err
+	}
+	res.opSettled, res.opHeapSettled = mem.Current, b.operatorHeap(ctx)
 	if b.sys.Receiver != nil {
 		if rmem, err := harness.ReadMemory(b.sys.Receiver.PID()); err == nil {
 			res.receiverPeak = rmem.Peak
