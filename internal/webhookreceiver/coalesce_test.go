@@ -59,6 +59,19 @@ func queuedBehind(c *coalescer[*billingv1alpha1.Subscription], key types.Namespa
 	}
 }
 
+// writing waits until a write to key is in flight.
+func writing(c *coalescer[*billingv1alpha1.Subscription], key types.NamespacedName) {
+	for {
+		c.mu.Lock()
+		_, running := c.slots[key]
+		c.mu.Unlock()
+		if running {
+			return
+		}
+		runtime.Gosched()
+	}
+}
+
 func TestDeliveriesForOneObjectArrivingDuringAWriteGoTogether(t *testing.T) {
 	var c coalescer[*billingv1alpha1.Subscription]
 	f := &fakeWrites{release: make(chan struct{})}
@@ -78,15 +91,7 @@ func TestDeliveriesForOneObjectArrivingDuringAWriteGoTogether(t *testing.T) {
 	}
 	wg.Add(1)
 	go deliver("first")
-	for { // the first write is in flight
-		c.mu.Lock()
-		_, running := c.slots[key]
-		c.mu.Unlock()
-		if running {
-			break
-		}
-		runtime.Gosched()
-	}
+	writing(&c, key) // the first write is in flight
 	for i, id := range []string{"second", "dup", "third"} {
 		wg.Add(1)
 		go deliver(id)
@@ -114,15 +119,7 @@ func TestAFailedCoalescedWriteFailsEveryDeliveryInIt(t *testing.T) {
 	key := types.NamespacedName{Namespace: "ns", Name: "a"}
 	errs := make(chan error, 3)
 	go func() { _, err := c.do(context.Background(), key, remember("first"), f.write); errs <- err }()
-	for {
-		c.mu.Lock()
-		_, running := c.slots[key]
-		c.mu.Unlock()
-		if running {
-			break
-		}
-		runtime.Gosched()
-	}
+	writing(&c, key)
 	for i, id := range []string{"second", "third"} {
 		go func() { _, err := c.do(context.Background(), key, remember(id), f.write); errs <- err }()
 		queuedBehind(&c, key, i+1)
