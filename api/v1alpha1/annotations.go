@@ -24,4 +24,10 @@ const (
 	// never overrides a hard or skip-list decline, a repeated decline or maxAttempts
 	// (docs/retry-policy.md).
 	AnnotationAllowRetry = "billing.dodo-operator.io/allow-retry"
+	// AnnotationResendPlanChange "<requestedAt>", on a Subscription whose Ready says
+	// PlanChangeNotApplied, sends that change-plan once more: the value is
+	// status.lastPlanChangeRequest.requestedAt (RFC 3339), so one annotation allows one
+	// resend. Set it only after checking in Dodo that the change is not there (a
+	// change-plan can charge).
+	AnnotationResendPlanChange = "billing.dodo-operator.io/resend-plan-change"
 )

@@ -60,6 +60,10 @@ const (
 const (
 	// ReasonPlanChangePending means a plan change was sent to Dodo and does not show yet.
 	ReasonPlanChangePending = "PlanChangePending"
+	// ReasonPlanChangeNotApplied means a plan change sent a while ago shows in Dodo neither
+	// applied nor scheduled; it is not sent again without a person (a change-plan can
+	// charge): see the resend-plan-change annotation.
+	ReasonPlanChangeNotApplied = "PlanChangeNotApplied"
 	// ReasonPaymentLinkExpired means the customer did not complete the payment link in time;
 	// Dodo fails the subscription.
 	ReasonPaymentLinkExpired = "PaymentLinkExpired"

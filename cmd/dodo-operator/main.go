@@ -70,6 +70,9 @@ func main() {
 	flag.DurationVar(&opts.subscription.CreateAbsentAfter, "create-absent-after", 5*time.Minute,
 		"After an unanswered create, believe a lookup that finds nothing only this long after the call "+
 			"(Dodo's lists lag behind its writes); only then is the create made again.")
+	flag.DurationVar(&opts.subscription.PlanChangeConfirmWithin, "plan-change-confirm-within", time.Hour,
+		"After a change-plan, a read that shows it neither applied nor scheduled this long after makes Ready say "+
+			"PlanChangeNotApplied (it is never sent again without the resend-plan-change annotation).")
 	flag.DurationVar(&opts.charges.Settle, "charge-settle", 30*time.Second,
 		"Wait after an unanswered charge before looking its payment up.")
 	flag.DurationVar(&opts.charges.AbsentAfter, "charge-absent-after", 5*time.Minute,

@@ -86,6 +86,11 @@ func subscriptionStateAction(sub *billingv1alpha1.Subscription, now time.Time) A
 		return Action{Kind: ActionWait, Text: "The payment link is not known yet (the create's answer was lost); the " +
 			"operator looks for it at each read. It is also on the subscription in Dodo's dashboard.",
 			Command: "kubectl dodo refresh subscription " + sub.Name}
+	case reason == billingv1alpha1.ReasonPlanChangeNotApplied && st.LastPlanChangeRequest != nil:
+		sent := st.LastPlanChangeRequest.RequestedAt.UTC().Format(time.RFC3339)
+		return Action{Kind: ActionPerson, Text: "The plan change sent at " + sent + " shows in Dodo neither applied nor " +
+			"scheduled. Check the subscription in Dodo's dashboard; if the change is not there, send it once more.",
+			Command: "kubectl annotate subscription " + sub.Name + " " + billingv1alpha1.AnnotationResendPlanChange + "=" + sent}
 	case reason == billingv1alpha1.ReasonPlanChangePending:
 		return Action{Kind: ActionWait, Text: "A plan change was sent and Dodo has not applied it yet; the operator checks " +
 			"again shortly."}

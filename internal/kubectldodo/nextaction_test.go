@@ -107,6 +107,13 @@ func TestSubscriptionAction(t *testing.T) {
 			s.Status.ProviderStatus = providerActive
 			setCondition(&s.Status.Conditions, ready(billingv1alpha1.ReasonPlanChangePending))
 		}, actionWant{ActionWait, "plan change", ""}},
+		"PlanChangeNotAppliedNeedsAPerson": {func(s *billingv1alpha1.Subscription) {
+			s.Status.ProviderStatus = providerActive
+			s.Status.LastPlanChangeRequest = &billingv1alpha1.PlanRequest{ProductID: "p", Quantity: 3,
+				RequestedAt: metav1.NewTime(time.Date(2026, 11, 1, 12, 0, 0, 0, time.UTC))}
+			setCondition(&s.Status.Conditions, ready(billingv1alpha1.ReasonPlanChangeNotApplied))
+		}, actionWant{ActionPerson, "neither applied nor scheduled",
+			"billing.dodo-operator.io/resend-plan-change=2026-11-01T12:00:00Z"}},
 		"ActiveNeedsNothing": {func(s *billingv1alpha1.Subscription) {
 			s.Status.ProviderStatus = providerActive
 			setCondition(&s.Status.Conditions, cond("Ready", metav1.ConditionTrue, billingv1alpha1.ReasonAvailable, ""))

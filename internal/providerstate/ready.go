@@ -1,6 +1,7 @@
 package providerstate
 
 import (
+	"fmt"
 	"time"
 
 	"k8s.io/apimachinery/pkg/api/meta"
@@ -19,6 +20,8 @@ type ReadyInputs struct {
 	AccountWait *conditions.Why
 	// PlanPending: a plan change was sent and Dodo does not show it yet.
 	PlanPending bool
+	// PlanNotApplied: and a read found it neither applied nor scheduled long after.
+	PlanNotApplied bool
 	// LinkRequested: spec.paymentLink asks for a payment link.
 	LinkRequested bool
 }
@@ -43,6 +46,9 @@ func ReadyCondition(status *billingv1alpha1.SubscriptionStatus, in ReadyInputs) 
 	}
 	switch dodo.SubscriptionStatus(status.ProviderStatus) {
 	case dodo.SubscriptionStatusActive:
+		if in.PlanPending && in.PlanNotApplied && status.LastPlanChangeRequest != nil {
+			return notReady(billingv1alpha1.ReasonPlanChangeNotApplied, planNotAppliedMessage(status.LastPlanChangeRequest))
+		}
 		if in.PlanPending {
 			return notReady(billingv1alpha1.ReasonPlanChangePending, "A plan change was sent to Dodo and is not applied yet.")
 		}
@@ -62,6 +68,15 @@ func ReadyCondition(status *billingv1alpha1.SubscriptionStatus, in ReadyInputs) 
 		return notReady(c.Reason, c.Message)
 	}
 	return notReady(ReasonFromCode(status.ProviderStatus), "Dodo reports the subscription "+status.ProviderStatus+".")
+}
+
+// planNotAppliedMessage tells a person what to check and how to send the change again.
+func planNotAppliedMessage(last *billingv1alpha1.PlanRequest) string {
+	sent := last.RequestedAt.UTC().Format(time.RFC3339)
+	return fmt.Sprintf("The change-plan to %s x%d sent at %s shows in Dodo neither applied nor scheduled: its answer was "+
+		"most likely lost before Dodo took it. It is not sent again on its own (a change-plan can charge). Check the "+
+		"subscription in Dodo's dashboard; if the change is not there, send it once more with: kubectl annotate "+
+		"subscription NAME %s=%s", last.ProductID, last.Quantity, sent, billingv1alpha1.AnnotationResendPlanChange, sent)
 }
 
 // paymentLinkCondition explains a pending subscription whose payment link is not in
@@ -89,6 +104,10 @@ func ReadyInputsOf(sub *billingv1alpha1.Subscription) ReadyInputs {
 		Deleting:      !sub.DeletionTimestamp.IsZero() && !paused,
 		PlanPending:   sub.Status.LastPlanChangeRequest != nil && !paused,
 		LinkRequested: ptr.Deref(sub.Spec.PaymentLink, false),
+	}
+	// Only a read can find a change not applied; until the next one, Ready keeps saying so.
+	if ready := meta.FindStatusCondition(sub.Status.Conditions, billingv1alpha1.ConditionReady); ready != nil {
+		in.PlanNotApplied = in.PlanPending && ready.Reason == billingv1alpha1.ReasonPlanChangeNotApplied
 	}
 	if c := meta.FindStatusCondition(sub.Status.Conditions, billingv1alpha1.ConditionStalled); c != nil &&
 		c.Status == metav1.ConditionTrue {

@@ -46,6 +46,9 @@ type Options struct {
 	CreateLookback time.Duration
 	// MaxConcurrentReconciles bounds parallel reconciles (default 4).
 	MaxConcurrentReconciles int
+	// PlanChangeConfirmWithin is how long after a change-plan a read that shows it neither
+	// applied nor scheduled makes Ready say PlanChangeNotApplied (default 1h).
+	PlanChangeConfirmWithin time.Duration
 }
 
 func (o Options) withDefaults() Options {
@@ -59,6 +62,9 @@ func (o Options) withDefaults() Options {
 	}
 	if o.MaxConcurrentReconciles <= 0 {
 		o.MaxConcurrentReconciles = 4
+	}
+	if o.PlanChangeConfirmWithin <= 0 {
+		o.PlanChangeConfirmWithin = time.Hour
 	}
 	return o
 }
@@ -192,6 +198,10 @@ func (r *Reconciler) tellEnteredReasons(s *scope) {
 	if statuspatch.EnteredReason(before, after, billingv1alpha1.ConditionSynced, billingv1alpha1.ReasonCredentialsInvalid) {
 		r.event(s.sub, corev1.EventTypeWarning, billingv1alpha1.ReasonCredentialsInvalid, "Reconcile", "%s",
 			credentialsMessageOf(s.out.account))
+	}
+	if statuspatch.EnteredReason(before, after, billingv1alpha1.ConditionReady, billingv1alpha1.ReasonPlanChangeNotApplied) {
+		r.event(s.sub, corev1.EventTypeWarning, billingv1alpha1.ReasonPlanChangeNotApplied, "Observe", "%s",
+			meta.FindStatusCondition(after, billingv1alpha1.ConditionReady).Message)
 	}
 	if statuspatch.EnteredReason(before, after, billingv1alpha1.ConditionReady, billingv1alpha1.ReasonPaymentLinkExpired) {
 		r.event(s.sub, corev1.EventTypeWarning, billingv1alpha1.ReasonPaymentLinkExpired, "Observe", "%s",

@@ -70,11 +70,10 @@ func planChange(sub *billingv1alpha1.Subscription, observed *dodo.Subscription) 
 	if planMatches(spec, observed.ProductID, observed.Quantity, observed.Addons) {
 		return nil
 	}
-	if sc := observed.ScheduledChange; sc != nil && sc.ProductID == spec.ProductID && sc.Quantity == int(spec.Quantity) {
+	if scheduledAsSpec(spec, observed) {
 		return nil
 	}
-	if last := sub.Status.LastPlanChangeRequest; last != nil && last.ProductID == spec.ProductID &&
-		last.Quantity == spec.Quantity && slices.Equal(last.Addons, spec.Addons) {
+	if last := sub.Status.LastPlanChangeRequest; last != nil && requestMatchesSpec(last, spec) {
 		return nil
 	}
 	req := &dodo.ChangePlanRequest{
@@ -191,3 +190,5 @@ func addons(in []billingv1alpha1.Addon) []dodo.Addon {
 	}
 	return out
 }
+
+func addonsEqual(a, b []billingv1alpha1.Addon) bool { return slices.Equal(a, b) }

@@ -37,6 +37,7 @@ func (r *Reconciler) applyPlan(ctx context.Context, s *scope, observed *dodo.Sub
 		st.LastPlanChangeRequest = nil
 		return nil
 	}
+	r.reviewSentPlan(s, observed)
 	req := planChange(s.sub, observed)
 	if req == nil {
 		s.out.planPending = st.LastPlanChangeRequest != nil

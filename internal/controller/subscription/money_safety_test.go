@@ -12,6 +12,7 @@ import (
 	billingv1alpha1 "github.com/dodo-operator/dodo-operator/api/v1alpha1"
 	"github.com/dodo-operator/dodo-operator/internal/dodo"
 	"github.com/dodo-operator/dodo-operator/internal/simulator"
+	"github.com/dodo-operator/dodo-operator/test/eventstest"
 )
 
 // A refused adoption must never act on the owner's subscription: deleting the refused
@@ -265,5 +266,54 @@ func TestAWrongKeyIsReportedAsCredentialsInvalid(t *testing.T) {
 	}
 	if wrong.CredentialsError() == nil {
 		t.Fatal("readiness does not report the refused key")
+	}
+}
+
+// A change-plan whose answer was lost before Dodo took it is never sent again on its own:
+// once a read long after shows it neither applied nor scheduled, Ready says
+// PlanChangeNotApplied with a Warning, and only the resend annotation (naming that
+// request) sends it once more.
+func TestALostPlanChangeIsToldAndSentAgainOnlyWhenAsked(t *testing.T) {
+	h := newHarness(t)
+	activeSubscription(t, h, "lost-plan")
+	if err := h.Sim.SetFaults(simulator.Faults{Routes: map[string]simulator.RouteFaults{
+		simulator.RouteChangePlan: {ErrorRate: 1, ErrorStatus: 502}}}); err != nil {
+		t.Fatal(err)
+	}
+	h.update("lost-plan", func(s *billingv1alpha1.Subscription) { s.Spec.Quantity = 3 })
+	h.settle("lost-plan")
+	h.expectCondition(h.get("lost-plan"), billingv1alpha1.ConditionReady, "False", billingv1alpha1.ReasonPlanChangePending)
+	if err := h.Sim.SetFaults(simulator.Faults{}); err != nil {
+		t.Fatal(err)
+	}
+	for range 3 { // reads over the next hours: told once, never sent again
+		h.Clock.Step(2 * time.Hour)
+		h.settle("lost-plan")
+	}
+	got := h.get("lost-plan")
+	h.expectCondition(got, billingv1alpha1.ConditionReady, "False", billingv1alpha1.ReasonPlanChangeNotApplied)
+	if n := h.api.Count("ChangePlan"); n != 1 {
+		t.Fatalf("change-plan calls before the annotation: %d", n)
+	}
+	if n := eventstest.Count(h.drainEvents(), billingv1alpha1.ReasonPlanChangeNotApplied); n != 1 {
+		t.Fatalf("PlanChangeNotApplied Events: %d, want 1", n)
+	}
+
+	sent := got.Status.LastPlanChangeRequest.RequestedAt.UTC().Format(time.RFC3339)
+	h.update("lost-plan", func(s *billingv1alpha1.Subscription) {
+		s.Annotations = map[string]string{billingv1alpha1.AnnotationResendPlanChange: sent}
+	})
+	h.settle("lost-plan")
+	h.Clock.Step(2 * time.Hour)
+	h.settle("lost-plan")
+	h.Clock.Step(2 * time.Hour) // the annotation stays: it named the old request, not the new one
+	h.settle("lost-plan")
+	if n := h.api.Count("ChangePlan"); n != 2 {
+		t.Fatalf("change-plan calls after the annotation: %d, want 2", n)
+	}
+	got = h.get("lost-plan")
+	h.expectCondition(got, billingv1alpha1.ConditionReady, "True", billingv1alpha1.ReasonAvailable)
+	if got.Status.Quantity != 3 {
+		t.Fatalf("quantity in Dodo %d", got.Status.Quantity)
 	}
 }

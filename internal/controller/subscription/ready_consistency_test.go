@@ -43,6 +43,10 @@ func TestReconcileAfterAWebhookWritesNothing(t *testing.T) {
 		"planChangeSent": {func(s *billingv1alpha1.Subscription) {
 			s.Status.LastPlanChangeRequest = &billingv1alpha1.PlanRequest{ProductID: "prod_b", Quantity: 1}
 		}, notDue},
+		"planChangeNotApplied": {func(s *billingv1alpha1.Subscription) {
+			s.Status.LastPlanChangeRequest = &billingv1alpha1.PlanRequest{ProductID: "prod_b", Quantity: 1}
+			setConditions(s, findings{planPending: true, planNotApplied: ptr.To(true)}) // a read found it
+		}, notDue},
 		"paymentLinkAsked": {func(s *billingv1alpha1.Subscription) { s.Spec.PaymentLink = ptr.To(true) }, notDue},
 		"paused": {func(s *billingv1alpha1.Subscription) {
 			s.Annotations = map[string]string{billingv1alpha1.AnnotationPaused: "true"}

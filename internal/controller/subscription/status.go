@@ -20,6 +20,9 @@ type findings struct {
 	deleting    bool
 	stalled     *conditions.Why
 	planPending bool
+	// planNotApplied: a read found the recorded change-plan neither applied nor scheduled
+	// (reviewSentPlan); nil when this reconcile did not look, and status says.
+	planNotApplied *bool
 	// linkRequested: spec asks for a payment link (set by setConditions from spec).
 	linkRequested bool
 	// account is the account used (zero: the operator's own); accountWait says why it
@@ -39,6 +42,9 @@ func setConditions(sub *billingv1alpha1.Subscription, o findings) {
 	recorded := providerstate.ReadyInputsOf(sub)
 	o.deleting = o.deleting || recorded.Deleting
 	o.planPending = o.planPending || recorded.PlanPending
+	if o.planNotApplied == nil {
+		o.planNotApplied = &recorded.PlanNotApplied
+	}
 	for _, c := range []metav1.Condition{syncedCondition(o), stalledCondition(o), readyCondition(&sub.Status, o)} {
 		c.ObservedGeneration = gen
 		meta.SetStatusCondition(&sub.Status.Conditions, c)
@@ -77,5 +83,6 @@ func stalledCondition(o findings) metav1.Condition {
 
 func readyCondition(status *billingv1alpha1.SubscriptionStatus, o findings) metav1.Condition {
 	return providerstate.ReadyCondition(status, providerstate.ReadyInputs{Deleting: o.deleting, Stalled: o.stalled,
-		AccountWait: o.accountWait, PlanPending: o.planPending, LinkRequested: o.linkRequested})
+		AccountWait: o.accountWait, PlanPending: o.planPending, PlanNotApplied: o.planNotApplied != nil && *o.planNotApplied,
+		LinkRequested: o.linkRequested})
 }

@@ -4,6 +4,8 @@ import (
 	"errors"
 	"testing"
 
+	"k8s.io/utils/ptr"
+
 	billingv1alpha1 "github.com/dodo-operator/dodo-operator/api/v1alpha1"
 	"github.com/dodo-operator/dodo-operator/internal/controller/conditions"
 )
@@ -16,14 +18,17 @@ func TestReadyCondition(t *testing.T) {
 		wantStatus string
 		wantReason string
 	}{
-		"Deleting":            {billingv1alpha1.SubscriptionStatus{SubscriptionID: "sub", ProviderStatus: "active"}, findings{deleting: true}, "False", "Deleting"},
-		"Stalled":             {billingv1alpha1.SubscriptionStatus{}, findings{stalled: &conditions.Why{Reason: "InvalidSpec", Message: "bad"}}, "False", "InvalidSpec"},
-		"NotCreatedYet":       {billingv1alpha1.SubscriptionStatus{}, findings{}, "False", "Creating"},
-		"AwaitingPayment":     {billingv1alpha1.SubscriptionStatus{SubscriptionID: "sub", ProviderStatus: "pending", PaymentLink: "https://x"}, findings{}, "False", "AwaitingPayment"},
-		"PendingWithoutLink":  {billingv1alpha1.SubscriptionStatus{SubscriptionID: "sub", ProviderStatus: "pending"}, findings{}, "False", "Pending"},
-		"Active":              {billingv1alpha1.SubscriptionStatus{SubscriptionID: "sub", ProviderStatus: "active"}, findings{}, "True", "Available"},
-		"ActiveWithAPIError":  {billingv1alpha1.SubscriptionStatus{SubscriptionID: "sub", ProviderStatus: "active"}, findings{err: errors.New("x")}, "True", "Available"},
-		"ActivePlanPending":   {billingv1alpha1.SubscriptionStatus{SubscriptionID: "sub", ProviderStatus: "active"}, findings{planPending: true}, "False", "PlanChangePending"},
+		"Deleting":           {billingv1alpha1.SubscriptionStatus{SubscriptionID: "sub", ProviderStatus: "active"}, findings{deleting: true}, "False", "Deleting"},
+		"Stalled":            {billingv1alpha1.SubscriptionStatus{}, findings{stalled: &conditions.Why{Reason: "InvalidSpec", Message: "bad"}}, "False", "InvalidSpec"},
+		"NotCreatedYet":      {billingv1alpha1.SubscriptionStatus{}, findings{}, "False", "Creating"},
+		"AwaitingPayment":    {billingv1alpha1.SubscriptionStatus{SubscriptionID: "sub", ProviderStatus: "pending", PaymentLink: "https://x"}, findings{}, "False", "AwaitingPayment"},
+		"PendingWithoutLink": {billingv1alpha1.SubscriptionStatus{SubscriptionID: "sub", ProviderStatus: "pending"}, findings{}, "False", "Pending"},
+		"Active":             {billingv1alpha1.SubscriptionStatus{SubscriptionID: "sub", ProviderStatus: "active"}, findings{}, "True", "Available"},
+		"ActiveWithAPIError": {billingv1alpha1.SubscriptionStatus{SubscriptionID: "sub", ProviderStatus: "active"}, findings{err: errors.New("x")}, "True", "Available"},
+		"ActivePlanPending":  {billingv1alpha1.SubscriptionStatus{SubscriptionID: "sub", ProviderStatus: "active"}, findings{planPending: true}, "False", "PlanChangePending"},
+		"PlanNotApplied": {billingv1alpha1.SubscriptionStatus{SubscriptionID: "sub", ProviderStatus: "active",
+			LastPlanChangeRequest: &billingv1alpha1.PlanRequest{ProductID: "p", Quantity: 2}},
+			findings{planPending: true, planNotApplied: ptr.To(true)}, "False", "PlanChangeNotApplied"},
 		"OnHoldWithDecline":   {billingv1alpha1.SubscriptionStatus{SubscriptionID: "sub", ProviderStatus: "on_hold", LastPayment: declined}, findings{}, "False", "CardDeclined"},
 		"OnHoldWithoutDetail": {billingv1alpha1.SubscriptionStatus{SubscriptionID: "sub", ProviderStatus: "on_hold"}, findings{}, "False", "PaymentFailed"},
 		"Cancelled":           {billingv1alpha1.SubscriptionStatus{SubscriptionID: "sub", ProviderStatus: "cancelled"}, findings{}, "False", "Cancelled"},
