@@ -132,9 +132,11 @@ func (r report) scaleRows() []row {
 			mib(int64(s.opHeapSettled)))},
 		{"Reconciles (subscription controller)", fmt.Sprintf("%.0f/s (%.0f in all, %.1f per object)", s.reconciles/s.elapsed.Seconds(),
 			s.reconciles, s.reconciles/n), "controller_runtime_reconcile_total"},
-		{"API server writes on Subscriptions per object", fmt.Sprintf("%.2f creates, %.2f updates, %.2f status writes; %.2f conflicts",
-			s.writes.Creates/n, s.writes.ObjectWrites/n, s.writes.StatusWrites/n, s.writes.Conflicts/n),
-			"apiserver_request_total (operator, webhook receiver and the apply)"},
+		{"API server writes on Subscriptions per object", fmt.Sprintf("%.2f creates, %.2f updates, %.2f status writes; %.2f conflicts "+
+			"(receiver %.2f, operator %.2f)", s.writes.Creates/n, s.writes.ObjectWrites/n, s.writes.StatusWrites/n,
+			s.writes.Conflicts/n, s.receiverConflicts/n, (s.writes.Conflicts-s.receiverConflicts)/n),
+			"apiserver_request_total (operator, webhook receiver and the apply); the receiver's conflicts from its " +
+				"dodo_webhook_status_write_conflicts_total, the operator's the rest (the apply's creates never conflict)"},
 	}
 	rows = append(rows, row{"Payments API calls by route", routesText(s.calls), "all Subscriptions together"},
 		row{"Operator Events by reason", countsText(s.events), "Found = a create's answer was lost and the subscription was looked up"},

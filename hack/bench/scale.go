@@ -28,8 +28,10 @@ type scaleResult struct {
 	opSettled     int64
 	opHeapSettled float64
 	receiverPeak  int64
-	reconciles    float64
-	writes        harness.APIWrites
+	// receiverConflicts is the receiver's own count of its conflicting Subscription writes.
+	receiverConflicts float64
+	reconciles        float64
+	writes            harness.APIWrites
 	// events counts the operator's Kubernetes Events by reason (Created, Found, ...).
 	events map[string]int
 	// cpu is the CPU time each process used during the phase.
@@ -60,7 +62,7 @@ func runScale(ctx context.Context, b *bench) (scaleResult, error) {
 	if err := b.phase(ctx, fmt.Sprintf("%d at once", b.cfg.n)); err != nil {
 		return res, err
 	}
-	calls0, reconciles0 := b.sys.Sim.Calls.Snapshot(), b.reconciles(ctx)
+	calls0, reconciles0, receiverConflicts0 := b.sys.Sim.Calls.Snapshot(), b.reconciles(ctx), b.receiverConflicts(ctx)
 	writes0, err := subscriptionWrites(ctx, b.sys.CP.Config)
 	if err != nil {
 		return res, err
@@ -77,6 +79,7 @@ func runScale(ctx context.Context, b *bench) (scaleResult, error) {
 	res.elapsed, res.cpu = t.lastActive().Sub(start), readCPU().minus(cpu0)
 	res.calls = b.sys.Sim.Calls.Snapshot().Sub(calls0)
 	res.reconciles = b.reconciles(ctx) - reconciles0
+	res.receiverConflicts = b.receiverConflicts(ctx) - receiverConflicts0
 	writes1, err := subscriptionWrites(ctx, b.sys.CP.Config)
 	if err != nil {
 		return res, err
@@ -184,4 +187,17 @@ func (b *bench) operatorHeap(ctx context.Context) float64 {
 		return 0
 	}
 	return harness.MetricSum(text, "go_memstats_heap_inuse_bytes", nil)
+}
+
+// receiverConflicts is the receiver's count of Subscription status writes that conflicted
+// (0 without a receiver).
+func (b *bench) receiverConflicts(ctx context.Context) float64 {
+	if b.sys.Receiver == nil {
+		return 0
+	}
+	text, err := b.sys.Receiver.Metrics(ctx)
+	if err != nil {
+		return 0
+	}
+	return harness.MetricSum(text, "dodo_webhook_status_write_conflicts_total", map[string]string{"kind": "Subscription"})
 }

@@ -15,6 +15,7 @@ const (
 	metricVerifySeconds     = "dodo_webhook_verify_duration_seconds"
 	metricApplySeconds      = "dodo_webhook_apply_duration_seconds"
 	metricLastValidDelivery = "dodo_webhook_last_valid_delivery_timestamp_seconds"
+	metricWriteConflicts    = "dodo_webhook_status_write_conflicts_total"
 )
 
 // typeUnknown labels deliveries refused before their type was known; typeOther labels
@@ -46,6 +47,7 @@ type metrics struct {
 	verifySeconds     prometheus.Histogram
 	applySeconds      prometheus.Histogram
 	lastValidDelivery prometheus.Gauge
+	writeConflicts    *prometheus.CounterVec
 }
 
 func newMetrics(reg prometheus.Registerer) (*metrics, error) {
@@ -70,8 +72,14 @@ func newMetrics(reg prometheus.Registerer) (*metrics, error) {
 			Help: "Unix time of the last delivery with a valid signature (0: none since start). " +
 				"A stale value means Dodo is not reaching the receiver.",
 		}),
+		writeConflicts: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: metricWriteConflicts,
+			Help: "Status writes refused with a conflict (another writer stored first; the write is read and made again), " +
+				"by kind. Each costs the API server a failed write and a read.",
+		}, []string{"kind"}),
 	}
-	for _, c := range []prometheus.Collector{m.deliveries, m.verifySeconds, m.applySeconds, m.lastValidDelivery} {
+	for _, c := range []prometheus.Collector{m.deliveries, m.verifySeconds, m.applySeconds, m.lastValidDelivery,
+		m.writeConflicts} {
 		if err := reg.Register(c); err != nil {
 			return nil, fmt.Errorf("registering webhook receiver metrics: %w", err)
 		}
@@ -88,3 +96,5 @@ func (m *metrics) observeVerify(d time.Duration) { m.verifySeconds.Observe(d.Sec
 func (m *metrics) observeApply(d time.Duration) { m.applySeconds.Observe(d.Seconds()) }
 
 func (m *metrics) markValid(at time.Time) { m.lastValidDelivery.Set(float64(at.UnixNano()) / 1e9) }
+
+func (m *metrics) conflicted(kind string) { m.writeConflicts.WithLabelValues(kind).Inc() }

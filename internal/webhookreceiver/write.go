@@ -28,7 +28,7 @@ var writeBackoff = wait.Backoff{Steps: 6, Duration: 10 * time.Millisecond, Facto
 // stale copy, and any other outcome (duplicate, stale, not found, another object) is
 // decided again from the stored copy, so the cache never makes an event be dropped.
 func writeStatus[T client.Object](ctx context.Context, c client.Client, cached client.Reader, key types.NamespacedName,
-	newObject func() T, mutate func(T) outcome) (outcome, error) {
+	newObject func() T, mutate func(T) outcome, conflicted func()) (outcome, error) {
 	var result outcome
 	err := retry.RetryOnConflict(writeBackoff, func() error {
 		var obj T
@@ -43,7 +43,11 @@ func writeStatus[T client.Object](ctx context.Context, c client.Client, cached c
 		if err != nil || result != outcomeApplied {
 			return err
 		}
-		return c.Status().Update(ctx, obj)
+		err = c.Status().Update(ctx, obj)
+		if apierrors.IsConflict(err) {
+			conflicted()
+		}
+		return err
 	})
 	return result, err
 }
@@ -96,7 +100,8 @@ func (r *Receiver) writeSubscription(ctx context.Context, d delivery, t target,
 	result, err := r.subscriptionWrites.do(ctx, t.key, mutate,
 		func(ctx context.Context, mutate func(*billingv1alpha1.Subscription) outcome) (outcome, error) {
 			return writeStatus(ctx, r.client, r.cache, t.key,
-				func() *billingv1alpha1.Subscription { return &billingv1alpha1.Subscription{} }, mutate)
+				func() *billingv1alpha1.Subscription { return &billingv1alpha1.Subscription{} }, mutate,
+				func() { r.metrics.conflicted("Subscription") })
 		})
 	r.logWrite(d, "Subscription", t, result, err)
 	if err == nil && result == outcomeApplied {
@@ -152,7 +157,8 @@ func (r *Receiver) writeCharge(ctx context.Context, d delivery, t target,
 	result, err := r.chargeWrites.do(ctx, t.key, mutate,
 		func(ctx context.Context, mutate func(*billingv1alpha1.OnDemandCharge) outcome) (outcome, error) {
 			return writeStatus(ctx, r.client, r.cache, t.key,
-				func() *billingv1alpha1.OnDemandCharge { return &billingv1alpha1.OnDemandCharge{} }, mutate)
+				func() *billingv1alpha1.OnDemandCharge { return &billingv1alpha1.OnDemandCharge{} }, mutate,
+				func() { r.metrics.conflicted("OnDemandCharge") })
 		})
 	r.logWrite(d, "OnDemandCharge", t, result, err)
 	if err == nil && result == outcomeApplied && r.recorder != nil {

@@ -3,6 +3,7 @@ package webhookreceiver
 import (
 	"context"
 	"slices"
+	"sync/atomic"
 	"testing"
 
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
@@ -42,6 +43,9 @@ func TestWriteStatusNeverDropsAnEventBecauseOfALaggingCache(t *testing.T) {
 			return outcomeApplied
 		}
 	}
+	// Each case's cache copy, and the conflicts the write meets on its way (a stale copy
+	// costs one; a copy that decides nothing sends the write to the stored copy first).
+	wantConflicts := map[string]int32{"the cache is one write behind": 1}
 	cases := map[string]func(stored *billingv1alpha1.Subscription) *billingv1alpha1.Subscription{
 		"the cache is one write behind": func(stored *billingv1alpha1.Subscription) *billingv1alpha1.Subscription {
 			old := stored.DeepCopy()
@@ -67,8 +71,13 @@ func TestWriteStatusNeverDropsAnEventBecauseOfALaggingCache(t *testing.T) {
 				t.Fatal(err)
 			}
 			cached := &frozenReader{copy: cacheCopy(stored)}
+			var conflicts atomic.Int32
 			result, err := writeStatus(ctx, env.Client, cached, client.ObjectKeyFromObject(stored),
-				func() *billingv1alpha1.Subscription { return &billingv1alpha1.Subscription{} }, rememberEvent("msg_new"))
+				func() *billingv1alpha1.Subscription { return &billingv1alpha1.Subscription{} }, rememberEvent("msg_new"),
+				func() { conflicts.Add(1) })
+			if got := conflicts.Load(); got != wantConflicts[name] {
+				t.Errorf("conflicts counted: %d, want %d", got, wantConflicts[name])
+			}
 			got := &billingv1alpha1.Subscription{}
 			if gerr := env.Client.Get(ctx, client.ObjectKeyFromObject(stored), got); gerr != nil {
 				t.Fatal(gerr)
