@@ -89,3 +89,33 @@ func TestWriteStatusNeverDropsAnEventBecauseOfALaggingCache(t *testing.T) {
 		})
 	}
 }
+
+// TestANewSubscriptionIsReadFromTheStoredCopyFirst: a cached copy without a subscription
+// ID belongs to an object the controller is creating right now, whose next write is moments
+// away; the receiver reads the stored copy first instead of writing on the cached one and
+// meeting a conflict. Every other object is read from the cache first.
+func TestANewSubscriptionIsReadFromTheStoredCopyFirst(t *testing.T) {
+	key := client.ObjectKey{Namespace: "ns", Name: "s"}
+	creating := &billingv1alpha1.Subscription{}
+	created := &billingv1alpha1.Subscription{Status: billingv1alpha1.SubscriptionStatus{SubscriptionID: "sub_1"}}
+	for name, tc := range map[string]struct {
+		cached    *billingv1alpha1.Subscription
+		fromCache bool
+	}{
+		"being created":        {creating, false},
+		"created":              {created, true},
+		"not in the cache yet": {nil, false},
+	} {
+		t.Run(name, func(t *testing.T) {
+			cache := &frozenReader{copy: tc.cached}
+			r := &Receiver{cache: cache}
+			got := r.subscriptionReader(context.Background(), key)
+			if (got != nil) != tc.fromCache {
+				t.Fatalf("reads the cache first: %v, want %v", got != nil, tc.fromCache)
+			}
+		})
+	}
+	if (&Receiver{}).subscriptionReader(context.Background(), key) != nil {
+		t.Fatal("a receiver without a cache has no cache to read")
+	}
+}
