@@ -55,6 +55,8 @@ type Receiver struct {
 	// Status writes to one object coalesce while one is in flight (coalesce.go).
 	subscriptionWrites coalescer[*billingv1alpha1.Subscription]
 	chargeWrites       coalescer[*billingv1alpha1.OnDemandCharge]
+	// own remembers the receiver's recent writes, whose effect the cache may not show yet.
+	own ownWrites
 }
 
 // New builds a Receiver and registers its metrics.

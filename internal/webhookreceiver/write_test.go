@@ -10,6 +10,7 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/runtime/schema"
 	"k8s.io/apimachinery/pkg/util/rand"
+	clocktesting "k8s.io/utils/clock/testing"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	billingv1alpha1 "github.com/dodo-operator/dodo-operator/api/v1alpha1"
@@ -108,14 +109,23 @@ func TestANewSubscriptionIsReadFromTheStoredCopyFirst(t *testing.T) {
 	} {
 		t.Run(name, func(t *testing.T) {
 			cache := &frozenReader{copy: tc.cached}
-			r := &Receiver{cache: cache}
+			clk := clocktesting.NewFakePassiveClock(testStart)
+			r := &Receiver{cache: cache, clock: clk}
 			got := r.subscriptionReader(context.Background(), key)
 			if (got != nil) != tc.fromCache {
 				t.Fatalf("reads the cache first: %v, want %v", got != nil, tc.fromCache)
 			}
+			r.own.wrote(key, clk.Now()) // the receiver's own write: its cache may not show it yet
+			if r.subscriptionReader(context.Background(), key) != nil {
+				t.Fatal("read the cache right after the receiver's own write")
+			}
+			clk.SetTime(clk.Now().Add(ownWriteWindow))
+			if got := r.subscriptionReader(context.Background(), key); (got != nil) != tc.fromCache {
+				t.Fatalf("after the window: reads the cache first: %v, want %v", got != nil, tc.fromCache)
+			}
 		})
 	}
-	if (&Receiver{}).subscriptionReader(context.Background(), key) != nil {
+	if (&Receiver{clock: clocktesting.NewFakePassiveClock(testStart)}).subscriptionReader(context.Background(), key) != nil {
 		t.Fatal("a receiver without a cache has no cache to read")
 	}
 }
