@@ -51,7 +51,10 @@
 // Field ownership. The receiver writes the provider mirror and the Active, OnHold and
 // Failed conditions (through providerstate), lastPayment, lastWebhookEvent and
 // recentWebhookIDs on a Subscription, and the matching attempt plus recentWebhookIDs on an
-// OnDemandCharge. It never writes spec, metadata, finalizers or the controllers' fields
-// (subscriptionID included). The status write is itself the nudge: the controllers watch
-// their objects and reconcile on status changes.
+// OnDemandCharge. Once the controller has recorded the subscription's ID it also sets a
+// Subscription's Ready, with the controller's own function (providerstate.ReadyCondition)
+// and from what the object records, so the controller's reconcile after the write finds
+// nothing to change. It never writes spec, metadata, finalizers or the controllers' other
+// fields (subscriptionID included). The status write is itself the nudge: the controllers
+// watch their objects and reconcile on status changes.
 package webhookreceiver
