@@ -2,7 +2,6 @@ package subscription
 
 import (
 	"maps"
-	"slices"
 
 	"k8s.io/utils/ptr"
 
@@ -190,5 +189,3 @@ func addons(in []billingv1alpha1.Addon) []dodo.Addon {
 	}
 	return out
 }
-
-func addonsEqual(a, b []billingv1alpha1.Addon) bool { return slices.Equal(a, b) }

@@ -1,6 +1,7 @@
 package subscription
 
 import (
+	"slices"
 	"time"
 
 	corev1 "k8s.io/api/core/v1"
@@ -32,7 +33,7 @@ func (r *Reconciler) reviewSentPlan(s *scope, observed *dodo.Subscription) {
 
 // requestMatchesSpec says whether a recorded change-plan asked for the spec's plan.
 func requestMatchesSpec(last *billingv1alpha1.PlanRequest, spec *billingv1alpha1.SubscriptionSpec) bool {
-	return last.ProductID == spec.ProductID && last.Quantity == spec.Quantity && addonsEqual(last.Addons, spec.Addons)
+	return last.ProductID == spec.ProductID && last.Quantity == spec.Quantity && slices.Equal(last.Addons, spec.Addons)
 }
 
 // scheduledAsSpec says whether Dodo has the spec's plan scheduled (for the next billing date).
