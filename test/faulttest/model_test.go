@@ -4,7 +4,9 @@ import (
 	"fmt"
 	"slices"
 	"strings"
+	"time"
 
+	"k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/types"
 	"sigs.k8s.io/controller-runtime/pkg/client"
@@ -106,6 +108,7 @@ func (s *suite) converged(m *model) (bool, string) {
 	if err != nil {
 		return false, err.Error()
 	}
+	s.resendLostPlans(subs)
 	var pending []string
 	for _, name := range sortedKeys(m.subs) {
 		if why := subscriptionPending(m.subs[name], subs[name]); why != "" {
@@ -122,6 +125,30 @@ func (s *suite) converged(m *model) (bool, string) {
 		}
 	}
 	return len(pending) == 0, fmt.Sprintf("%d pending: %s", len(pending), strings.Join(pending[:min(len(pending), 5)], "; "))
+}
+
+// resendLostPlans does what a person does on PlanChangeNotApplied: check Dodo (the
+// simulator has no scheduled or applied change of that plan, or the operator would not
+// say so), then annotate the object to send the change once more. A SIGKILL between the
+// change-plan's marker and its call leaves exactly that: a change Dodo never got.
+func (s *suite) resendLostPlans(subs map[string]*billingv1alpha1.Subscription) {
+	for _, obj := range subs {
+		ready := meta.FindStatusCondition(obj.Status.Conditions, billingv1alpha1.ConditionReady)
+		last := obj.Status.LastPlanChangeRequest
+		if ready == nil || ready.Reason != billingv1alpha1.ReasonPlanChangeNotApplied || last == nil {
+			continue
+		}
+		sent := last.RequestedAt.UTC().Format(time.RFC3339)
+		if obj.Annotations[billingv1alpha1.AnnotationResendPlanChange] == sent {
+			continue
+		}
+		patch := fmt.Appendf(nil, `{"metadata":{"annotations":{%q:%q}}}`, billingv1alpha1.AnnotationResendPlanChange, sent)
+		if err := sys.Client.Patch(s.ctx, obj, client.RawPatch(types.MergePatchType, patch)); err != nil {
+			s.t.Logf("annotating %s to resend its plan change: %v", obj.Name, err)
+			continue
+		}
+		s.count("plan changes resent by a person", 1)
+	}
 }
 
 // list reads the namespace's Subscriptions and OnDemandCharges by name.

@@ -36,6 +36,9 @@ func testOperator() harness.OperatorOptions {
 		ResyncInterval: 5 * time.Second, CreateSettle: time.Second, ChargeOutcomeTimeout: 5 * time.Second,
 		CreateAbsentAfter: 4 * listLag, ChargeSettle: time.Second, ChargeAbsentAfter: 4 * listLag,
 		RequestsPerSecond: 1000, MaxChargesInFlight: 1000, MaxConcurrentReconciles: 4,
+		// A kill between the change-plan's marker and its call leaves a change Dodo never
+		// got; the suite answers PlanChangeNotApplied as a person would (resendLostPlans).
+		PlanChangeConfirmWithin: 10 * time.Second,
 	}
 }
 

@@ -27,6 +27,8 @@ type OperatorOptions struct {
 	// CreateAbsentAfter, ChargeSettle and ChargeAbsentAfter map to --create-absent-after,
 	// --charge-settle and --charge-absent-after (the lookups after an unanswered call).
 	CreateAbsentAfter, ChargeSettle, ChargeAbsentAfter time.Duration
+	// PlanChangeConfirmWithin maps to --plan-change-confirm-within.
+	PlanChangeConfirmWithin time.Duration
 	// MaxConcurrentReconciles maps to --max-concurrent-reconciles.
 	MaxConcurrentReconciles int
 	// RequestsPerSecond maps to --dodo-requests-per-second (0 keeps the 1.5/s default).
@@ -67,6 +69,7 @@ func NewOperator(o OperatorOptions) (*Component, error) {
 	args = appendDuration(args, "--create-absent-after", o.CreateAbsentAfter)
 	args = appendDuration(args, "--charge-settle", o.ChargeSettle)
 	args = appendDuration(args, "--charge-absent-after", o.ChargeAbsentAfter)
+	args = appendDuration(args, "--plan-change-confirm-within", o.PlanChangeConfirmWithin)
 	args = appendInt(args, "--max-concurrent-reconciles", o.MaxConcurrentReconciles)
 	args = appendInt(args, "--max-charges-in-flight", o.MaxChargesInFlight)
 	if o.RequestsPerSecond > 0 {
